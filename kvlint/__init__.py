@@ -1,0 +1,3 @@
+"""kvlint: a static policy linter for secrets hygiene in Azure shops."""
+
+__version__ = "0.1.0"
