@@ -1,0 +1,515 @@
+"""Read live Key Vault state from Azure Resource Manager with the real Azure SDKs.
+
+Read-only and management plane only: subscriptions, vaults (paged), secrets' attributes (never
+values), keys with their rotation policies (`keys.get` per key, because the list response does not
+carry them) and, optionally, role assignments at vault scope. Nothing here talks to
+`*.vault.azure.net`.
+
+Every failure of one part (a 403 on one listing, a vault deleted mid-run, a timeout, a 5xx that
+outlived the retries) becomes a `Problem` and the rest of the audit continues. The result is plain,
+JSON-serialisable data.
+
+Azure packages are imported inside functions so that `import kvlint` never needs them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from kvlint import __version__
+
+SNAPSHOT_FORMAT = 1
+
+# (done, total, vault name) after each vault has been read.
+Progress = Callable[[int, int, str], None]
+
+# Parts of a vault that can fail to be read independently.
+SECRETS = "secrets"
+KEYS = "keys"
+ROLE_ASSIGNMENTS = "roleAssignments"
+
+_USABLE_SUBSCRIPTION_STATES = {None, "", "enabled", "warned", "pastdue"}
+
+
+class AuditAuthError(RuntimeError):
+    """The credential could not get a token at all: nothing can be read. Message is user-facing."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the audit could not read; the audit is incomplete but went on with the rest."""
+
+    scope: str  # resource id of the subscription, vault or object concerned
+    what: str  # what could not be read, e.g. "secrets"
+    reason: str  # short, e.g. "forbidden (403 AuthorizationFailed)"
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class VaultState:
+    """One vault as read from ARM, in REST camelCase. `unread` lists parts that could not be read,
+    so rules can tell 'no secrets' from 'secrets unknown'."""
+
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    properties: dict[str, Any]
+    tags: dict[str, str] = field(default_factory=dict)
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    role_assignments: list[dict[str, Any]] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "location": self.location,
+            "tags": self.tags,
+            "properties": self.properties,
+            "secrets": self.secrets,
+            "keys": self.keys,
+            "roleAssignments": self.role_assignments,
+            "unread": self.unread,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VaultState:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            subscription_id=data["subscriptionId"],
+            resource_group=data["resourceGroup"],
+            location=data.get("location", ""),
+            properties=data.get("properties") or {},
+            tags=data.get("tags") or {},
+            secrets=list(data.get("secrets") or []),
+            keys=list(data.get("keys") or []),
+            role_assignments=list(data.get("roleAssignments") or []),
+            unread=list(data.get("unread") or []),
+        )
+
+
+@dataclass
+class AuditRead:
+    """Everything one audit read. Serialises to the snapshot format (no secret values exist in it)."""
+
+    endpoint: str
+    read_at: int  # unix seconds when the read started
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    vaults: list[VaultState] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kvlintSnapshot": SNAPSHOT_FORMAT,
+            "kvlintVersion": __version__,
+            "endpoint": self.endpoint,
+            "readAt": self.read_at,
+            "subscriptions": self.subscriptions,
+            "vaults": [v.to_dict() for v in self.vaults],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditRead:
+        if not isinstance(data, dict) or data.get("kvlintSnapshot") != SNAPSHOT_FORMAT:
+            raise ValueError(f"not a kvlint audit snapshot (format {SNAPSHOT_FORMAT})")
+        return cls(
+            endpoint=data.get("endpoint", ""),
+            read_at=int(data.get("readAt") or 0),
+            subscriptions=list(data.get("subscriptions") or []),
+            vaults=[VaultState.from_dict(v) for v in data.get("vaults") or []],
+            problems=[Problem(**p) for p in data.get("problems") or []],
+        )
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """What to read. `subscriptions=None` means every subscription the credential can list."""
+
+    subscriptions: tuple[str, ...] | None = None
+    resource_group: str | None = None
+    vault: str | None = None
+    role_assignments: bool = True
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """Transport knobs. Retries use azure-core's RetryPolicy, which honours Retry-After."""
+
+    retry_total: int = 3
+    retry_backoff_factor: float = 0.8
+    retry_backoff_max: float = 30.0
+    timeout: float = 30.0  # seconds, for connecting and for each read
+    max_workers: int = 4  # vaults read in parallel
+    connection_verify: str | bool | None = None  # CA bundle; None = requests' default (REQUESTS_CA_BUNDLE)
+
+
+def read_azure(
+    credential: Any,
+    endpoint: str,
+    scope: str,
+    filters: AuditFilters | None = None,
+    *,
+    settings: ReadSettings | None = None,
+    progress: Progress | None = None,
+) -> AuditRead:
+    """Read subscriptions, vaults and their contents. Raises AuditAuthError only when no token at all
+    could be obtained; every other failure is recorded as a Problem in the result."""
+    reader = _Reader(credential, endpoint, scope, settings or ReadSettings())
+    return reader.read(filters or AuditFilters(), progress)
+
+
+# ------------------------------------------------------------------------------------------------
+class _Reader:
+    def __init__(self, credential: Any, endpoint: str, scope: str, settings: ReadSettings) -> None:
+        self.credential = credential
+        self.endpoint = endpoint
+        self.settings = settings
+        self.client_kwargs: dict[str, Any] = {
+            "base_url": endpoint,
+            "credential_scopes": [scope],
+            "retry_total": settings.retry_total,
+            "retry_backoff_factor": settings.retry_backoff_factor,
+            "retry_backoff_max": settings.retry_backoff_max,
+            "connection_timeout": settings.timeout,
+            "read_timeout": settings.timeout,
+            "user_agent": f"kvlint-audit/{__version__}",
+        }
+        if settings.connection_verify is not None:
+            self.client_kwargs["connection_verify"] = settings.connection_verify
+        self._lock = threading.Lock()
+        self._problems: list[Problem] = []
+        self._role_definitions: dict[str, dict[str, Any] | None] = {}
+
+    def problem(self, scope: str, what: str, exc: BaseException) -> None:
+        _raise_if_no_token(exc)
+        with self._lock:
+            self._problems.append(Problem(scope, what, describe_error(exc)))
+
+    # -- top level -------------------------------------------------------------------------------
+    def read(self, filters: AuditFilters, progress: Progress | None) -> AuditRead:
+        result = AuditRead(endpoint=self.endpoint, read_at=int(time.time()))
+        result.subscriptions = self._subscriptions(filters)
+        clients: list[Any] = []
+        work: list[tuple[Any, Any, Any]] = []  # (keyvault client, authorization client or None, vault model)
+        try:
+            for sub in result.subscriptions:
+                sub_id = sub["subscriptionId"]
+                kv_client = self._keyvault_client(sub_id)
+                auth_client = self._authorization_client(sub_id) if filters.role_assignments else None
+                clients.extend(c for c in (kv_client, auth_client) if c is not None)
+                for vault in self._vaults(kv_client, sub_id, filters):
+                    work.append((kv_client, auth_client, vault))
+            result.vaults = self._read_vaults(work, progress)
+        finally:
+            for client in clients:
+                client.close()
+        result.problems = sorted(self._problems, key=lambda p: (p.scope.lower(), p.what))
+        return result
+
+    def _subscriptions(self, filters: AuditFilters) -> list[dict[str, Any]]:
+        if filters.subscriptions:
+            return [{"subscriptionId": s, "id": f"/subscriptions/{s}"} for s in dict.fromkeys(filters.subscriptions)]
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        found: list[dict[str, Any]] = []
+        with SubscriptionClient(self.credential, **self.client_kwargs) as client:
+            try:
+                for sub in client.subscriptions.list():
+                    state = str(_plain(sub.state) or "")
+                    if state.lower() not in _USABLE_SUBSCRIPTION_STATES:
+                        continue
+                    found.append({
+                        "subscriptionId": sub.subscription_id,
+                        "id": sub.id or f"/subscriptions/{sub.subscription_id}",
+                        "displayName": sub.display_name,
+                        "tenantId": sub.tenant_id,
+                        "state": state,
+                    })
+            except Exception as exc:
+                self.problem("/subscriptions", "subscription list", exc)
+        return sorted(found, key=lambda s: s["subscriptionId"])
+
+    def _keyvault_client(self, subscription_id: str) -> Any:
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+
+        return KeyVaultManagementClient(self.credential, subscription_id, **self.client_kwargs)
+
+    def _authorization_client(self, subscription_id: str) -> Any:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return AuthorizationManagementClient(self.credential, subscription_id, **self.client_kwargs)
+
+    def _vaults(self, client: Any, subscription_id: str, filters: AuditFilters) -> list[Any]:
+        scope = f"/subscriptions/{subscription_id}"
+        if filters.resource_group:
+            scope += f"/resourceGroups/{filters.resource_group}"
+        vaults: list[Any] = []
+        try:
+            if filters.resource_group and filters.vault:
+                vaults.append(client.vaults.get(filters.resource_group, filters.vault))
+            elif filters.resource_group:
+                vaults.extend(client.vaults.list_by_resource_group(filters.resource_group))
+            else:
+                vaults.extend(client.vaults.list_by_subscription())
+        except Exception as exc:
+            what = "vault" if filters.resource_group and filters.vault else "vault list"
+            if vaults:
+                what += f" (after {len(vaults)} vaults)"
+            self.problem(scope, what, exc)
+        if filters.vault:
+            vaults = [v for v in vaults if (v.name or "").lower() == filters.vault.lower()]
+        return vaults
+
+    def _read_vaults(self, work: list[tuple[Any, Any, Any]], progress: Progress | None) -> list[VaultState]:
+        states: list[VaultState] = []
+        if not work:
+            return states
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.max_workers)) as pool:
+            futures = [pool.submit(self._read_vault, kv, auth, vault) for kv, auth, vault in work]
+            for done, future in enumerate(as_completed(futures), start=1):
+                state = future.result()
+                states.append(state)
+                if progress is not None:
+                    progress(done, len(work), state.name)
+        return sorted(states, key=lambda v: v.id.lower())
+
+    # -- one vault -------------------------------------------------------------------------------
+    def _read_vault(self, kv_client: Any, auth_client: Any, vault: Any) -> VaultState:
+        sub_id, rg = _subscription_and_group(vault.id)
+        state = VaultState(
+            id=vault.id,
+            name=vault.name,
+            subscription_id=sub_id,
+            resource_group=rg,
+            location=vault.location or "",
+            properties=_as_rest(vault.properties),
+            tags=dict(vault.tags or {}),
+        )
+        try:
+            state.secrets = [_secret_dict(s) for s in kv_client.secrets.list(rg, vault.name)]
+        except Exception as exc:
+            if _status(exc) == 404:
+                # Listed a moment ago, gone now: nothing below it can be read either.
+                state.unread = [SECRETS, KEYS] + ([ROLE_ASSIGNMENTS] if auth_client else [])
+                self.problem(vault.id, "vault contents (deleted during the audit?)", exc)
+                return state
+            state.unread.append(SECRETS)
+            self.problem(vault.id, SECRETS, exc)
+        self._read_keys(kv_client, vault, rg, state)
+        if auth_client is not None:
+            self._read_role_assignments(auth_client, vault, state)
+        return state
+
+    def _read_keys(self, client: Any, vault: Any, rg: str, state: VaultState) -> None:
+        try:
+            listed = list(client.keys.list(rg, vault.name))
+        except Exception as exc:
+            state.unread.append(KEYS)
+            self.problem(vault.id, KEYS, exc)
+            return
+        for key in listed:
+            try:
+                # The list response does not carry the rotation policy; the per-key GET does.
+                state.keys.append(_key_dict(client.keys.get(rg, vault.name, key.name), policy_read=True))
+            except Exception as exc:
+                state.keys.append(_key_dict(key, policy_read=False))
+                self.problem(key.id or f"{vault.id}/keys/{key.name}", "key rotation policy", exc)
+
+    def _read_role_assignments(self, client: Any, vault: Any, state: VaultState) -> None:
+        try:
+            assignments = list(client.role_assignments.list_for_scope(vault.id, filter="atScope()"))
+        except Exception as exc:
+            state.unread.append(ROLE_ASSIGNMENTS)
+            self.problem(vault.id, "role assignments", exc)
+            return
+        for assignment in assignments:
+            definition = self._role_definition(client, assignment.role_definition_id)
+            state.role_assignments.append({
+                "id": assignment.id,
+                "scope": assignment.scope,
+                "principalId": assignment.principal_id,
+                "principalType": assignment.principal_type,
+                "roleDefinitionId": assignment.role_definition_id,
+                "roleName": definition["roleName"] if definition else None,
+                "roleType": definition["roleType"] if definition else None,
+                "actions": definition["actions"] if definition else None,
+                "dataActions": definition["dataActions"] if definition else None,
+            })
+
+    def _role_definition(self, client: Any, role_definition_id: str | None) -> dict[str, Any] | None:
+        if not role_definition_id:
+            return None
+        key = role_definition_id.lower()
+        with self._lock:
+            if key in self._role_definitions:
+                return self._role_definitions[key]
+        try:
+            found = client.role_definitions.get_by_id(role_definition_id)
+            permissions = list(found.permissions or [])
+            definition: dict[str, Any] | None = {
+                "roleName": found.role_name,
+                "roleType": found.role_type,
+                "actions": sorted({a for p in permissions for a in p.actions or []}),
+                "dataActions": sorted({a for p in permissions for a in p.data_actions or []}),
+            }
+        except Exception as exc:
+            definition = None
+            with self._lock:
+                already = key in self._role_definitions
+            if not already:
+                self.problem(role_definition_id, "role definition", exc)
+        with self._lock:
+            self._role_definitions.setdefault(key, definition)
+            return self._role_definitions[key]
+
+
+# ------------------------------------------------------------------------------------------------
+# Turning SDK models into plain data. Secrets and keys are built from an allow-list of fields, so a
+# value can never slip into kvlint's data even if some service version returned one.
+
+def _as_rest(model: Any) -> dict[str, Any]:
+    if model is None:
+        return {}
+    data = model.as_dict()
+    return _plain(data)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "value") and type(value).__module__.startswith("azure"):  # SDK enums
+        return value.value
+    return value
+
+
+def _unix(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return int(value)
+
+
+def _secret_dict(secret: Any) -> dict[str, Any]:
+    props = secret.properties
+    attrs = props.attributes if props is not None else None
+    return {
+        "id": secret.id,
+        "name": secret.name,
+        "attributes": {
+            "enabled": getattr(attrs, "enabled", None),
+            "nbf": _unix(getattr(attrs, "not_before", None)),
+            "exp": _unix(getattr(attrs, "expires", None)),
+            "created": _unix(getattr(attrs, "created", None)),
+            "updated": _unix(getattr(attrs, "updated", None)),
+        },
+        "contentType": getattr(props, "content_type", None),
+    }
+
+
+def _key_dict(key: Any, *, policy_read: bool) -> dict[str, Any]:
+    props = key.properties
+    attrs = props.attributes if props is not None else None
+    policy = getattr(props, "rotation_policy", None)
+    return {
+        "id": key.id,
+        "name": key.name,
+        "attributes": {
+            "enabled": getattr(attrs, "enabled", None),
+            "nbf": _unix(getattr(attrs, "not_before", None)),
+            "exp": _unix(getattr(attrs, "expires", None)),
+            "created": _unix(getattr(attrs, "created", None)),
+            "updated": _unix(getattr(attrs, "updated", None)),
+        },
+        "kty": _plain(getattr(props, "kty", None)),
+        "keySize": getattr(props, "key_size", None),
+        "curveName": _plain(getattr(props, "curve_name", None)),
+        "rotationPolicy": _as_rest(policy) if policy is not None else None,
+        # False: the policy is unknown (not 'absent'), because keys.get failed.
+        "rotationPolicyRead": policy_read,
+    }
+
+
+def _subscription_and_group(resource_id: str) -> tuple[str, str]:
+    parts = resource_id.strip("/").split("/")
+    lowered = [p.lower() for p in parts]
+    sub = parts[lowered.index("subscriptions") + 1] if "subscriptions" in lowered else ""
+    rg = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
+    return sub, rg
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors become short, fixed-form reasons. Never the server's message or the exception text: those
+# are not ours to control and do not belong in reports.
+
+_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9.]{0,63}$")
+_RETRIED = {408, 429, 500, 502, 503, 504}
+_LABELS = {401: "unauthorized", 403: "forbidden", 404: "not found", 408: "timeout", 409: "conflict",
+           429: "throttled"}
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _raise_if_no_token(exc: BaseException) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    # A credential failure has no HTTP response; a 401 from ARM itself does and is a normal Problem.
+    if isinstance(exc, ClientAuthenticationError) and getattr(exc, "response", None) is None:
+        first_line = (getattr(exc, "message", None) or str(exc)).strip().splitlines()[0:1]
+        detail = first_line[0][:300] if first_line else type(exc).__name__
+        raise AuditAuthError(f"could not get an Azure token: {detail}") from None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason such as 'forbidden (403 AuthorizationFailed)' or 'timeout after retries'."""
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+
+    if isinstance(exc, HttpResponseError) and _status(exc) is not None:
+        status = _status(exc)
+        assert status is not None
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None) or ""
+        code = code if _CODE.match(code) else ""
+        label = _LABELS.get(status, "server error" if status >= 500 else "HTTP error")
+        reason = f"{label} ({status}{' ' + code if code else ''})"
+        return reason + (" after retries" if status in _RETRIED else "")
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return "timeout after retries" if _is_timeout(exc) else f"connection failed after retries ({type(exc).__name__})"
+    return f"unexpected error ({type(exc).__name__})"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    seen: Iterable[BaseException | None] = (exc, getattr(exc, "inner_exception", None), exc.__cause__)
+    for item in seen:
+        if item is None:
+            continue
+        if isinstance(item, TimeoutError) or "timeout" in type(item).__name__.lower():
+            return True
+    return False
