@@ -1,0 +1,323 @@
+"""The `kvlint` command. Imports are lazy so that a pre-commit run pays only for what it uses.
+
+Exit codes: 0 nothing at or above the fail level, 1 findings at or above it, 2 usage or
+configuration error, or a path that does not exist. Never a traceback (set KVLINT_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "sarif", "github")
+
+
+class UsageError(Exception):
+    """A problem with how kvlint was called or configured: message, exit 2."""
+
+
+def _csv(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
+                        default=os.environ.get("KVLINT_OUTPUT_FORMAT") or "text",
+                        help="output format (default: text; env KVLINT_OUTPUT_FORMAT)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--no-color", action="store_true", help="never colour text output (also NO_COLOR=1)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, one line each")
+    parser.add_argument("--fail-on", choices=("note", "warning", "error"),
+                        help="lowest severity that makes the exit code 1 (default: warning)")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    parser.add_argument("--config", metavar="FILE", type=Path, help="configuration file (.kvlint.toml or pyproject.toml)")
+    parser.add_argument("--select", action="append", metavar="RULES",
+                        help="only these rules: ids, id prefixes, names or categories, comma-separated")
+    parser.add_argument("--ignore", action="append", metavar="RULES", help="skip these rules (same forms as --select)")
+    parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
+    parser.add_argument("--sarif-category", metavar="ID",
+                        help="SARIF automationDetails.id (default: kvlint/check/ or kvlint/audit/<subscription>/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kvlint import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="kvlint",
+        description="Static policy linter for secrets hygiene in Azure shops.",
+    )
+    parser.add_argument("--version", action="version", version=f"kvlint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="scan files and folders (default: .)")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    add_output_options(check)
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    check.add_argument("--max-file-size", metavar="SIZE", help="skip (and report) files larger than SIZE, e.g. 2MB")
+    check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
+    check.add_argument("--no-inline-suppressions", action="store_true",
+                       help="ignore `kvlint: ignore[...]` comments (for CI gates)")
+    check.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
+    check.set_defaults(handler=cmd_check)
+
+    rules = sub.add_parser("rules", help="list all rules")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(handler=cmd_rules)
+
+    explain = sub.add_parser("explain", help="show the documentation of one rule")
+    explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. KV101")
+    explain.set_defaults(handler=cmd_explain)
+
+    docs = sub.add_parser("docs", help="write docs/rules.md from the rules (or --check that it is current)")
+    docs.add_argument("--check", action="store_true", help="exit 1 if the file is not current")
+    docs.add_argument("--output", metavar="FILE", type=Path, default=Path("docs/rules.md"))
+    docs.set_defaults(handler=cmd_docs)
+
+    for extend in EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+# Other modules add subcommands here (each a function taking the subparsers object).
+EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def _load_extensions() -> None:
+    from kvlint import cli_extensions
+
+    cli_extensions.register(EXTENSIONS)
+
+
+def use_color(args: argparse.Namespace) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or args.output:
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def write_report(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
+def prepare_config(args: argparse.Namespace, start: Path) -> Any:
+    """Configuration from the file, then the command line on top."""
+    from kvlint import config as config_mod
+    from kvlint import redact
+
+    try:
+        config = config_mod.load_config(args.config, start)
+        if getattr(args, "select", None):
+            config.select = _csv(args.select)
+        if getattr(args, "ignore", None):
+            config.ignore = [*config.ignore, *(_csv(args.ignore) or [])]
+        if getattr(args, "fail_on", None):
+            config.fail_on = args.fail_on
+        if getattr(args, "no_cache", False):
+            config.cache = False
+        if getattr(args, "max_file_size", None):
+            config.max_file_size = config_mod._size(args.max_file_size)
+        if getattr(args, "jobs", None) is not None:
+            config.jobs = args.jobs
+        if getattr(args, "no_inline_suppressions", False):
+            config.inline_suppressions = False
+    except (config_mod.ConfigError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    redact.configure_salt(config.fingerprint_salt)
+    return config
+
+
+def load_pipeline(config: Any) -> tuple[Any, Any]:
+    from kvlint.config import ConfigError
+    from kvlint.engine import Pipeline
+    from kvlint.registry import load_registry
+    from kvlint.rule import RuleError
+
+    try:
+        registry = load_registry([config.resolve(p) for p in config.extend_detectors])
+        return registry, Pipeline.build(config, registry)
+    except (ConfigError, RuleError) as exc:
+        raise UsageError(str(exc)) from None
+    except Exception as exc:
+        if type(exc).__name__ == "DetectorError":  # user's own detector file
+            raise UsageError(str(exc)) from None
+        raise
+
+
+def exit_code(findings: Sequence[Any], fail_on: str, exit_zero: bool) -> int:
+    from kvlint.model import Severity
+
+    threshold = Severity(fail_on).rank
+    failing = any(not f.suppressed and f.severity.rank >= threshold for f in findings)
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
+
+
+def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: str) -> None:
+    """Write findings in the chosen format, and notifications where that format keeps them."""
+    fmt = args.format
+    if fmt == "text":
+        from kvlint.output import text
+
+        report = text.render(result, color=use_color(args), statistics=args.statistics, quiet=args.quiet,
+                             show_suppressed=getattr(args, "show_suppressed", False))
+    elif fmt == "json":
+        from kvlint.output import json as json_out
+
+        report = json_out.render(result, show_suppressed=getattr(args, "show_suppressed", False))
+    elif fmt == "sarif":
+        from kvlint.output import sarif
+
+        report = sarif.render(result, specs, category=args.sarif_category or category)
+    else:
+        from kvlint.output import github
+
+        report = github.render(result)
+    write_report(report, args.output)
+    if fmt in ("text", "sarif", "json") or args.output:
+        from kvlint.output.text import Painter, render_notification
+
+        paint = Painter(use_color(args) and sys.stderr.isatty())
+        for note in result.notifications:
+            if args.quiet and note.level != "error":
+                continue
+            print(render_notification(note, paint), file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kvlint.cache import Cache, config_digest, default_cache_dir
+    from kvlint.engine import run_scan
+    from kvlint.model import Notification
+    from kvlint.walk import collect_files
+
+    root = Path.cwd()
+    start = Path(args.paths[0]) if args.paths and Path(args.paths[0]).exists() else root
+    config = prepare_config(args, start)
+    _, pipeline = load_pipeline(config)
+    fileset = collect_files(args.paths, config, root)
+    cache = None
+    if config.cache:
+        import datetime
+
+        from kvlint import __version__, redact
+
+        folder = config.resolve(config.cache_dir) if config.cache_dir else default_cache_dir()
+        catalogue_state = [(s.id, s.origin) for s in pipeline.specs]
+        digest = config_digest(
+            __version__, catalogue_state, config.options, config.severity, config.per_file_ignores,
+            config.inline_suppressions, redact.salt(), datetime.date.today().isoformat(),
+            [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
+        )
+        cache = Cache(folder, digest)
+    result = run_scan(fileset.files, pipeline, cache)
+    if cache:
+        cache.save()
+    result.notifications[:0] = fileset.notifications
+    for missing in fileset.missing:
+        result.notifications.insert(0, Notification("error", "no such file or directory", path=missing))
+    emit(result, pipeline.specs, args, "kvlint/check/")
+    if fileset.missing:
+        return EXIT_USAGE
+    return exit_code(result.findings, config.fail_on, args.exit_zero)
+
+
+def _file_stamp(path: Path) -> str:
+    try:
+        import hashlib
+
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "missing"
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from kvlint.registry import load_registry
+
+    registry = load_registry()
+    if args.format == "json":
+        import json
+
+        rows = [{"id": s.id, "name": s.name, "category": s.category.value, "severity": s.severity.value,
+                 "confidence": s.confidence.value, "source": s.source, "summary": s.doc.summary}
+                for s in registry.specs]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    width = max(len(s.name) for s in registry.specs)
+    for s in registry.specs:
+        print(f"{s.id}  {s.name:<{width}}  {s.category.value:<21}  {s.severity.value:<7}  {s.doc.summary}")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kvlint.docs import explain
+    from kvlint.registry import load_registry
+
+    spec = load_registry().lookup(args.rule)
+    if spec is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `kvlint rules`)")
+    sys.stdout.write(explain(spec))
+    return EXIT_OK
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from kvlint.docs import render_rules_md
+    from kvlint.registry import load_registry
+
+    content = render_rules_md(load_registry().specs)
+    path: Path = args.output
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != content:
+            print(f"{path} is out of date: run `kvlint docs`", file=sys.stderr)
+            return EXIT_FINDINGS
+        print(f"{path} is up to date")
+        return EXIT_OK
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        _load_extensions()
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return int(args.handler(args))
+    except UsageError as exc:
+        print(f"kvlint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kvlint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("KVLINT_DEBUG"):
+            raise
+        print(f"kvlint: internal error ({type(exc).__name__}); rerun with KVLINT_DEBUG=1 for details",
+              file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""Subcommands defined outside kvlint.cli. Each entry adds its parser to the `kvlint` command.
+
+Keep the modules named here light: they are imported on every run, so their heavy imports
+(azure SDKs, libcst) must happen inside the command handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def register(extensions: list[Callable[[Any], None]]) -> None:
+    extensions.clear()

@@ -1,0 +1,278 @@
+"""Runs a scan: files -> documents -> sources (which run their rules) -> findings.
+
+Per document: every source that applies parses it at most once and runs its enabled rules; then
+per-file ignores and inline suppressions are applied. Files are scanned in worker processes when
+there are many, and results are cached by content (see `kvlint.cache`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from kvlint import suppress
+from kvlint.config import Config, ConfigError
+from kvlint.document import Document
+from kvlint.model import Finding, Notification, ScanResult, Severity
+from kvlint.registry import Registry, SelectionError, source_classes
+from kvlint.report import Reporter
+from kvlint.rule import RuleSpec
+from kvlint.sources.base import Source
+
+PARALLEL_MIN_FILES = 48
+
+
+@dataclass
+class FileOutcome:
+    findings: list[Finding] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)  # source name -> facts for finalize
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "notifications": [n.to_dict() for n in self.notifications],
+            "facts": self.facts,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileOutcome:
+        return cls(
+            [Finding.from_dict(f) for f in data["findings"]],
+            [Notification.from_dict(n) for n in data["notifications"]],
+            data.get("facts", {}),
+        )
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Text of a file and, when it was not UTF-8, a note saying how it was read."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return data.decode("latin-1"), f"not valid UTF-8 (byte {exc.start}); scanned as Latin-1"
+
+
+class Pipeline:
+    """The enabled rules, grouped by source, ready to run on documents."""
+
+    def __init__(self, config: Config, registry: Registry, specs: Sequence[RuleSpec]) -> None:
+        self.config = config
+        self.registry = registry
+        self.specs = list(specs)
+        self.severity_overrides = self._severity_overrides()
+        self.ignores = self._per_file_ignores()
+        options = self._options()
+        self.sources: list[Source] = []
+        for name, source_cls in sorted(source_classes().items()):
+            source_specs = [s for s in self.specs if s.source == name]
+            if not source_specs:
+                continue
+            rules = [s.impl(options.get(s.id)) for s in source_specs if isinstance(s.impl, type)]
+            self.sources.append(source_cls(rules, source_specs, config, registry))
+
+    @classmethod
+    def build(cls, config: Config, registry: Registry) -> Pipeline:
+        try:
+            specs = registry.select(config.select, [*config.ignore, *config.extend_ignore])
+        except SelectionError as exc:
+            raise ConfigError(f"select/ignore: {exc}") from None
+        return cls(config, registry, specs)
+
+    def _lookup(self, key: str, token: str) -> list[RuleSpec]:
+        try:
+            return self.registry.matching(token)
+        except SelectionError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+
+    def _severity_overrides(self) -> dict[str, Severity]:
+        overrides = {}
+        for token, level in self.config.severity.items():
+            for spec in self._lookup("severity", token):
+                overrides[spec.id] = Severity(level)
+        return overrides
+
+    def _options(self) -> dict[str, dict[str, Any]]:
+        options: dict[str, dict[str, Any]] = {}
+        for token, values in self.config.options.items():
+            spec = self.registry.lookup(token)
+            if spec is None:
+                raise ConfigError(f"options: {token!r} is not a rule id or name")
+            for key, value in values.items():
+                if key not in spec.options:
+                    known = ", ".join(sorted(spec.options)) or "none"
+                    raise ConfigError(f"options.{token}: unknown option {key!r} (known: {known})")
+                default = spec.options[key]
+                if default is not None and not isinstance(value, type(default)) and not (
+                    isinstance(default, float) and isinstance(value, int)
+                ):
+                    raise ConfigError(
+                        f"options.{token}.{key}: expected {type(default).__name__}, got {type(value).__name__}"
+                    )
+            options[spec.id] = dict(values)
+        return options
+
+    def _per_file_ignores(self) -> list[tuple[pathspec.PathSpec, set[str]]]:
+        table = []
+        for pattern, tokens in self.config.per_file_ignores.items():
+            ids = {s.id for token in tokens for s in self._lookup("per-file-ignores", token)}
+            table.append((pathspec.GitIgnoreSpec.from_lines([pattern]), ids))
+        return table
+
+    def ignored_for(self, path: str) -> set[str]:
+        ids: set[str] = set()
+        for spec, rule_ids in self.ignores:
+            if spec.match_file(path):
+                ids |= rule_ids
+        return ids
+
+    def reporter(self, path: str, text: str) -> Reporter:
+        return Reporter(path, text, severity_overrides=self.severity_overrides)
+
+    def scan_document(self, doc: Document) -> FileOutcome:
+        outcome = FileOutcome()
+        reporter = self.reporter(doc.path, doc.text)
+        for source in self.sources:
+            if not source.applies(doc):
+                continue
+            try:
+                facts = source.run(doc, reporter)
+            except RecursionError:
+                reporter.notify("warning", f"{source.name}: structure nested too deeply to analyse")
+                continue
+            except Exception as exc:  # a rule bug must not end the scan; say where it happened
+                reporter.notify("error", f"internal error in the {source.name} source: {type(exc).__name__}")
+                continue
+            if facts is not None:
+                outcome.facts[source.name] = facts
+        outcome.findings, notes = self.postprocess(reporter.findings(), doc.path, doc.text)
+        outcome.notifications.extend(reporter.notifications + notes)
+        return outcome
+
+    def postprocess(self, findings: list[Finding], path: str, text: str) -> tuple[list[Finding], list[Notification]]:
+        """Per-file ignores, then inline suppressions (which may report problems of their own)."""
+        ignored = self.ignored_for(path)
+        if ignored:
+            findings = [f for f in findings if f.rule_id not in ignored]
+        if self.config.inline_suppressions and findings:
+            return suppress.apply(findings, text, path)
+        return findings, []
+
+    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path]) -> FileOutcome:
+        outcome = FileOutcome()
+        reporters: dict[str, Reporter] = {}
+
+        def open_reporter(path: str) -> Reporter:
+            if path not in reporters:
+                text = ""
+                if path in texts:
+                    try:
+                        text = decode(texts[path].read_bytes())[0]
+                    except OSError:
+                        text = ""
+                reporters[path] = self.reporter(path, text)
+            return reporters[path]
+
+        for source in self.sources:
+            facts = [(path, f[source.name]) for path, f in all_facts if source.name in f]
+            if facts:
+                source.finalize(facts, open_reporter)
+        for path, reporter in reporters.items():
+            findings, notes = self.postprocess(reporter.findings(), path, reporter.text)
+            outcome.findings.extend(findings)
+            outcome.notifications.extend(reporter.notifications + notes)
+        return outcome
+
+
+# Worker-process state: the pipeline is inherited through fork, never pickled.
+_WORKER_PIPELINE: Pipeline | None = None
+
+
+def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileOutcome(notifications=[Notification("error", f"cannot read: {exc.strerror}", path=display)])
+    text, note = decode(data)
+    outcome = pipeline.scan_document(Document(display, text))
+    if note:
+        outcome.notifications.append(Notification("note", note, path=display))
+    return outcome
+
+
+def _scan_in_worker(item: tuple[str, str]) -> dict[str, Any]:
+    assert _WORKER_PIPELINE is not None
+    return scan_file(Path(item[0]), item[1], _WORKER_PIPELINE).to_dict()
+
+
+def _worker_count(config: Config, files: int) -> int:
+    if config.jobs == 1 or files < PARALLEL_MIN_FILES:
+        return 1
+    return config.jobs or min(os.cpu_count() or 1, 8)
+
+
+def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None) -> ScanResult:
+    """Scan files (absolute path, display path) and return findings sorted by location."""
+    global _WORKER_PIPELINE
+    result = ScanResult(files_scanned=len(files))
+    outcomes: dict[str, FileOutcome] = {}
+    todo: list[tuple[Path, str, str | None]] = []
+    for path, display in files:
+        key = cache.key(path, display) if cache else None
+        cached = cache.get(key) if cache and key else None
+        if cached is not None:
+            outcomes[display] = FileOutcome.from_dict(cached)
+        else:
+            todo.append((path, display, key))
+    workers = _worker_count(pipeline.config, len(todo))
+    if workers > 1:
+        _WORKER_PIPELINE = pipeline
+        try:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(workers) as pool:
+                items = [(str(p), d) for p, d, _ in todo]
+                for (_, display, key), data in zip(todo, pool.imap(_scan_in_worker, items, chunksize=8),
+                                                      strict=True):
+                    outcomes[display] = FileOutcome.from_dict(data)
+                    if cache and key:
+                        cache.put(key, data)
+        finally:
+            _WORKER_PIPELINE = None
+    else:
+        for path, display, key in todo:
+            outcome = scan_file(path, display, pipeline)
+            outcomes[display] = outcome
+            if cache and key:
+                cache.put(key, outcome.to_dict())
+    for display in sorted(outcomes):
+        result.findings.extend(outcomes[display].findings)
+        result.notifications.extend(outcomes[display].notifications)
+    facts = [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
+    if facts:
+        final = pipeline.finalize(facts, {d: p for p, d in files})
+        result.findings.extend(final.findings)
+        result.notifications.extend(final.notifications)
+    result.findings.sort(key=lambda f: (f.location.path or f.location.resource_id or "",
+                                        f.location.start_line, f.location.start_col, f.rule_id))
+    return result
+
+
+def scan_text(pipeline: Pipeline, path: str, text: str) -> ScanResult:
+    """Scan one in-memory document (used by rule examples and tests), including finalize."""
+    outcome = pipeline.scan_document(Document(path, text))
+    result = ScanResult(findings=outcome.findings, notifications=outcome.notifications, files_scanned=1)
+    if outcome.facts:
+        final = pipeline.finalize([(path, outcome.facts)], {})
+        result.findings.extend(final.findings)
+        result.notifications.extend(final.notifications)
+    return result

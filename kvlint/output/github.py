@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: one annotation per finding and per notification."""
+
+from __future__ import annotations
+
+from kvlint.model import ScanResult
+
+_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(result: ScanResult) -> str:
+    lines = []
+    for f in result.findings:
+        if f.suppressed:
+            continue
+        loc = f.location
+        props = [f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}"]
+        if loc.path is not None:
+            props.insert(0, f"file={_prop(loc.path)}")
+            props.append(f"line={loc.start_line}")
+            props.append(f"col={loc.start_col}")
+            if loc.end_line:
+                props.append(f"endLine={loc.end_line}")
+            if loc.end_col and (loc.end_line or loc.start_line) == loc.start_line:
+                props.append(f"endColumn={loc.end_col}")
+        where = loc.display
+        lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(f'{where}: {f.rule_id} {f.message}')}")
+    for note in result.notifications:
+        props = f" file={_prop(note.path)}" + (f",line={note.line}" if note.line else "") if note.path else ""
+        lines.append(f"::{_LEVEL.get(note.level, 'notice')}{props}::{_data('kvlint: ' + note.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

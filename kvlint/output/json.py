@@ -1,0 +1,28 @@
+"""Machine-readable output: every finding (secrets masked), notifications and a summary."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from kvlint import __version__
+from kvlint.model import ScanResult
+
+
+def render(result: ScanResult, *, show_suppressed: bool = True) -> str:
+    findings = [f for f in result.findings if show_suppressed or not f.suppressed]
+    active = [f for f in result.findings if not f.suppressed]
+    document = {
+        "tool": "kvlint",
+        "version": __version__,
+        "findings": [f.to_dict() for f in findings],
+        "notifications": [n.to_dict() for n in result.notifications],
+        "summary": {
+            "files_scanned": result.files_scanned,
+            "findings": len(active),
+            "suppressed": len(result.findings) - len(active),
+            "by_severity": dict(Counter(f.severity.value for f in active)),
+            "by_category": dict(Counter(f.category.value for f in active)),
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,98 @@
+"""Human output, like ruff's: `path:line:col: KV101 [name] message`, a masked code frame, a fix,
+and a closing summary by category and severity. Colour only on a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from kvlint.model import Finding, Notification, ScanResult
+
+_COLORS = {"error": "31", "warning": "33", "note": "36", "bold": "1", "dim": "2", "blue": "34"}
+
+
+class Painter:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\033[{_COLORS[style]}m{text}\033[0m" if self.color else text
+
+
+def first_paragraph(markdown: str) -> str:
+    return " ".join(markdown.strip().split("\n\n", 1)[0].split())
+
+
+def render_finding(finding: Finding, paint: Painter, show_source: bool = True) -> list[str]:
+    loc = finding.location
+    head = f"{paint(loc.display, 'bold')}: {paint(finding.rule_id, finding.severity.value)} " \
+           f"[{finding.rule_name}] {finding.message}"
+    if finding.suppressed:
+        head += paint(f"  (suppressed{': ' + finding.suppression_reason if finding.suppression_reason else ''})",
+                      "dim")
+    lines = [head]
+    if show_source and finding.snippet:
+        width = len(str(finding.snippet[-1][0]))
+        gutter = " " * width + " |"
+        lines.append(paint(gutter, "blue"))
+        for number, text in finding.snippet:
+            lines.append(f"{paint(str(number).rjust(width) + ' |', 'blue')} {text.expandtabs(4)}")
+            if number == loc.start_line and finding.masked:
+                start, end = finding.masked[0]
+                prefix = text[: start - 1].expandtabs(4)
+                lines.append(f"{paint(gutter, 'blue')} {' ' * len(prefix)}{paint('^' * max(1, end - start), finding.severity.value)}")
+        lines.append(paint(gutter, "blue"))
+    elif show_source and loc.resource_id:
+        lines.append(f"  {paint('resource:', 'dim')} {loc.resource_id}")
+    for related in finding.related:
+        where = related.display
+        lines.append(f"  {paint('related:', 'dim')} {where}{': ' + related.message if related.message else ''}")
+    if show_source and finding.fix:
+        lines.append(f"  {paint('= fix:', 'bold')} {first_paragraph(finding.fix)}")
+    return lines
+
+
+def summary_lines(findings: Sequence[Finding], paint: Painter) -> list[str]:
+    active = [f for f in findings if not f.suppressed]
+    suppressed = len(findings) - len(active)
+    if not active:
+        text = "No findings."
+        if suppressed:
+            text += f" ({suppressed} suppressed)"
+        return [paint(text, "bold")]
+    by_severity = Counter(f.severity.value for f in active)
+    by_category = Counter(f.category.value for f in active)
+    severities = ", ".join(f"{by_severity[s]} {s}" for s in ("error", "warning", "note") if by_severity[s])
+    total = len(active)
+    lines = [paint(f"Found {total} finding{'s' if total != 1 else ''} ({severities})"
+                   + (f", {suppressed} suppressed" if suppressed else "") + ".", "bold")]
+    for category, count in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {category:<22} {count}")
+    return lines
+
+
+def statistics_lines(findings: Sequence[Finding]) -> list[str]:
+    counts = Counter((f.rule_id, f.rule_name, f.category.value) for f in findings if not f.suppressed)
+    return [f"{count:>5}\t{rule_id}\t[{name}]\t{category}"
+            for (rule_id, name, category), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def render_notification(note: Notification, paint: Painter) -> str:
+    return f"{paint(note.level, note.level if note.level in _COLORS else 'dim')}: {note.display}"
+
+
+def render(result: ScanResult, *, color: bool = False, statistics: bool = False, quiet: bool = False,
+           show_suppressed: bool = False) -> str:
+    paint = Painter(color)
+    out: list[str] = []
+    shown = [f for f in result.findings if show_suppressed or not f.suppressed]
+    if statistics:
+        out.extend(statistics_lines(result.findings))
+    else:
+        for finding in shown:
+            out.extend(render_finding(finding, paint, show_source=not quiet))
+            if not quiet:
+                out.append("")
+    if not quiet or statistics:
+        out.extend(summary_lines(result.findings, paint))
+    return "\n".join(out) + ("\n" if out else "")

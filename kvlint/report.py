@@ -1,0 +1,149 @@
+"""Turns what rules report about one document into findings: masked, fingerprinted, located."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from kvlint import redact
+from kvlint.model import Confidence, Finding, Location, Notification, Severity
+from kvlint.rule import RuleSpec
+
+CONTEXT_LINES = 1  # lines shown above and below the primary line in a code frame
+
+
+@dataclass
+class _Pending:
+    spec: RuleSpec
+    location: Location
+    message: str
+    related: tuple[Location, ...]
+    severity: Severity
+    confidence: Confidence
+    key: str
+
+
+@dataclass
+class Reporter:
+    """Collects findings and notifications for one document (or one cloud resource)."""
+
+    path: str | None
+    text: str = ""
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
+    _pending: list[_Pending] = field(default_factory=list)
+    _masker: redact.Masker | None = None
+
+    def report(
+        self,
+        spec: RuleSpec,
+        location: Location,
+        message: str,
+        *,
+        secret: str | None = None,
+        secret_location: Location | None = None,
+        related: Sequence[Location] = (),
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        key: str | None = None,
+    ) -> None:
+        if secret is not None:
+            where = secret_location or location
+            if where.path is not None:
+                self.masker.add(
+                    (where.start_line, where.start_col, where.end_line or where.start_line,
+                     where.end_col or where.start_col),
+                    secret,
+                )
+            else:
+                self.masker.add((0, 0, 0, 0), secret)
+            fingerprint_key = "secret:" + redact.secret_hash(secret)
+        else:
+            fingerprint_key = "key:" + (key if key is not None else self._normalised_line(location))
+        self._pending.append(
+            _Pending(
+                spec,
+                location,
+                message,
+                tuple(related),
+                self.severity_overrides.get(spec.id) or severity or spec.severity,
+                confidence or spec.confidence,
+                fingerprint_key,
+            )
+        )
+
+    def notify(self, level: str, message: str, line: int | None = None) -> None:
+        self.notifications.append(Notification(level, message, path=self.path, line=line))
+
+    @property
+    def masker(self) -> redact.Masker:
+        if self._masker is None:
+            self._masker = redact.Masker(self.text)
+        return self._masker
+
+    def _normalised_line(self, location: Location) -> str:
+        """Fingerprint text for findings without a secret: the masked line, whitespace removed."""
+        if location.path is None or not self.text:
+            return location.resource_id or location.logical or ""
+        lines = self.masker.masked_lines
+        if 0 < location.start_line <= len(lines):
+            return "".join(lines[location.start_line - 1].split())
+        return ""
+
+    def findings(self) -> list[Finding]:
+        if not self._pending:
+            return []
+        masked_lines = self.masker.masked_lines if self.text else []
+        # A final newline does not start a line worth showing.
+        shown_lines = len(masked_lines) - (1 if self.text.endswith("\n") else 0)
+        hashes: list[str] | None = None
+        if masked_lines and self.path is not None:
+            from kvlint.output.linehash import line_hashes
+
+            hashes = line_hashes(self.masker.masked_text)
+        seen: dict[str, int] = {}
+        out = []
+        for item in self._pending:
+            loc = item.location
+            where = loc.path if loc.path is not None else (loc.resource_id or "")
+            base = redact.fingerprint(item.spec.id, where, loc.logical or "", item.key)
+            # Identical findings (same rule, file, secret) are told apart by occurrence, not line.
+            occurrence = seen.get(base, 0)
+            seen[base] = occurrence + 1
+            fp = base if occurrence == 0 else redact.fingerprint(base, str(occurrence))
+            snippet: tuple[tuple[int, str], ...] = ()
+            masked_span: tuple[tuple[int, int], ...] = ()
+            line_hash = None
+            if masked_lines and loc.path is not None and 0 < loc.start_line <= len(masked_lines):
+                first = max(1, loc.start_line - CONTEXT_LINES)
+                last = max(loc.start_line, min(shown_lines, loc.start_line + CONTEXT_LINES))
+                snippet = tuple((n, masked_lines[n - 1]) for n in range(first, last + 1))
+                start = self.masker.masked_col(loc.start_line, loc.start_col)
+                end_col = loc.end_col if (loc.end_line or loc.start_line) == loc.start_line and loc.end_col else None
+                end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
+                    masked_lines[loc.start_line - 1]) + 1
+                masked_span = ((start, max(end, start + 1)),)
+                if hashes is not None:
+                    line_hash = hashes[loc.start_line - 1]
+            out.append(
+                Finding(
+                    rule_id=item.spec.id,
+                    rule_name=item.spec.name,
+                    category=item.spec.category,
+                    severity=item.severity,
+                    confidence=item.confidence,
+                    message=item.message,
+                    location=loc,
+                    related=item.related,
+                    fingerprint=fp,
+                    snippet=snippet,
+                    masked=masked_span,
+                    line_hash=line_hash,
+                    fix=item.spec.doc.fix,
+                )
+            )
+        return out
+
+
+def with_suppression(finding: Finding, reason: str | None) -> Finding:
+    return replace(finding, suppressed=True, suppression_reason=reason)

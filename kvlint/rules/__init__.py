@@ -1,0 +1,1 @@
+"""Code rules, one per file: kvlint/rules/<source>/<rule_name>.py."""

@@ -1,0 +1,1 @@
+"""KV1xx: rules on Python source, read with libcst."""
