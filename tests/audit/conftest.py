@@ -13,8 +13,10 @@ import pytest
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = TESTS_DIR.parent
-if str(TESTS_DIR) not in sys.path:  # so `armstandin` imports however pytest was started
-    sys.path.insert(0, str(TESTS_DIR))
+# So `armstandin` (and kvlint, before it is pip-installed) import however pytest was started.
+for _path in (TESTS_DIR, REPO_ROOT):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 from armstandin import ArmStandIn  # noqa: E402
 
