@@ -1,0 +1,212 @@
+"""The `kvlint check` command end to end: exit codes, options, configuration, bad input."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from clirun import kvlint
+
+LITERAL = "Tr0ub4dor-not-real-77"
+BAD_PY = f'from azure.keyvault.secrets import SecretClient\nclient.set_secret("db", "{LITERAL}")\n'
+GOOD_PY = 'import os\nclient.set_secret("db", os.environ["DB_PASSWORD"])\n'
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_finding_exits_1_with_ruff_like_line_frame_and_summary(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    run = kvlint("check", "app.py", cwd=tmp_path)
+    assert run.code == 1
+    assert "app.py:2:26: KV101 [set-secret-literal-value] " in run.out
+    assert "2 | client.set_secret" in run.out and "^" in run.out
+    assert "= fix:" in run.out
+    assert "Found 1 finding (1 error)." in run.out and "hardcoded-secret" in run.out
+    assert LITERAL not in run.out + run.err
+    assert "\x1b[" not in run.out  # no colour when not on a terminal
+
+
+def test_clean_tree_exits_0(tmp_path):
+    write(tmp_path, "app.py", GOOD_PY)
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 0, run.out + run.err
+    assert "No findings." in run.out
+
+
+def test_missing_path_is_exit_2_but_the_rest_is_scanned(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    run = kvlint("check", "app.py", "nope.py", cwd=tmp_path)
+    assert run.code == 2
+    assert "nope.py: no such file or directory" in run.err
+    assert "KV101" in run.out
+
+
+def test_exit_zero_fail_on_and_severity_override(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    assert kvlint("check", "--exit-zero", ".", cwd=tmp_path).code == 0
+    write(tmp_path, ".kvlint.toml", '[severity]\nKV101 = "note"\n')
+    assert kvlint("check", ".", cwd=tmp_path).code == 0  # default fail level is warning
+    assert kvlint("check", "--fail-on", "note", ".", cwd=tmp_path).code == 1
+    run = kvlint("check", "--format", "json", ".", cwd=tmp_path)
+    assert json.loads(run.out)["findings"][0]["severity"] == "note"
+
+
+def test_select_and_ignore_by_id_name_and_category(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    for token in ("KV101", "set-secret-literal-value", "hardcoded-secret", "KV1"):
+        assert kvlint("check", "--ignore", token, ".", cwd=tmp_path).code == 0, token
+        assert kvlint("check", "--select", token, ".", cwd=tmp_path).code == 1, token
+    run = kvlint("check", "--select", "KV999,bogus", ".", cwd=tmp_path)
+    assert run.code == 2 and "bogus" in run.err and len(run.err.strip().splitlines()) == 1
+
+
+def test_configuration_errors_name_the_key(tmp_path):
+    write(tmp_path, "app.py", GOOD_PY)
+    write(tmp_path, ".kvlint.toml", "selectt = ['KV1']\n")
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 2 and "selectt" in run.err
+    write(tmp_path, ".kvlint.toml", "max-file-size = 'big'\n")
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 2 and "max-file-size" in run.err
+    write(tmp_path, ".kvlint.toml", "select = [\n")
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 2 and "invalid TOML" in run.err
+    write(tmp_path, ".kvlint.toml", "[options.KV101]\nno-such-option = 1\n")
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 2 and "no-such-option" in run.err
+    (tmp_path / ".kvlint.toml").unlink()
+    write(tmp_path, "pyproject.toml", "[tool.kvlint]\nignore = ['KV101']\n")
+    write(tmp_path, "app.py", BAD_PY)
+    assert kvlint("check", ".", cwd=tmp_path).code == 0
+    run = kvlint("check", "--config", "missing.toml", ".", cwd=tmp_path)
+    assert run.code == 2 and "missing.toml" in run.err
+
+
+def test_bad_input_becomes_notifications_and_the_scan_completes(tmp_path):
+    write(tmp_path, "latin.py", b'# caf\xe9\nclient.set_secret("db", "' + LITERAL.encode() + b'")\n')
+    write(tmp_path, "blob.bin", b"\x00\x01\x02binary")
+    write(tmp_path, "empty.py", "")
+    write(tmp_path, "broken.py", 'def broken(:\n    client.set_secret("db", "x")\n')
+    write(tmp_path, "huge.txt", "x" * 5000)
+    run = kvlint("check", "latin.py", "blob.bin", "empty.py", "broken.py", "huge.txt", "--max-file-size", "4000",
+                 cwd=tmp_path)
+    assert run.code == 1
+    assert "latin.py:2:" in run.out  # read as Latin-1, still judged
+    assert "latin.py: not valid UTF-8" in run.err
+    assert "blob.bin: skipped: binary file" in run.err
+    assert "huge.txt: skipped: 5000 bytes is over the size limit" in run.err
+    assert "broken.py" in run.err and "syntax error" in run.err
+    assert LITERAL not in run.out + run.err
+
+
+def test_output_formats(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    data = json.loads(kvlint("check", "--format", "json", ".", cwd=tmp_path).out)
+    finding = data["findings"][0]
+    assert finding["rule_id"] == "KV101" and finding["category"] == "hardcoded-secret"
+    assert finding["location"] == {"path": "app.py", "start_line": 2, "start_col": 26, "end_line": 2, "end_col": 47}
+    assert data["summary"]["by_category"] == {"hardcoded-secret": 1}
+    github = kvlint("check", "--format", "github", ".", cwd=tmp_path).out
+    assert github.startswith("::error file=app.py,line=2,col=26,endLine=2,endColumn=47,title=kvlint KV101")
+    run = kvlint("check", "--format", "sarif", "--output", "out.sarif", ".", cwd=tmp_path)
+    assert run.code == 1 and run.out == ""
+    sarif = json.loads((tmp_path / "out.sarif").read_text())
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "KV101"
+    stats = kvlint("check", "--statistics", ".", cwd=tmp_path).out
+    assert "KV101\t[set-secret-literal-value]\thardcoded-secret" in stats
+
+
+def test_quiet_prints_one_line_per_finding(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    run = kvlint("check", "-q", ".", cwd=tmp_path)
+    assert run.out.strip().splitlines() == [
+        "app.py:2:26: KV101 [set-secret-literal-value] secret value passed to set_secret() is a string literal"
+    ]
+
+
+def test_inline_suppressions(tmp_path):
+    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore[KV101] test fixture\n'))
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 0 and "1 suppressed" in run.out
+    shown = kvlint("check", "--show-suppressed", ".", cwd=tmp_path)
+    assert "suppressed: test fixture" in shown.out
+    assert kvlint("check", "--no-inline-suppressions", ".", cwd=tmp_path).code == 1
+    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore\n'))
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 1 and "bare `kvlint: ignore` suppresses nothing" in run.err
+    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore[KV101] until=2020-01-01 old debt\n'))
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 1 and "expired on 2020-01-01" in run.err
+
+
+def test_per_file_ignores_and_exclude(tmp_path):
+    write(tmp_path, "tests/test_app.py", BAD_PY)
+    write(tmp_path, "vendor/lib.py", BAD_PY)
+    write(tmp_path, ".kvlint.toml", 'extend-exclude = ["vendor/"]\n\n[per-file-ignores]\n"tests/**" = ["KV101"]\n')
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 0, run.out
+    # Explicitly named excluded files stay excluded (pre-commit passes file names).
+    assert kvlint("check", "vendor/lib.py", cwd=tmp_path).code == 0
+
+
+def test_gitignore_is_honoured_inside_and_outside_git(tmp_path):
+    write(tmp_path, ".gitignore", "ignored/\n")
+    write(tmp_path, "ignored/app.py", BAD_PY)
+    write(tmp_path, "kept.py", GOOD_PY)
+    assert kvlint("check", ".", cwd=tmp_path).code == 0  # plain folder: .gitignore rules apply
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    write(tmp_path, "untracked.py", BAD_PY)
+    run = kvlint("check", ".", cwd=tmp_path)
+    assert run.code == 1 and "untracked.py" in run.out and "ignored/app.py" not in run.out
+
+
+def test_symlink_leaving_the_root_is_skipped(tmp_path):
+    outside = write(tmp_path, "outside/secret.py", BAD_PY)
+    root = tmp_path / "root"
+    root.mkdir()
+    os.symlink(outside, root / "link.py")
+    run = kvlint("check", ".", cwd=root)
+    assert run.code == 0 and "link.py: skipped: symbolic link leaves the scanned folder" in run.err
+
+
+def test_cache_gives_the_same_answer_and_can_be_skipped(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    cache = tmp_path / "cache"
+    first = kvlint("check", "--format", "json", ".", cwd=tmp_path, cache_dir=cache)
+    files = list(cache.rglob("*.json"))
+    assert files, "no cache written"
+    assert LITERAL not in "".join(f.read_text() for f in files)
+    second = kvlint("check", "--format", "json", ".", cwd=tmp_path, cache_dir=cache)
+    assert first.out == second.out
+    other = tmp_path / "other-cache"
+    kvlint("check", "--no-cache", ".", cwd=tmp_path, cache_dir=other)
+    assert not other.exists()
+
+
+def test_rules_explain_and_docs_check(tmp_path):
+    listing = kvlint("rules", cwd=tmp_path).out
+    assert "KV101  set-secret-literal-value" in listing
+    explained = kvlint("explain", "KV101", cwd=tmp_path)
+    assert explained.code == 0 and "**Why is this bad?**" in explained.out
+    assert kvlint("explain", "set-secret-literal-value", cwd=tmp_path).code == 0
+    unknown = kvlint("explain", "KV000", cwd=tmp_path)
+    assert unknown.code == 2 and "unknown rule" in unknown.err
+    root = Path(__file__).resolve().parent.parent
+    assert kvlint("docs", "--check", cwd=root).code == 0, "docs/rules.md is stale: run `kvlint docs`"
+    stale = write(tmp_path, "rules.md", "old\n")
+    assert kvlint("docs", "--check", "--output", str(stale), cwd=tmp_path).code == 1
+
+
+def test_usage_errors_are_one_line_exit_2(tmp_path):
+    run = kvlint("check", "--format", "xml", cwd=tmp_path)
+    assert run.code == 2
+    run = kvlint(cwd=tmp_path)
+    assert run.code == 2

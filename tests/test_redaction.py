@@ -1,0 +1,54 @@
+"""No secret reaches any output: for every BAD example of every rule, render every format."""
+
+import pytest
+
+from kvlint.config import Config
+from kvlint.document import Document
+from kvlint.engine import Pipeline
+from kvlint.model import ScanResult
+from kvlint.output import github, sarif, text
+from kvlint.output import json as json_out
+from kvlint.testing import builtin_registry, example_cases
+
+CASES = [c for c in example_cases() if c.example.bad]
+
+
+def scan_keeping_secrets(case):
+    """Run the example through the real sources, keeping the reporter to learn which secrets it saw."""
+    registry = builtin_registry()
+    pipeline = Pipeline.build(Config(select=[case.spec.id]), registry)
+    doc = Document(case.example.file, case.example.code)
+    reporter = pipeline.reporter(doc.path, doc.text)
+    for source in pipeline.sources:
+        if source.applies(doc):
+            source.run(doc, reporter)
+    findings = reporter.findings()
+    return ScanResult(findings=findings, notifications=reporter.notifications, files_scanned=1), \
+        reporter.masker.secrets, pipeline.specs
+
+
+def leaked_parts(secret: str, output: str) -> list[str]:
+    """Windows of the secret beyond what a mask may show (its first 4 characters)."""
+    tail = secret[4:]
+    size = 6
+    return [tail[i:i + size] for i in range(0, max(0, len(tail) - size + 1)) if tail[i:i + size] in output]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_secret_in_any_output(case):
+    result, secrets, specs = scan_keeping_secrets(case)
+    outputs = {
+        "text": text.render(result, show_suppressed=True),
+        "json": json_out.render(result),
+        "sarif": sarif.render(result, specs),
+        "github": github.render(result),
+    }
+    for secret in secrets:
+        if len(secret) < 8:
+            continue
+        for name, output in outputs.items():
+            assert secret not in output, f"{case.id}: secret in {name} output"
+            # Parts of the secret may legitimately appear in unrelated text (docs in SARIF help);
+            # outside the help text, no 6-character window past the shown prefix may appear.
+            body = output if name != "sarif" else output.split('"results"', 1)[-1]
+            assert not leaked_parts(secret, body), f"{case.id}: part of the secret in {name} output"
