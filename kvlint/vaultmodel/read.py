@@ -1,0 +1,125 @@
+"""Pick the reader for a file by its name and shape; never raise on bad input."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from kvlint.vaultmodel.model import DeclaredResult, Problem
+
+_AZ_KEYVAULT = re.compile(r"\baz\s+keyvault\b")
+_ARM_KEYVAULT = re.compile(r"microsoft\.keyvault/vaults", re.IGNORECASE)
+_CI_HINT = re.compile(r"keyvault|secrets\.", re.IGNORECASE)
+_SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
+
+
+def file_kind(path: str) -> str | None:
+    """ "terraform", "json", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
+    normalised = "/" + path.replace("\\", "/").lstrip("/")
+    name = posixpath.basename(normalised).lower()
+    if name.endswith(".tf"):
+        return "terraform"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith((".sh", ".bash", ".zsh", ".ksh")):
+        return "sh"
+    if name.endswith((".ps1", ".psm1")):
+        return "powershell"
+    if (
+        name in ("dockerfile", "containerfile")
+        or name.startswith("dockerfile.")
+        or name.endswith(".dockerfile")
+    ):
+        return "dockerfile"
+    if name in ("makefile", "gnumakefile") or name.endswith(".mk"):
+        return "makefile"
+    if name.endswith((".yml", ".yaml")) and (
+        "/.github/workflows/" in normalised
+        or name in ("action.yml", "action.yaml", ".gitlab-ci.yml", ".gitlab-ci.yaml")
+        or name.startswith("azure-pipelines")
+        or "/.azure-pipelines/" in normalised
+        or "/.gitlab/ci/" in normalised
+    ):
+        return "ci"
+    return None
+
+
+def _kind(path: str, text: str) -> str | None:
+    kind = file_kind(path)
+    if kind is None and "." not in posixpath.basename(path.replace("\\", "/")) and _SHEBANG.match(text):
+        return "sh"
+    return kind
+
+
+def might_contain_vault(path: str, text: str) -> bool:
+    """Cheap substring test: False means read_declared would find nothing in this file."""
+    kind = _kind(path, text)
+    if kind == "terraform":
+        return "azurerm_key_vault" in text
+    if kind == "json":
+        return "azurerm_key_vault" in text or bool(_ARM_KEYVAULT.search(text))
+    if kind == "ci":
+        return bool(_CI_HINT.search(text))
+    if kind in ("sh", "powershell", "dockerfile", "makefile"):
+        return bool(_AZ_KEYVAULT.search(text))
+    return False
+
+
+def read_declared(path: str, text: str) -> DeclaredResult:
+    """Vaults, commands and problems declared in one file. Never raises on bad input."""
+    kind = _kind(path, text)
+    if kind is None or not might_contain_vault(path, text):
+        return DeclaredResult()
+    try:
+        return _read(kind, path, text)
+    except RecursionError:
+        return DeclaredResult(problems=[Problem(path, "file nested too deeply to analyse; skipped")])
+    except Exception as error:  # a reader bug must not stop the scan; the text may quote the file
+        return DeclaredResult(
+            problems=[Problem(path, f"internal error while reading ({type(error).__name__}); skipped")]
+        )
+
+
+def _read(kind: str, path: str, text: str) -> DeclaredResult:
+    if kind == "terraform":
+        from kvlint.vaultmodel.terraform import read_terraform
+
+        return read_terraform(path, text)
+    if kind == "json":
+        return _read_json(path, text)
+    from kvlint.vaultmodel import carriers
+    from kvlint.vaultmodel.azcli import AzReader
+
+    problems: list[Problem] = []
+    if kind == "dockerfile":
+        chunks = carriers.dockerfile_chunks(text)
+    elif kind == "makefile":
+        chunks = carriers.makefile_chunks(text)
+    elif kind == "ci":
+        chunks = carriers.ci_yaml_chunks(path, text, problems)
+    else:
+        chunks = carriers.whole_file(text, kind)
+    reader = AzReader(path)
+    for chunk in chunks:
+        reader.read_chunk(chunk)
+    result = reader.result()
+    result.problems.extend(problems)
+    return result
+
+
+def _read_json(path: str, text: str) -> DeclaredResult:
+    from kvlint.vaultmodel.arm import looks_like_arm, read_arm
+    from kvlint.vaultmodel.jsonpos import JsonPositionError, loads_with_positions
+    from kvlint.vaultmodel.tfplan import looks_like_plan, read_plan
+
+    try:
+        doc = loads_with_positions(text)
+    except JsonPositionError as error:
+        return DeclaredResult(
+            problems=[Problem(path, f"JSON {error.reason}; file skipped", error.line, error.column)]
+        )
+    if looks_like_plan(doc.value):
+        return read_plan(path, doc)
+    if looks_like_arm(doc.value):
+        return read_arm(path, doc)
+    return DeclaredResult()

@@ -1,0 +1,179 @@
+"""Terraform `.tf` files -> vault model, with python-hcl2 (Lark-based, keeps positions).
+
+Values are literal only when the HCL says so: a quoted string without `${`/`%{`, a number, a
+bool, a list of those. References, function calls and interpolations are UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kvlint.vaultmodel.model import UNKNOWN, DeclaredResult, Problem, SecretText, Span
+from kvlint.vaultmodel.tfbuild import TfNode, TfResource, build_vaults, reference_address
+
+MAX_TF_BYTES = 5 * 1024 * 1024
+RESOURCE_TYPES = frozenset(
+    {
+        "azurerm_key_vault",
+        "azurerm_key_vault_access_policy",
+        "azurerm_key_vault_secret",
+        "azurerm_key_vault_key",
+        "azurerm_key_vault_certificate",
+    }
+)
+
+
+def read_terraform(path: str, text: str) -> DeclaredResult:
+    result = DeclaredResult()
+    if len(text) > MAX_TF_BYTES:
+        result.problems.append(Problem(path, "Terraform file too large to parse; skipped"))
+        return result
+    try:
+        import hcl2
+        from hcl2.rules.base import BlockRule
+
+        tree = hcl2.parses(text, discard_comments=True)
+    except RecursionError:
+        result.problems.append(Problem(path, "Terraform file nested too deeply to parse; skipped"))
+        return result
+    except Exception as error:  # Lark raises many types; their text may quote the file
+        line = getattr(error, "line", None)
+        column = getattr(error, "column", None)
+        result.problems.append(
+            Problem(
+                path,
+                "Terraform syntax error; file skipped",
+                line if isinstance(line, int) and line > 0 else None,
+                column if isinstance(column, int) and column > 0 else None,
+            )
+        )
+        return result
+
+    resources: list[TfResource] = []
+    for child in tree.body.children:
+        if not isinstance(child, BlockRule):
+            continue
+        labels = [_label(label) for label in child.labels]
+        if len(labels) != 3 or labels[0] not in ("resource", "data") or labels[1] not in RESOURCE_TYPES:
+            continue
+        is_data = labels[0] == "data"
+        address = ("data." if is_data else "") + f"{labels[1]}.{labels[2]}"
+        try:
+            node = _node(child)
+        except RecursionError:
+            result.problems.append(Problem(path, "Terraform block nested too deeply; skipped", _line(child)))
+            continue
+        resources.append(TfResource(labels[1], address, node, is_data))
+    result.vaults.extend(build_vaults(path, "terraform", resources))
+    return result
+
+
+def _label(label: Any) -> str:
+    text = label.serialize()
+    return text[1:-1] if isinstance(text, str) and text.startswith('"') and text.endswith('"') else str(text)
+
+
+def _span(element: Any) -> Span | None:
+    meta = getattr(element, "_meta", None)
+    if meta is None or getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _line(element: Any) -> int | None:
+    span = _span(element)
+    return span.line if span else None
+
+
+def _node(block: Any) -> TfNode:
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    node = TfNode(span=_span(block))
+    for child in block.body.children:
+        if isinstance(child, AttributeRule):
+            name = child.identifier.serialize()
+            raw = child.expression.serialize()
+            node.attrs[name] = convert(raw)
+            if span := _span(child):
+                node.spans[name] = span
+            if span := _span(child.expression):
+                node.value_spans[name] = span
+            literal = literal_string(raw)
+            if literal is not None:
+                node.secrets[name] = SecretText(literal)
+            if isinstance(raw, str) and (address := reference_address(raw)) and raw.startswith("${"):
+                node.refs[name] = address
+        elif isinstance(child, BlockRule):
+            labels = [_label(label) for label in child.labels]
+            if labels[0] == "dynamic" and len(labels) > 1:
+                node.dynamic.add(labels[1])
+            else:
+                node.blocks.setdefault(labels[0], []).append(_node(child))
+    return node
+
+
+def literal_string(raw: Any) -> str | None:
+    """The text of a quoted HCL string or heredoc without interpolation; else None."""
+    if not isinstance(raw, str) or len(raw) < 2 or not (raw.startswith('"') and raw.endswith('"')):
+        return None
+    body = raw[1:-1]
+    if body.startswith("<<"):
+        return _heredoc(body)
+    if _interpolates(body):
+        return None
+    return _unescape(body)
+
+
+def _heredoc(body: str) -> str | None:
+    first, _, rest = body.partition("\n")
+    content, _, _ = rest.rpartition("\n")
+    if _interpolates(content):
+        return None
+    if first.startswith("<<-"):
+        lines = content.split("\n")
+        indents = [len(line) - len(line.lstrip()) for line in lines if line.strip()]
+        cut = min(indents, default=0)
+        content = "\n".join(line[cut:] for line in lines)
+    return content.replace("$${", "${").replace("%%{", "%{")
+
+
+def _interpolates(text: str) -> bool:
+    cleaned = text.replace("$${", "").replace("%%{", "")
+    return "${" in cleaned or "%{" in cleaned
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
+
+
+def _unescape(body: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and index + 1 < len(body) and body[index + 1] in _ESCAPES:
+            out.append(_ESCAPES[body[index + 1]])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out).replace("$${", "${").replace("%%{", "%{")
+
+
+def convert(raw: Any) -> Any:
+    """A serialised hcl2 value -> literal Python value, or UNKNOWN."""
+    if raw is None or isinstance(raw, bool | int | float):
+        return raw
+    if isinstance(raw, str):
+        literal = literal_string(raw)
+        if literal is not None:
+            return literal
+        if raw in ("true", "false"):
+            return raw == "true"
+        if raw == "null":
+            return None
+        return UNKNOWN
+    if isinstance(raw, list):
+        return [convert(item) for item in raw]
+    if isinstance(raw, dict):
+        return {str(key): convert(value) for key, value in raw.items() if not str(key).startswith("__")}
+    return UNKNOWN

@@ -1,0 +1,362 @@
+"""Terraform azurerm resources -> vault model, shared by the `.tf` and the plan-JSON readers.
+
+Both readers first turn a resource into a `TfNode` (attribute values already converted: a
+literal Python value, or UNKNOWN for interpolations/references), then `build_vaults` applies
+the azurerm provider's semantics and defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from kvlint.vaultmodel.model import (
+    DEFAULT_SOFT_DELETE_RETENTION_DAYS,
+    UNKNOWN,
+    AccessPolicy,
+    LifetimeAction,
+    Origin,
+    RotationPolicy,
+    SecretText,
+    Span,
+    Vault,
+    VaultCertificate,
+    VaultKey,
+    VaultSecret,
+    parse_datetime,
+)
+
+_PERMISSION_ATTRS = {
+    "key_permissions": "keys",
+    "secret_permissions": "secrets",
+    "certificate_permissions": "certificates",
+    "storage_permissions": "storage",
+}
+_VAULT_ID = re.compile(r"/providers/microsoft\.keyvault/vaults/([^/]+)", re.IGNORECASE)
+
+
+@dataclass
+class TfNode:
+    """A resource or nested block with converted values and their regions."""
+
+    span: Span | None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
+    value_spans: dict[str, Span] = field(default_factory=dict)
+    blocks: dict[str, list[TfNode]] = field(default_factory=dict)
+    dynamic: set[str] = field(default_factory=set)  # names of `dynamic` blocks (content unknown)
+    refs: dict[str, str] = field(default_factory=dict)  # attribute -> referenced address
+    secrets: dict[str, SecretText] = field(default_factory=dict)  # literal string values
+
+    def has(self, name: str) -> bool:
+        return name in self.attrs
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.attrs.get(name, default)
+
+    def block(self, name: str) -> TfNode | None:
+        found = self.blocks.get(name)
+        return found[0] if found else None
+
+
+@dataclass
+class TfResource:
+    rtype: str
+    address: str  # e.g. "azurerm_key_vault.demo" or "module.kv.azurerm_key_vault.this"
+    node: TfNode
+    is_data: bool = False
+
+
+def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Vault]:
+    vaults: dict[str, Vault] = {}
+    for res in resources:
+        if res.rtype == "azurerm_key_vault":
+            vault = _reference_vault(path, source, res) if res.is_data else _read_vault(path, source, res)
+            vaults[res.address] = vault
+
+    def vault_for(node: TfNode) -> Vault:
+        ref = node.refs.get("key_vault_id")
+        literal_id = node.get("key_vault_id")
+        name: Any = UNKNOWN
+        if ref is None and isinstance(literal_id, str):
+            match = _VAULT_ID.search(literal_id)
+            name = match.group(1) if match else UNKNOWN
+            ref = name if isinstance(name, str) else literal_id
+        ref = ref or "⟨key_vault_id⟩"
+        if ref not in vaults:
+            vaults[ref] = Vault(ref=ref, name=name, is_reference=True, origin=Origin(source, path, node.span))
+        return vaults[ref]
+
+    for res in resources:
+        node = res.node
+        if res.rtype == "azurerm_key_vault_access_policy":
+            policy = _policy(path, source, node)
+            vault_for(node).access_policies.append(policy)
+        elif res.rtype == "azurerm_key_vault_secret":
+            vault_for(node).secrets.append(_secret(path, source, node))
+        elif res.rtype == "azurerm_key_vault_key":
+            vault_for(node).keys.append(_key(path, source, node))
+        elif res.rtype == "azurerm_key_vault_certificate":
+            vault_for(node).certificates.append(_certificate(path, source, node))
+    return list(vaults.values())
+
+
+def _origin(path: str, source: str, node: TfNode, fields: dict[str, str]) -> Origin:
+    origin = Origin(source, path, node.span)
+    for model_field, attr in fields.items():
+        if attr in node.spans:
+            origin.fields[model_field] = node.spans[attr]
+    return origin
+
+
+def _reference_vault(path: str, source: str, res: TfResource) -> Vault:
+    node = res.node
+    return Vault(
+        ref=res.address,
+        name=_str(node.get("name", UNKNOWN)),
+        is_reference=True,
+        origin=_origin(path, source, node, {"name": "name"}),
+    )
+
+
+def _read_vault(path: str, source: str, res: TfResource) -> Vault:
+    node = res.node
+    rbac_attr = (
+        "rbac_authorization_enabled"
+        if node.has("rbac_authorization_enabled")
+        else "enable_rbac_authorization"
+    )
+    origin = _origin(
+        path,
+        source,
+        node,
+        {
+            "name": "name",
+            "tenant": "tenant_id",
+            "sku": "sku_name",
+            "rbac_authorization": rbac_attr,
+            "soft_delete": "soft_delete_enabled",
+            "soft_delete_retention_days": "soft_delete_retention_days",
+            "purge_protection": "purge_protection_enabled",
+            "public_network_access": "public_network_access_enabled",
+        },
+    )
+    vault = Vault(
+        ref=res.address,
+        name=_str(node.get("name", UNKNOWN)),
+        origin=origin,
+        location=_str(node.get("location")),
+        tenant=_str(node.get("tenant_id")),
+        sku=_str(node.get("sku_name")),
+        # azurerm defaults: access-policy mode, soft delete forced on, purge protection off,
+        # public network access on, no network ACLs (all traffic allowed).
+        rbac_authorization=_bool(node.get(rbac_attr), False),
+        soft_delete=_bool(node.get("soft_delete_enabled"), True),
+        soft_delete_retention_days=_int(
+            node.get("soft_delete_retention_days"), DEFAULT_SOFT_DELETE_RETENTION_DAYS
+        ),
+        purge_protection=_bool(node.get("purge_protection_enabled"), False),
+    )
+    pna = _bool(node.get("public_network_access_enabled"), True)
+    vault.public_network_access = pna if pna is UNKNOWN else ("Enabled" if pna else "Disabled")
+
+    acls = node.blocks.get("network_acls")
+    if "network_acls" in node.dynamic or (acls is None and node.get("network_acls") is UNKNOWN):
+        vault.network_default_action = vault.network_bypass = vault.ip_rules = vault.vnet_rules = UNKNOWN
+    elif not acls:
+        vault.network_default_action, vault.network_bypass = "Allow", None
+        vault.ip_rules, vault.vnet_rules = [], []
+    else:
+        block = acls[0]
+        vault.network_default_action = _choice(block.get("default_action", UNKNOWN), ("Allow", "Deny"))
+        vault.network_bypass = _str(block.get("bypass"))
+        vault.ip_rules = _str_list(block.get("ip_rules", []))
+        vault.vnet_rules = _str_list(block.get("virtual_network_subnet_ids", []))
+        if "default_action" in block.spans:
+            origin.fields["network_default_action"] = block.spans["default_action"]
+        if block.span:
+            origin.fields.setdefault("network_acls", block.span)
+
+    for block in node.blocks.get("access_policy", []):
+        vault.access_policies.append(_policy(path, source, block))
+    if "access_policy" in node.dynamic or node.get("access_policy") is UNKNOWN:
+        vault.access_policies.append(AccessPolicy(principal=UNKNOWN, origin=Origin(source, path, node.span)))
+    return vault
+
+
+def _policy(path: str, source: str, node: TfNode) -> AccessPolicy:
+    fields = {"principal": "object_id"} | {model: attr for attr, model in _PERMISSION_ATTRS.items()}
+    policy = AccessPolicy(
+        principal=_str(node.get("object_id", UNKNOWN)),
+        origin=_origin(path, source, node, fields),
+        tenant=_str(node.get("tenant_id")),
+        application_id=_str(node.get("application_id")),
+    )
+    for attr, model_key in _PERMISSION_ATTRS.items():
+        if not node.has(attr):
+            continue
+        value = node.get(attr)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            policy.permissions[model_key] = {v.lower() for v in value}
+        elif value is None:
+            continue
+        else:
+            policy.permissions[model_key] = UNKNOWN
+    return policy
+
+
+def _dates(target: Any, node: TfNode) -> None:
+    for attr, model_field in (("expiration_date", "expires"), ("not_before_date", "not_before")):
+        if node.has(attr):
+            value = node.get(attr)
+            setattr(target, model_field, UNKNOWN if value is UNKNOWN else parse_datetime(value))
+
+
+def _secret(path: str, source: str, node: TfNode) -> VaultSecret:
+    value_attr = "value_wo" if node.has("value_wo") and not node.has("value") else "value"
+    origin = _origin(
+        path,
+        source,
+        node,
+        {
+            "name": "name",
+            "expires": "expiration_date",
+            "not_before": "not_before_date",
+            "content_type": "content_type",
+        },
+    )
+    if value_attr in node.value_spans:
+        origin.fields["value"] = node.value_spans[value_attr]
+    secret = VaultSecret(
+        name=_str(node.get("name", UNKNOWN)),
+        origin=origin,
+        content_type=_str(node.get("content_type")),
+    )
+    _dates(secret, node)
+    literal = node.secrets.get(value_attr)
+    if source == "tfplan":
+        # A plan holds the resolved value: whether it came from a literal cannot be told.
+        secret.has_literal_value = UNKNOWN if node.has(value_attr) else False
+    elif literal is not None and literal.reveal() != "":
+        secret.has_literal_value = True
+        secret.literal = literal
+    return secret
+
+
+def _key(path: str, source: str, node: TfNode) -> VaultKey:
+    origin = _origin(
+        path, source, node, {"name": "name", "expires": "expiration_date", "not_before": "not_before_date"}
+    )
+    key = VaultKey(name=_str(node.get("name", UNKNOWN)), origin=origin, key_type=_str(node.get("key_type")))
+    _dates(key, node)
+    if "rotation_policy" in node.dynamic or node.get("rotation_policy") is UNKNOWN:
+        key.rotation_policy = UNKNOWN
+        return key
+    block = node.block("rotation_policy")
+    if block is None:
+        return key
+    if block.span:
+        origin.fields["rotation_policy"] = block.span
+    policy = RotationPolicy(expiry_time=_str(block.get("expire_after")))
+    actions: list[LifetimeAction] = []
+    if "automatic" in block.dynamic:
+        policy.lifetime_actions = UNKNOWN
+    else:
+        for auto in block.blocks.get("automatic", []):
+            actions.append(
+                LifetimeAction(
+                    action="rotate",
+                    time_after_create=_str(auto.get("time_after_creation")),
+                    time_before_expiry=_str(auto.get("time_before_expiry")),
+                )
+            )
+        if block.get("notify_before_expiry") is not None:
+            actions.append(
+                LifetimeAction(action="notify", time_before_expiry=_str(block.get("notify_before_expiry")))
+            )
+        policy.lifetime_actions = actions
+    key.rotation_policy = policy
+    return key
+
+
+def _certificate(path: str, source: str, node: TfNode) -> VaultCertificate:
+    cert = VaultCertificate(
+        name=_str(node.get("name", UNKNOWN)), origin=_origin(path, source, node, {"name": "name"})
+    )
+    policy = node.block("certificate_policy")
+    if policy is None:
+        return cert
+    x509 = policy.block("x509_certificate_properties")
+    if x509 is not None:
+        cert.validity_months = _int(x509.get("validity_in_months"), None)
+    renew: Any = False
+    for lifetime in policy.blocks.get("lifetime_action", []):
+        action = lifetime.block("action")
+        kind = action.get("action_type") if action else UNKNOWN
+        if kind is UNKNOWN:
+            renew = UNKNOWN
+        elif isinstance(kind, str) and kind.lower() == "autorenew":
+            renew = True
+            break
+    cert.auto_renew = renew
+    return cert
+
+
+def reference_address(expression: str) -> str | None:
+    """`azurerm_key_vault.demo[0].id` -> `azurerm_key_vault.demo` (also data./module./var.)."""
+    text = expression.strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1].strip()
+    text = re.sub(r"\[[^\]]*\]", "", text)
+    if not re.fullmatch(r"[A-Za-z_][\w.-]*", text):
+        return None
+    if text.endswith(".id"):
+        text = text[:-3]
+    return text
+
+
+def _str(value: Any) -> Any:
+    if value is None or value is UNKNOWN or isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return UNKNOWN
+
+
+def _str_list(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    return [] if value is None else UNKNOWN
+
+
+def _bool(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, bool) or value is UNKNOWN:
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return UNKNOWN
+
+
+def _int(value: Any, default: Any) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return UNKNOWN
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return UNKNOWN
+
+
+def _choice(value: Any, choices: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        for choice in choices:
+            if value.lower() == choice.lower():
+                return choice
+    return UNKNOWN
