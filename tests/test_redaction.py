@@ -47,8 +47,7 @@ def test_no_secret_in_any_output(case):
         if len(secret) < 8:
             continue
         for name, output in outputs.items():
-            assert secret not in output, f"{case.id}: secret in {name} output"
-            # Parts of the secret may legitimately appear in unrelated text (docs in SARIF help);
-            # outside the help text, no 6-character window past the shown prefix may appear.
-            body = output if name != "sarif" else output.split('"results"', 1)[-1]
+            # SARIF rule help documents the rule's own (fake) BAD example; judge the results only.
+            body = output if name != "sarif" else output.split('"results"', 1)[1]
+            assert secret not in body, f"{case.id}: secret in {name} output"
             assert not leaked_parts(secret, body), f"{case.id}: part of the secret in {name} output"

@@ -21,15 +21,16 @@ def render(result: ScanResult) -> str:
         if f.suppressed:
             continue
         loc = f.location
-        props = [f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}"]
+        props = []
         if loc.path is not None:
-            props.insert(0, f"file={_prop(loc.path)}")
+            props.append(f"file={_prop(loc.path)}")
             props.append(f"line={loc.start_line}")
             props.append(f"col={loc.start_col}")
             if loc.end_line:
                 props.append(f"endLine={loc.end_line}")
             if loc.end_col and (loc.end_line or loc.start_line) == loc.start_line:
                 props.append(f"endColumn={loc.end_col}")
+        props.append(f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}")
         where = loc.display
         lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(f'{where}: {f.rule_id} {f.message}')}")
     for note in result.notifications:
