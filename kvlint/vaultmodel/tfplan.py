@@ -86,6 +86,9 @@ def _module_resources(
 def _node(doc: PositionedJson, values: dict[str, Any], path: Path, span: Any, unknown: Any) -> TfNode:
     node = TfNode(span=span)
     unknown = unknown if isinstance(unknown, dict) else {}
+    for name, marker in unknown.items():
+        if marker is True and name not in values:
+            node.attrs[name] = UNKNOWN  # known only after apply
     for name, value in values.items():
         marker = unknown.get(name)
         if marker is True:
