@@ -1,11 +1,14 @@
 """Python files through libcst: parsed at most once, all Python rules in one batched traversal.
 
-A file is parsed only when some enabled rule's `prefilter` substrings occur in its raw text, since
-parsing is the slow path (libcst reads about 0.5 MB/s).
+A file is parsed only when some enabled rule's prefilter (`prefilter` substrings or the
+`prefilter_regex`) matches its raw text, since parsing is the slow path (libcst reads about
+0.5 MB/s). All enabled rules' prefilters are joined into one regex, so a file that no rule can
+judge costs a single scan of its text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -19,23 +22,48 @@ from kvlint.rule import Rule
 from kvlint.sources.base import Source
 
 PYTHON_SUFFIXES = {".py", ".pyw", ".pyi"}
+# Larger files are generated code in practice; parsing them would take seconds each.
+MAX_PARSE_CHARS = 1_000_000
 
 
 class PythonRule(Rule, cst.BatchableCSTVisitor):
     """A libcst visitor rule. Override `visit_<Node>` methods and call `report_node`.
 
     `prefilter`: substrings of which at least one must occur in a file for it to be parsed for
-    this rule. `METADATA_DEPENDENCIES` as in libcst (PositionProvider is always available).
+    this rule; `prefilter_regex`, when set, is another way in (either one matching is enough).
+    A rule with neither sees every Python file. `METADATA_DEPENDENCIES` as in libcst
+    (PositionProvider is always available). `catalogue` is the detector catalogue during a scan.
     """
 
     source = "python"
     prefilter: ClassVar[tuple[str, ...]] = ()
+    prefilter_regex: ClassVar[re.Pattern[str] | None] = None
+    catalogue: Any = None
     METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = (PositionProvider,)
 
     def __init__(self, options: Any = None) -> None:
         Rule.__init__(self, options)
         cst.BatchableCSTVisitor.__init__(self)
         self.document: Document | None = None
+
+    @classmethod
+    def prefilter_pattern(cls) -> str | None:
+        """The rule's prefilter as one regex source; None when the rule wants every file."""
+        parts = [re.escape(p) for p in cls.prefilter]
+        regex = cls.prefilter_regex
+        if regex is not None:
+            # Global flags (also an inline leading `(?i)`) become a scoped group, so patterns can be joined.
+            pattern = re.sub(r"^\(\?[aiLmsux]+\)", "", regex.pattern)
+            flags = "".join(letter for letter, flag in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X))
+                            if regex.flags & flag)
+            parts.append(f"(?{flags}:{pattern})" if flags else f"(?:{pattern})")
+        return "|".join(parts) if parts else None
+
+    def wants(self, text: str) -> bool:
+        if not self.prefilter and self.prefilter_regex is None:
+            return True
+        return any(p in text for p in self.prefilter) or (
+            self.prefilter_regex is not None and self.prefilter_regex.search(text) is not None)
 
     def begin(self, doc: Document) -> None:
         """Called before each file's traversal; reset per-file state here."""
@@ -84,25 +112,43 @@ class PythonSource(Source):
     name = "python"
     rule_base = PythonRule
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
+        patterns = [r.prefilter_pattern() for r in self.python_rules]
+        # One scan says whether any rule could judge the file; None: some rule wants every file.
+        self.combined_prefilter = (
+            re.compile("|".join(p for p in patterns if p)) if patterns and all(patterns) else None
+        )
+
     def applies(self, doc: Document) -> bool:
-        return doc.suffix in PYTHON_SUFFIXES and bool(self.rules)
+        return doc.suffix in PYTHON_SUFFIXES and bool(self.python_rules)
 
     def run(self, doc: Document, reporter: Reporter) -> None:
         text = doc.text
-        rules: list[PythonRule] = [
-            r for r in self.rules if isinstance(r, PythonRule) and (not r.prefilter or any(p in text for p in r.prefilter))
-        ]
+        if self.combined_prefilter is not None and self.combined_prefilter.search(text) is None:
+            return
+        rules: list[PythonRule] = [r for r in self.python_rules if r.wants(text)]
         if not rules:
+            return
+        if len(text) > MAX_PARSE_CHARS:
+            reporter.notify("note", f"Python file over {MAX_PARSE_CHARS} characters (generated code?): "
+                                    "Python rules skipped, secret detectors still ran")
             return
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
             reporter.notify("warning", f"Python syntax error, Python rules skipped: {_first_line(exc)}",
-                            line=getattr(exc, "raw_line", None))
+                            line=_error_line(exc))
+            return
+        except (ValueError, TypeError) as exc:  # e.g. NUL bytes or text the native parser refuses
+            reporter.notify("warning", f"Python file not parsed, Python rules skipped: {type(exc).__name__}")
             return
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        catalogue = getattr(self.registry, "catalogue", None)
         for rule in rules:
             rule.bind(reporter)
+            rule.catalogue = catalogue
             rule.begin(doc)
         try:
             wrapper.visit_batched(rules)
@@ -112,8 +158,20 @@ class PythonSource(Source):
             for rule in rules:
                 rule.bind(None)
                 rule.document = None
+                rule.catalogue = None
+
+
+def _error_line(exc: cst.ParserSyntaxError) -> int | None:
+    # The native parser reports 1:1 in raw_line and the real position in its message.
+    found = re.search(r"error at (\d+):\d+", str(exc))
+    return int(found.group(1)) if found else getattr(exc, "raw_line", None)
 
 
 def _first_line(exc: Exception) -> str:
-    # libcst's message can quote source lines; keep only its first line, which names the problem.
-    return str(exc).strip().split("\n", 1)[0][:200]
+    # libcst's message quotes source lines, which may hold secrets: keep only the line that names
+    # the problem ("parser error: error at 3:10: expected ..."), never a quoted source line.
+    lines = str(exc).strip().split("\n")
+    for line in lines[1:3]:
+        if line.startswith(("parser error:", "tokenizer error:")):
+            return line[:200]
+    return lines[0][:200]
