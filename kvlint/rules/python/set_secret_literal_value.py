@@ -4,23 +4,17 @@ import libcst as cst
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.python import PythonRule
+from kvlint.rules.python._base import KVPythonRule
+from kvlint.rules.python._values import keyword_arg, not_a_secret, string_value
 
 
-def literal_text(node: cst.BaseExpression) -> str | None:
-    """The value of a string literal (also implicit concatenations), or None."""
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-class SetSecretLiteralValue(PythonRule):
+class SetSecretLiteralValue(KVPythonRule):
     """Key Vault secret written from a string literal.
 
     ## What it does
     Flags `set_secret(name, value)` calls (azure-keyvault-secrets `SecretClient`) whose `value`
-    is a string literal in the source.
+    is a string literal in the source (also a concatenation, an f-string without placeholders or
+    a module constant). Empty strings and placeholders are not reported.
 
     ## Why is this bad?
     The secret is committed to git and copied into every clone, fork, CI cache and backup.
@@ -55,6 +49,14 @@ class SetSecretLiteralValue(PythonRule):
             client.set_secret(name="api-key", value="not-a-" "real-key-9x")  # expect: KV101
             """
         ),
+        Bad(
+            """
+            SEED_VALUE = "FAKE-seed-" + "value-0001"
+
+            client.set_secret("seed", SEED_VALUE)  # expect: KV101
+            client.set_secret("seed-2", f"FAKE-fstring-value-2")  # expect: KV101
+            """
+        ),
     ]
     GOOD = [
         Good(
@@ -63,6 +65,8 @@ class SetSecretLiteralValue(PythonRule):
 
             client.set_secret("db-password", os.environ["DB_PASSWORD"])
             client.set_secret("empty-marker", "")
+            client.set_secret("todo", "<set-in-pipeline>")
+            client.set_secret("generated", secrets.token_urlsafe(32))
             client.get_secret("db-password")
             """
         ),
@@ -72,17 +76,10 @@ class SetSecretLiteralValue(PythonRule):
         func = node.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == "set_secret"):
             return
-        value = None
-        for index, arg in enumerate(node.args):
-            if (arg.keyword is not None and arg.keyword.value == "value") or (arg.keyword is None and index == 1 and arg.star == ""):
-                value = arg.value
-        if value is None:
+        arg = keyword_arg(node, "value", 1)
+        if arg is None:
             return
-        text = literal_text(value)
-        if text:  # an empty string is a marker, not a secret
-            self.report_node(
-                value,
-                "secret value passed to set_secret() is a string literal",
-                secret=text,
-                secret_node=value,
-            )
+        literal = string_value(arg.value, self.facts)
+        # An empty string or placeholder is a marker, not a secret.
+        if literal is not None and not not_a_secret(literal.value):
+            self.report_literal(arg.value, "secret value passed to set_secret() is a string literal", literal)

@@ -1,0 +1,76 @@
+"""Common ground of the KV1xx rules: per-file facts and reporting a literal secret where it is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from kvlint.model import Location
+from kvlint.rules.python._values import FileFacts, Literal, file_facts
+from kvlint.sources.python import PythonRule
+
+
+class KVPythonRule(PythonRule):
+    """A Python rule that knows the file's imports and module constants (`self.facts`)."""
+
+    facts: FileFacts | None = None
+
+    def visit_Module(self, node: cst.Module) -> None:
+        assert self.document is not None
+        self.facts = file_facts(self.document, node)
+
+    def end(self) -> None:
+        self.facts = None
+
+    def secret_region(self, literal: Literal, secret: str) -> Location:
+        """The region of `secret` inside the literal that spells it (the whole literal if not findable)."""
+        node = _part_holding(literal.node, secret)
+        loc = self.location_of(node)
+        if isinstance(node, cst.SimpleString) and loc.start_line == loc.end_line:
+            index = node.value.find(secret)
+            if index >= 0:
+                start = loc.start_col + index
+                return Location(loc.path, loc.start_line, start, loc.start_line, start + len(secret))
+        return self.inner_location(node)
+
+    def report_literal(self, at: cst.CSTNode, message: str, literal: Literal, secret: str | None = None,
+                       **kwargs: Any) -> None:
+        """Report at `at` (the use); the secret is `secret` (default: the whole literal) where it is written."""
+        secret = literal.value if secret is None else secret
+        if at is literal.node:
+            at = _part_holding(at, secret)
+        related = list(kwargs.pop("related", ()))
+        if literal.via is not None:
+            where = self.location_of(literal.node)
+            related.append(Location(where.path, where.start_line, where.start_col, where.end_line, where.end_col,
+                                    message=f"value of `{literal.via}` is written here"))
+        self.report(
+            self.location_of(at),
+            message,
+            secret=secret,
+            secret_location=self.secret_region(literal, secret),
+            related=related,
+            **kwargs,
+        )
+
+
+def _part_holding(node: cst.CSTNode, secret: str) -> cst.CSTNode:
+    """In `"a" "b"` or `"a" + "b"`, the one part whose text holds the whole secret (else the node)."""
+    parts: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.ConcatenatedString | cst.BinaryOperation):
+            stack.extend((current.right, current.left))
+        else:
+            parts.append(current)
+    for part in parts:
+        if isinstance(part, cst.SimpleString):
+            try:
+                value = part.evaluated_value
+            except Exception:  # unusual escapes: keep the whole literal
+                continue
+            if isinstance(value, str) and secret in value:
+                return part
+    return node

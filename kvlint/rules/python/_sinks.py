@@ -1,0 +1,88 @@
+"""Where credentials go in: the SDK and client parameters that take a secret value.
+
+KV102 judges the literals passed to them; the secret-name rule (KV104) leaves these arguments
+alone so that one literal gives one finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from kvlint.rules.python._values import FileFacts, callee, keyword_arg
+
+# Credential classes, matched by their own name (imported plainly, aliased, or through a module):
+# class -> ((keyword, position or None), ...).
+CREDENTIAL_CLASSES: dict[str, tuple[tuple[str, int | None], ...]] = {
+    # azure-identity
+    "ClientSecretCredential": (("client_secret", 2),),
+    "CertificateCredential": (("password", None),),
+    "UsernamePasswordCredential": (("password", 2),),
+    "OnBehalfOfCredential": (("client_secret", None),),
+    # azure-core
+    "AzureKeyCredential": (("key", 0),),
+    "AzureNamedKeyCredential": (("key", 1),),
+    "AzureSasCredential": (("signature", 0),),
+    # legacy azure-common / msrestazure
+    "ServicePrincipalCredentials": (("secret", None),),
+    "UserPassCredentials": (("password", 1),),
+    # HTTP basic/digest auth (requests, httpx, aiohttp)
+    "HTTPBasicAuth": (("password", 1),),
+    "HTTPDigestAuth": (("password", 1),),
+    "HTTPProxyAuth": (("password", 1),),
+    "BasicAuth": (("password", 1),),
+    "DigestAuth": (("password", 1),),
+}
+# Clients whose password keyword is a credential, by qualified name (or their own class name).
+PASSWORD_CALLS = {
+    "psycopg.connect", "psycopg2.connect", "psycopg.Connection.connect", "psycopg.AsyncConnection.connect",
+    "pymysql.connect", "MySQLdb.connect", "mysql.connector.connect", "pymssql.connect", "asyncpg.connect",
+    "asyncpg.create_pool", "aiomysql.connect", "pyodbc.connect", "redis.Redis", "redis.StrictRedis",
+    "redis.asyncio.Redis", "redis.client.Redis", "redis.asyncio.StrictRedis", "sqlalchemy.URL.create",
+    "sqlalchemy.engine.URL.create", "ldap3.Connection", "paramiko.SSHClient.connect",
+}
+PASSWORD_CLASS_NAMES = {"Redis", "StrictRedis", "RedisCluster"}
+PASSWORD_KEYWORDS = ("password", "passwd")
+
+
+@dataclass(frozen=True)
+class SinkArg:
+    """An argument that takes a credential: which parameter of what, and the expression passed."""
+
+    what: str  # "client_secret of ClientSecretCredential" (names only, never values)
+    value: cst.BaseExpression
+    kind: str = "value"  # "value", "auth" (a (user, password) tuple), "credential" (str or account_key dict)
+
+
+def sink_args(call: cst.Call, facts: FileFacts | None) -> list[SinkArg]:
+    """The credential arguments of a call, if it is a call that takes credentials."""
+    qualified, last = callee(call, facts)
+    found: list[SinkArg] = []
+    for keyword, position in CREDENTIAL_CLASSES.get(last, ()):
+        arg = keyword_arg(call, keyword, position)
+        if arg is not None:
+            found.append(SinkArg(f"`{keyword}` of {last}", arg.value))
+    if qualified in PASSWORD_CALLS or last in PASSWORD_CLASS_NAMES:
+        for keyword in PASSWORD_KEYWORDS:
+            arg = keyword_arg(call, keyword)
+            if arg is not None:
+                found.append(SinkArg(f"`{keyword}` of {qualified or last}", arg.value))
+    if last.endswith("Client"):
+        # azure-storage/cosmos/tables: credential= takes an account key, SAS token or a key dict;
+        # the *ServiceClient constructors take it second.
+        arg = keyword_arg(call, "credential", 1 if last.endswith("ServiceClient") else None)
+        if arg is not None:
+            found.append(SinkArg(f"`credential` of {last}", arg.value, "credential"))
+    auth = keyword_arg(call, "auth")
+    if auth is not None and isinstance(auth.value, cst.Tuple | cst.List) and len(auth.value.elements) == 2:
+        found.append(SinkArg(f"password in `auth=` of {qualified or last or 'the call'}",
+                             auth.value.elements[1].value, "auth"))
+    return found
+
+
+def judged_keywords(call: cst.Call, facts: FileFacts | None) -> set[str]:
+    """Keywords of this call that KV102 judges (the secret-name rule skips them)."""
+    args = {id(a.value): a for a in call.args if a.keyword is not None}
+    return {args[id(s.value)].keyword.value for s in sink_args(call, facts)  # type: ignore[union-attr]
+            if id(s.value) in args}
