@@ -1,0 +1,157 @@
+"""False-positive heuristics shared by all detectors.
+
+Each function answers one question about a candidate value. `is_placeholder` and
+`is_public_example` run for every detector; the rest serve the validators of the
+context-free detectors (secret-named assignments, URLs with credentials).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePath
+
+from kvlint.detectors.entropy import shannon_entropy
+
+# Words that stand for "no value here" rather than a secret.
+_NON_SECRET_WORDS = frozenset(
+    ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown"]
+)
+
+_PLACEHOLDER_PATTERNS = re.compile(
+    r"""
+      <[^<>\n]{0,80}>                  # <your-key>, <%= ENV['X'] %>
+    | \$\{[^}\n]*\}                    # ${VAR}, ${{ secrets.X }}
+    | \$\([^)\n]*\)                    # $(var) in Azure Pipelines, $(cmd) in shells
+    | \{\{.*?\}\}                      # {{ template }}
+    | %\([^)\n]*\)[sdrif]              # %(name)s
+    | ^%[A-Za-z_][A-Za-z0-9_]*%$       # %VAR% (cmd)
+    | \#\{[^}\n]*\}                    # #{token}# replacement tokens, Ruby interpolation
+    | ^\$[A-Za-z_][A-Za-z0-9_]*$       # $VAR
+    | ^\$env:                          # PowerShell environment
+    | ^\{[A-Za-z_0-9]*\}$              # {} {0} {password} format fields
+    | ^%[sd]$
+    | x{6,} | X{6,} | \*{3,} | \.{3,} | … | _{4,} | \#{4,}
+    | ^(?:your|my|the|a|an|some|insert|enter|put|add|paste)[-_ ](?:[a-z]+[-_ ])*
+         (?:password|passwd|pwd|secret|token|key|api[-_]?key|value|here|pass|credential|sas|string)s?\b
+    | ^your[-_ ]?[a-z]
+    | [-_ ]here$
+    | ^replace[-_ ]?me | ^change[-_ ]?me$ | ^change[-_ ]?it$ | ^to[-_ ]?be[-_ ]?replaced
+    | @Microsoft\.KeyVault\(           # App Service Key Vault references
+    | ^(?:kv|akv|vault|keyvault|secret|secrets|env|ref|sm|ssm|arn):/{0,2}[A-Za-z]
+    | ^ENC\[                           # sops
+    | ^!(?:vault|secret|ref|env)\b     # YAML tags that load a value from elsewhere
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+
+# Code that reads a value rather than containing it.
+_ENV_LOOKUP = re.compile(
+    r"""os\.environ|os\.getenv|getenv\(|process\.env|import\.meta\.env|System\.getenv|
+        Environment\.GetEnvironmentVariable|ENV\[|\$ENV\{|secretKeyRef|valueFrom|
+        get_secret\(|GetSecret|getSecret|keyvault|KeyVault|Deno\.env|std::env|env::var""",
+    re.VERBOSE,
+)
+
+_GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\.{0,2}/|~/|\\\\)[\w.\-/\\ ]*$")
+_URL_NO_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^@\s]*$")
+_DOTTED_OR_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
+# words joined by separators, each segment single-case: db-password, kv_secret_01, APP_SECRET
+_NAME_LIKE = re.compile(r"^(?:[a-z]+|[A-Z]+|[A-Z][a-z]+|\d+)(?:[-_.:/](?:[a-z]+|[A-Z]+|[A-Z][a-z]+|\d+))+$")
+
+# Publicly documented values that are not secrets anywhere (emulators, vendor docs).
+PUBLIC_VALUES = {
+    # Azurite / Azure Storage Emulator account key (devstoreaccount1), documented by Microsoft.
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==":
+        "the public Azurite/Storage Emulator key",
+    # Azure Cosmos DB emulator key, documented by Microsoft.
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==":
+        "the public Cosmos DB emulator key",
+    # AWS documentation examples.
+    "AKIAIOSFODNN7EXAMPLE": "the AWS documentation example access key id",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": "the AWS documentation example secret key",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": "the AWS documentation example secret key",
+    # Stripe documentation test key.
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc": "Stripe's documentation test key",
+}
+
+CODE_SUFFIXES = frozenset(
+    [".py", ".pyi", ".pyw", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".cs", ".csx", ".vb", ".fs", ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".go", ".rs", ".rb", ".php", ".swift", ".m", ".mm", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".dart", ".lua", ".pl", ".pm", ".r", ".jl", ".ps1", ".psm1", ".tf", ".tfvars", ".hcl", ".bicep", ".sol", ".ex", ".exs", ".erl", ".clj", ".vue", ".svelte", ".ipynb"]
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """Stand-ins for a secret: empty, template syntax, masked or well-known filler words."""
+    stripped = value.strip().strip("\"'`")
+    if not stripped:
+        return True
+    if stripped.lower() in _NON_SECRET_WORDS:
+        return True
+    if len(set(stripped)) == 1:  # 000000, ******, aaaaaaa
+        return True
+    return _PLACEHOLDER_PATTERNS.search(stripped) is not None
+
+
+def is_env_lookup(value: str) -> bool:
+    return _ENV_LOOKUP.search(value) is not None
+
+
+def is_guid(value: str) -> bool:
+    return _GUID.match(value) is not None
+
+
+def is_hex(value: str) -> bool:
+    return _HEX.match(value) is not None
+
+
+def is_path(value: str) -> bool:
+    return _PATH.match(value) is not None and ("/" in value[1:] or "\\" in value)
+
+
+def is_url_without_credentials(value: str) -> bool:
+    return _URL_NO_CREDENTIALS.match(value) is not None
+
+
+def is_name_like(value: str) -> bool:
+    """Names of things (secret names, env var names, config keys), not values."""
+    return _NAME_LIKE.match(value) is not None
+
+
+def is_expression(value: str) -> bool:
+    """Unquoted code: a variable, attribute access or call."""
+    if any(ch in value for ch in "()[]{}"):
+        return True
+    return _DOTTED_OR_CALL.match(value) is not None or _IDENTIFIER.match(value) is not None
+
+
+def is_identifier(value: str) -> bool:
+    return _IDENTIFIER.match(value) is not None
+
+
+def public_example(value: str, patterns: tuple[re.Pattern[str], ...] = ()) -> str | None:
+    """Why a value is a public, documented example; None for a value that may be real."""
+    known = PUBLIC_VALUES.get(value)
+    if known:
+        return known
+    for pattern in patterns:
+        if pattern.search(value):
+            return "a documented public example value"
+    return None
+
+
+def is_code_path(path: str | None) -> bool:
+    """Files where an unquoted right-hand side is an expression rather than a literal."""
+    if not path:
+        return False
+    return PurePath(path).suffix.lower() in CODE_SUFFIXES
+
+
+def looks_random(value: str, min_length: int = 16, min_entropy: float = 3.0) -> bool:
+    """A machine-generated token: long, mixed letters and digits, high entropy."""
+    has_digit = any(ch.isdigit() for ch in value)
+    has_alpha = any(ch.isalpha() for ch in value)
+    return (
+        len(value) >= min_length and has_digit and has_alpha and shannon_entropy(value) >= min_entropy
+    )

@@ -1,0 +1,226 @@
+"""Parse and validate catalogue TOML files into Detector objects.
+
+Built-in and user detectors go through the same checks; every problem becomes a
+DetectorError naming the file and the field (`detector[2].regex`).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import inspect
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
+from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
+
+BUILTIN_ID = re.compile(r"^KV0\d\d$")
+USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
+NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+_REQUIRED = ("id", "name", "summary", "severity", "confidence", "cwe", "regex", "what", "why", "fix", "bad", "good")
+_OPTIONAL = ("category", "keywords", "entropy", "validator", "describe", "allow", "public", "priority", "multiline", "window")
+_EXAMPLE_KEYS = ("file", "text")
+
+
+def builtin_catalogue_dir() -> Path:
+    """The built-in catalogue: package data `kvlint.catalogue` when installed, else the repo's rules/."""
+    try:
+        resource = importlib.resources.files("kvlint.catalogue")
+    except ModuleNotFoundError:
+        resource = None
+    if resource is not None:
+        path = Path(str(resource))
+        if path.is_dir() and any(path.glob("*.toml")):
+            return path
+    return Path(__file__).resolve().parents[2] / "rules"
+
+
+def builtin_catalogue_files() -> list[Path]:
+    return sorted(builtin_catalogue_dir().glob("*.toml"))
+
+
+def _expect(cond: bool, file: str, field: str, message: str) -> None:
+    if not cond:
+        raise DetectorError(file, field, message)
+
+
+def _string(entry: dict[str, Any], key: str, file: str, where: str, *, required: bool = True) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        _expect(not required, file, f"{where}.{key}", "missing required field")
+        return None
+    _expect(isinstance(value, str), file, f"{where}.{key}", "must be a string")
+    _expect(bool(value.strip()), file, f"{where}.{key}", "must not be empty")
+    return value
+
+
+def _compile(pattern: object, file: str, field: str) -> re.Pattern[str]:
+    _expect(isinstance(pattern, str), file, field, "must be a string")
+    try:
+        return re.compile(str(pattern))
+    except re.error as exc:  # the message names the problem and position, never the text scanned
+        raise DetectorError(file, field, f"invalid regular expression: {exc}") from None
+
+
+def _pattern_list(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[re.Pattern[str], ...]:
+    value = entry.get(key, [])
+    _expect(isinstance(value, list), file, f"{where}.{key}", "must be a list of regular expressions")
+    return tuple(_compile(item, file, f"{where}.{key}[{i}]") for i, item in enumerate(value))
+
+
+def _examples(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[Example, ...]:
+    value = entry.get(key)
+    field = f"{where}.{key}"
+    _expect(value is not None, file, field, "missing required field (at least one example)")
+    _expect(isinstance(value, list) and len(value) > 0, file, field, "must be a non-empty array of tables")
+    examples = []
+    for i, item in enumerate(value):
+        item_field = f"{field}[{i}]"
+        _expect(isinstance(item, dict), file, item_field, "must be a table with `file` and `text`")
+        unknown = sorted(set(item) - set(_EXAMPLE_KEYS))
+        _expect(not unknown, file, f"{item_field}.{unknown[0] if unknown else ''}", "unknown field")
+        name = _string(item, "file", file, item_field)
+        text = _string(item, "text", file, item_field)
+        examples.append(Example(file=str(name), text=str(text)))
+    return tuple(examples)
+
+
+def _resolve(table: dict[str, Any], name: str | None, file: str, field: str) -> Any:
+    if name is None:
+        return None
+    _expect(name in table, file, field, f"unknown function {name!r}; known: {', '.join(sorted(table))}")
+    return table[name]
+
+
+def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> Detector:
+    where = f"detector[{index}]"
+    _expect(isinstance(entry, dict), file, where, "must be a table")
+    assert isinstance(entry, dict)
+    unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
+    _expect(not unknown, file, f"{where}.{unknown[0] if unknown else ''}", "unknown field")
+    for key in _REQUIRED:
+        _expect(key in entry, file, f"{where}.{key}", "missing required field")
+
+    detector_id = str(_string(entry, "id", file, where))
+    if builtin:
+        _expect(BUILTIN_ID.match(detector_id) is not None, file, f"{where}.id",
+                "built-in detector ids are KV001..KV099")
+    else:
+        _expect(USER_ID.match(detector_id) is not None and not detector_id.startswith("KV"), file, f"{where}.id",
+                "user detector ids are upper-case letters/digits ending in 3 digits and must not start with KV")
+    name = str(_string(entry, "name", file, where))
+    _expect(NAME.match(name) is not None, file, f"{where}.name", "must be kebab-case, e.g. acme-api-token")
+    summary = str(_string(entry, "summary", file, where))
+    _expect("\n" not in summary.strip(), file, f"{where}.summary", "must be one line")
+    severity = str(_string(entry, "severity", file, where))
+    _expect(severity in SEVERITIES, file, f"{where}.severity", f"must be one of {', '.join(SEVERITIES)}")
+    confidence = str(_string(entry, "confidence", file, where))
+    _expect(confidence in CONFIDENCES, file, f"{where}.confidence", f"must be one of {', '.join(CONFIDENCES)}")
+    category = _string(entry, "category", file, where, required=False) or "hardcoded-secret"
+    _expect(category in CATEGORIES, file, f"{where}.category", f"must be one of {', '.join(CATEGORIES)}")
+
+    cwe = entry["cwe"]
+    _expect(isinstance(cwe, list) and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cwe),
+            file, f"{where}.cwe", "must be a list of CWE numbers, e.g. [798]")
+
+    keywords = entry.get("keywords", [])
+    _expect(isinstance(keywords, list), file, f"{where}.keywords", "must be a list of strings")
+    for i, keyword in enumerate(keywords):
+        _expect(isinstance(keyword, str) and keyword != "" and keyword == keyword.lower() and "\n" not in keyword,
+                file, f"{where}.keywords[{i}]", "must be a non-empty lower-case string without newlines")
+
+    regex = _compile(entry["regex"], file, f"{where}.regex")
+    _expect("secret" in regex.groupindex, file, f"{where}.regex", "must have a named group (?P<secret>...)")
+
+    entropy = entry.get("entropy")
+    if entropy is not None:
+        _expect(isinstance(entropy, int | float) and not isinstance(entropy, bool) and 0 <= entropy <= 8,
+                file, f"{where}.entropy", "must be a number between 0 and 8 (bits per character)")
+
+    validator_name = _string(entry, "validator", file, where, required=False)
+    validator_fn = _resolve(VALIDATORS, validator_name, file, f"{where}.validator")
+    describe_name = _string(entry, "describe", file, where, required=False)
+    describe_fn = _resolve(DESCRIBERS, describe_name, file, f"{where}.describe")
+
+    priority = entry.get("priority", 0)
+    _expect(isinstance(priority, int) and not isinstance(priority, bool), file, f"{where}.priority",
+            "must be an integer")
+    multiline = entry.get("multiline", False)
+    _expect(isinstance(multiline, bool), file, f"{where}.multiline", "must be true or false")
+    window = entry.get("window", 0)
+    _expect(isinstance(window, int) and not isinstance(window, bool) and 0 <= window <= 10,
+            file, f"{where}.window", "must be an integer from 0 to 10 (lines after a keyword line)")
+
+    return Detector(
+        id=detector_id,
+        name=name,
+        summary=summary.strip(),
+        severity=severity,
+        confidence=confidence,
+        category=category,
+        cwe=tuple(cwe),
+        keywords=tuple(keywords),
+        regex=regex,
+        entropy=float(entropy) if entropy is not None else None,
+        validator=validator_name,
+        describe=describe_name,
+        allow=_pattern_list(entry, "allow", file, where),
+        public=_pattern_list(entry, "public", file, where),
+        what=str(_string(entry, "what", file, where)).strip(),
+        why=str(_string(entry, "why", file, where)).strip(),
+        fix=str(_string(entry, "fix", file, where)).strip(),
+        bad=_examples(entry, "bad", file, where),
+        good=_examples(entry, "good", file, where),
+        origin=file,
+        priority=priority,
+        multiline=multiline,
+        window=window,
+        validator_fn=validator_fn,
+        validator_wants_path=bool(validator_fn and "path" in inspect.signature(validator_fn).parameters),
+        describe_fn=describe_fn,
+    )
+
+
+def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
+    file = display_name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DetectorError(file, "file", f"cannot read: {exc.strerror or exc.__class__.__name__}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DetectorError(file, "file", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise DetectorError(file, "toml", f"invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"detector"})
+    _expect(not unknown, file, unknown[0] if unknown else "", "unknown top-level key; expected [[detector]] tables")
+    entries = data.get("detector", [])
+    _expect(isinstance(entries, list), file, "detector", "must be an array of tables ([[detector]])")
+    return [parse_detector(entry, file, i, builtin=builtin) for i, entry in enumerate(entries)]
+
+
+def load_detectors(extra_files: Iterable[Path | str] = (), *, include_builtin: bool = True) -> list[Detector]:
+    detectors: list[Detector] = []
+    sources: list[tuple[Path, bool]] = []
+    if include_builtin:
+        sources += [(path, True) for path in builtin_catalogue_files()]
+    sources += [(Path(path), False) for path in extra_files]
+    seen_ids: dict[str, str] = {}
+    seen_names: dict[str, str] = {}
+    for path, builtin in sources:
+        file = path.name if builtin else str(path)
+        for index, detector in enumerate(load_file(path, builtin=builtin, display_name=file)):
+            where = f"detector[{index}]"
+            _expect(detector.id not in seen_ids, file, f"{where}.id",
+                    f"duplicate id {detector.id} (also in {seen_ids.get(detector.id)})")
+            _expect(detector.name not in seen_names, file, f"{where}.name",
+                    f"duplicate name {detector.name} (also in {seen_names.get(detector.name)})")
+            seen_ids[detector.id] = file
+            seen_names[detector.name] = file
+            detectors.append(detector)
+    return detectors

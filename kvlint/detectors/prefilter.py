@@ -1,0 +1,63 @@
+"""One pass over the text finds every detector keyword, so only relevant detectors run.
+
+All keywords are joined into a single alternation (longest first) and matched once over
+the lower-cased text. The alternation reports one keyword per position, so two kinds of
+hits could hide: a shorter keyword inside a longer one ("key" in "accountkey") and two
+keywords that overlap ("abc" + "bcd"). Both are recovered from the hits themselves:
+`implied` lists the keywords contained in a keyword, `overlapping` those that may overlap
+its end, checked in a small window. The cost stays one scan of the text plus work per hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+
+class KeywordIndex:
+    def __init__(self, keywords: Iterable[str]) -> None:
+        self.keywords = sorted(set(keywords), key=lambda k: (-len(k), k))
+        self.pattern: re.Pattern[str] | None = (
+            re.compile("|".join(re.escape(k) for k in self.keywords)) if self.keywords else None
+        )
+        self.pattern_ignorecase: re.Pattern[str] | None = (
+            re.compile(self.pattern.pattern, re.IGNORECASE) if self.pattern else None
+        )
+        self.implied: dict[str, tuple[str, ...]] = {}
+        self.overlapping: dict[str, tuple[str, ...]] = {}
+        for keyword in self.keywords:
+            self.implied[keyword] = tuple(other for other in self.keywords if other != keyword and other in keyword)
+            self.overlapping[keyword] = tuple(
+                other
+                for other in self.keywords
+                if other not in keyword
+                and any(keyword.endswith(other[:n]) for n in range(1, min(len(other), len(keyword))))
+            )
+
+    def find(self, text: str, lowered: str | None) -> list[tuple[int, str]]:
+        """(position, keyword) for each keyword occurrence; `lowered` is text.lower() if same length."""
+        if self.pattern is None:
+            return []
+        if lowered is not None:
+            haystack, pattern = lowered, self.pattern
+        else:  # lower() changed the length (rare Unicode): match case-insensitively on the original
+            assert self.pattern_ignorecase is not None
+            haystack, pattern = text, self.pattern_ignorecase
+        hits: list[tuple[int, str]] = []
+        for found in pattern.finditer(haystack):
+            keyword = found.group().lower()
+            start = found.start()
+            hits.append((start, keyword))
+            for inner in self.implied.get(keyword, ()):
+                hits.append((start, inner))
+            for other in self.overlapping.get(keyword, ()):
+                window_start = start + 1
+                window_end = found.end() + len(other)
+                if lowered is not None:
+                    position = haystack.find(other, window_start, window_end)
+                else:
+                    near = re.search(re.escape(other), haystack[window_start:window_end], re.IGNORECASE)
+                    position = window_start + near.start() if near else -1
+                if position != -1:
+                    hits.append((position, other))
+        return hits

@@ -1,0 +1,216 @@
+"""Run the catalogue over a text: keyword prefilter, regexes on candidate lines, filters, dedup."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from kvlint.detectors import filters
+from kvlint.detectors.entropy import shannon_entropy
+from kvlint.detectors.loader import load_detectors
+from kvlint.detectors.model import Detector, Match
+from kvlint.detectors.prefilter import KeywordIndex
+
+_CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
+
+
+class _Candidate:
+    __slots__ = ("detail", "detector", "end", "public", "rank", "secret", "severity", "start")
+
+    def __init__(self, detector: Detector, start: int, end: int, secret: str, detail: str,
+                 severity: str, public: bool) -> None:
+        self.detector = detector
+        self.start = start
+        self.end = end
+        self.secret = secret
+        self.detail = detail
+        self.severity = severity
+        self.public = public
+        self.rank = (
+            detector.priority,
+            _CONFIDENCE_RANK[detector.confidence],
+            detector.validator is not None,
+            end - start,
+        )
+
+
+class Catalogue:
+    """A loaded set of detectors and the scanner that runs them."""
+
+    def __init__(self, detectors: Iterable[Detector]) -> None:
+        self.detectors: list[Detector] = list(detectors)
+        self.by_id: dict[str, Detector] = {d.id: d for d in self.detectors}
+        self.by_name: dict[str, Detector] = {d.name: d for d in self.detectors}
+        self._index = KeywordIndex(k for d in self.detectors for k in d.keywords)
+        self._by_keyword: dict[str, list[int]] = {}
+        for number, detector in enumerate(self.detectors):
+            for keyword in detector.keywords:
+                self._by_keyword.setdefault(keyword, []).append(number)
+        self._always = [n for n, d in enumerate(self.detectors) if not d.keywords]
+        self.regex_runs = 0  # finditer calls made; lets tests prove the prefilter skips detectors
+
+    def __len__(self) -> int:
+        return len(self.detectors)
+
+    def get(self, detector_id: str) -> Detector | None:
+        return self.by_id.get(detector_id)
+
+    def scan(self, text: str, path: str | Path | None = None, only: Iterable[str] | None = None,
+             *, include_public: bool = False) -> list[Match]:
+        """Find secrets in `text`. `only` restricts to detector ids; documented public example
+        values (emulator keys, vendor doc keys) are skipped unless `include_public`, then they
+        come back as notes saying so."""
+        if not text:
+            return []
+        selected = None if only is None else set(only)
+        path_text = None if path is None else str(path)
+        lowered: str | None = text.lower()
+        if lowered is not None and len(lowered) != len(text):
+            lowered = None
+        hits = self._index.find(text, lowered)
+
+        positions: dict[int, list[int] | None] = {}
+        for position, keyword in hits:
+            for number in self._by_keyword[keyword]:
+                bucket = positions.setdefault(number, [])
+                if bucket is not None:
+                    bucket.append(position)
+        for number in self._always:
+            positions[number] = None
+
+        line_spans: dict[int, tuple[int, int]] = {}
+        candidates: list[_Candidate] = []
+        for number, found_at in positions.items():
+            detector = self.detectors[number]
+            if selected is not None and detector.id not in selected:
+                continue
+            if found_at is None or detector.multiline:
+                regions = [(0, len(text))]
+            else:
+                regions = _regions(text, found_at, detector.window, line_spans)
+            for start, end in regions:
+                self.regex_runs += 1
+                for found in detector.regex.finditer(text, start, end):
+                    candidate = _check(detector, found, path_text, include_public)
+                    if candidate is not None:
+                        candidates.append(candidate)
+        return _to_matches(text, _deduplicate(candidates))
+
+
+def load_catalogue(extra_files: Iterable[Path | str] = (), *, include_builtin: bool = True) -> Catalogue:
+    """The built-in catalogue plus user detector files; raises DetectorError on any bad file."""
+    return Catalogue(load_detectors(extra_files, include_builtin=include_builtin))
+
+
+def _line_span(text: str, position: int, cache: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    span = cache.get(position)
+    if span is None:
+        start = text.rfind("\n", 0, position) + 1
+        end = text.find("\n", position)
+        span = (start, len(text) if end == -1 else end)
+        cache[position] = span
+    return span
+
+
+def _regions(text: str, positions: list[int], window: int,
+             cache: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merged spans of the lines holding a keyword, plus `window` lines after each."""
+    regions: list[tuple[int, int]] = []
+    for position in sorted(set(positions)):
+        if regions and position < regions[-1][1]:
+            continue
+        start, end = _line_span(text, position, cache)
+        for _ in range(window):
+            if end >= len(text):
+                break
+            following = text.find("\n", end + 1)
+            end = len(text) if following == -1 else following
+        if regions and start <= regions[-1][1] + 1:
+            regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+        else:
+            regions.append((start, end))
+    return regions
+
+
+def _check(detector: Detector, found: re.Match[str], path: str | None, include_public: bool) -> _Candidate | None:
+    start, end = found.span("secret")
+    if start < 0 or start == end:
+        return None
+    secret = found.group("secret")
+    if any(pattern.search(secret) for pattern in detector.allow):
+        return None
+    if filters.is_placeholder(secret):
+        return None
+    public_reason = filters.public_example(secret, detector.public)
+    if public_reason and not include_public:
+        return None
+    if detector.entropy is not None and shannon_entropy(secret) < detector.entropy:
+        return None
+    if detector.validator_fn is not None:
+        try:
+            if detector.validator_wants_path:
+                valid = detector.validator_fn(secret, found, path=path)
+            else:
+                valid = detector.validator_fn(secret, found)
+        except Exception:  # a validator bug must not stop the scan; the candidate is unconfirmed
+            valid = False
+        if not valid:
+            return None
+    detail = ""
+    if detector.describe_fn is not None:
+        try:
+            detail = detector.describe_fn(found)
+        except Exception:  # extra message text is optional
+            detail = ""
+    if detail and secret in detail:  # belt and braces: a describer must never echo the secret
+        detail = ""
+    severity = detector.severity
+    if public_reason:
+        severity = "note"
+        detail = f"{public_reason}, published in vendor documentation: not a secret, but do not ship it to production"
+    return _Candidate(detector, start, end, secret, detail, severity, bool(public_reason))
+
+
+def _deduplicate(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Keep the best-ranked candidate among overlapping spans (specific beats generic)."""
+    ordered = sorted(candidates, key=lambda c: (c.rank, c.detector.id), reverse=True)
+    starts: list[int] = []
+    kept: list[_Candidate] = []
+    for candidate in ordered:
+        index = bisect.bisect_left(starts, candidate.end)
+        # kept spans never overlap, so only the last one starting before our end can overlap us
+        if index > 0 and kept[index - 1].end > candidate.start:
+            continue
+        starts.insert(index, candidate.start)
+        kept.insert(index, candidate)
+    return kept
+
+
+def _to_matches(text: str, kept: list[_Candidate]) -> list[Match]:
+    matches: list[Match] = []
+    line = 1
+    counted_to = 0
+    for candidate in kept:  # sorted by start
+        line += text.count("\n", counted_to, candidate.start)
+        counted_to = candidate.start
+        col = candidate.start - (text.rfind("\n", 0, candidate.start) + 1) + 1
+        end_line = line + text.count("\n", candidate.start, candidate.end)
+        end_col = candidate.end - (text.rfind("\n", 0, candidate.end) + 1) + 1
+        matches.append(
+            Match(
+                detector=candidate.detector,
+                line=line,
+                col=col,
+                end_line=end_line,
+                end_col=end_col,
+                secret=candidate.secret,
+                detail=candidate.detail,
+                severity=candidate.severity,
+                start=candidate.start,
+                end=candidate.end,
+                public=candidate.public,
+            )
+        )
+    return matches

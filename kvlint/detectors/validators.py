@@ -1,0 +1,402 @@
+"""Named validators and describers that catalogue files refer to by name.
+
+A validator is `(secret, match) -> bool` (optionally with a keyword argument `path`, the
+scanned file's path): False drops the candidate. A describer is `(match) -> str`: extra
+message text. Describers must never include the secret or any part of it beyond what
+the finding's redacted snippet already shows; they only report metadata (expiry,
+permissions, service names).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from kvlint.detectors import checksums, filters
+from kvlint.detectors.entropy import shannon_entropy
+
+VALIDATORS: dict[str, Callable[..., bool]] = {}
+DESCRIBERS: dict[str, Callable[[re.Match[str]], str]] = {}
+
+
+def validator(fn: Callable[..., bool]) -> Callable[..., bool]:
+    VALIDATORS[fn.__name__] = fn
+    return fn
+
+
+def describer(fn: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], str]:
+    DESCRIBERS[fn.__name__] = fn
+    return fn
+
+
+def _line_of(match: re.Match[str]) -> str:
+    text = match.string
+    start = text.rfind("\n", 0, match.start("secret")) + 1
+    end = text.find("\n", match.end("secret"))
+    return text[start:] if end == -1 else text[start:end]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- identifiable keys -------------------------------------------------------------------
+
+
+@validator
+def azure_identifiable_key_checksum(secret: str, match: re.Match[str]) -> bool:
+    """Signature at its fixed offset and a Marvin32 checksum that matches one of its seeds."""
+    return checksums.valid_identifiable_key(secret)
+
+
+@validator
+def azure_common_annotated_key_checksum(secret: str, match: re.Match[str]) -> bool:
+    return checksums.valid_common_annotated_key(secret)
+
+
+@describer
+def identifiable_key_details(match: re.Match[str]) -> str:
+    signature = checksums.signature_of(match.group("secret"))
+    kind = checksums.KIND_BY_SIGNATURE.get(signature or "", "Azure identifiable key")
+    return f"{kind}; its embedded checksum was verified offline, so this is a real key format"
+
+
+_CASK_PROVIDERS = {"AZDO": "Azure DevOps personal access token", "AZEG": "Azure Event Grid key"}
+
+
+@describer
+def common_annotated_key_details(match: re.Match[str]) -> str:
+    secret = match.group("secret")
+    provider = _CASK_PROVIDERS.get(secret[76:80], "Microsoft common annotated security key")
+    year = 2024 + ord(secret[58]) - ord("A")
+    month = ord(secret[59]) - ord("A") + 1
+    return f"{provider}, issued {year}-{month:02d}; its embedded checksum was verified offline"
+
+
+# --- SAS tokens ---------------------------------------------------------------------------
+
+_SAS_PERMISSIONS = {
+    "r": "read", "a": "add", "c": "create", "w": "write", "d": "delete", "x": "delete versions",
+    "y": "permanent delete", "l": "list", "t": "tags", "f": "filter by tags", "m": "move",
+    "e": "execute", "o": "ownership", "p": "permissions / process", "i": "set immutability policy",
+    "u": "update",
+}
+_SAS_RESOURCES = {
+    "b": "blob", "c": "container", "f": "file", "s": "share", "bv": "blob version",
+    "bs": "blob snapshot", "d": "directory", "o": "object",
+}
+_QUERY_RUN = re.compile(r"[^\s\"'<>`;,|]*")
+
+
+def sas_parameters(match: re.Match[str]) -> dict[str, str]:
+    """The query parameters of the SAS around the signature (URL or connection string)."""
+    text = match.string
+    start = match.start("secret")
+    left = start
+    while left > 0 and text[left - 1] not in " \t\r\n\"'<>`;,|(":
+        left -= 1
+    right = _QUERY_RUN.match(text, match.end("secret")).end()
+    query = text[left:right]
+    if "?" in query:
+        query = query.split("?", 1)[1]
+    query = re.sub(r"(?i)^SharedAccessSignature=", "", query)
+    params: dict[str, str] = {}
+    for part in re.split(r"&(?:amp;)?", query):
+        key, sep, value = part.partition("=")
+        if sep and key:
+            params.setdefault(key.lower().lstrip("?"), unquote(value))
+    return params
+
+
+@validator
+def sas_token_params(secret: str, match: re.Match[str]) -> bool:
+    """A real SAS carries a signed version and an expiry or a policy id next to `sig`."""
+    params = sas_parameters(match)
+    has_shape = "sv" in params and ("se" in params or "si" in params or "sp" in params)
+    return has_shape and shannon_entropy(secret) >= 3.0
+
+
+def _parse_time(value: str) -> datetime | None:
+    value = value.strip()
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
+def describe_sas(params: dict[str, str], now: datetime | None = None) -> str:
+    now = now or _now()
+    parts: list[str] = []
+    expiry = _parse_time(params.get("se", ""))
+    if expiry is None:
+        parts.append("no readable expiry (se)" if "si" not in params else "expiry set by stored access policy")
+    elif expiry <= now:
+        parts.append(f"expired on {expiry:%Y-%m-%d}")
+    else:
+        days = (expiry - now).days
+        parts.append(f"valid until {expiry:%Y-%m-%d} ({days} more days)")
+    permissions = params.get("sp", "")
+    if permissions:
+        names = [_SAS_PERMISSIONS.get(ch, ch) for ch in permissions if ch.isalpha()]
+        parts.append("permits " + ", ".join(dict.fromkeys(names)))
+    scope = params.get("sr") or params.get("srt")
+    if scope:
+        if "srt" in params:
+            kinds = {"s": "service", "c": "container", "o": "object"}
+            parts.append("account SAS for " + ", ".join(kinds.get(ch, ch) for ch in scope))
+        else:
+            parts.append("scope " + _SAS_RESOURCES.get(scope, scope))
+    if params.get("spr") == "https,http":
+        parts.append("allows plain HTTP")
+    if "sip" in params:
+        parts.append("IP-restricted")
+    return "SAS token: " + "; ".join(parts)
+
+
+@describer
+def sas_token_details(match: re.Match[str]) -> str:
+    return describe_sas(sas_parameters(match))
+
+
+# --- messaging ----------------------------------------------------------------------------
+
+
+@describer
+def messaging_details(match: re.Match[str]) -> str:
+    line = _line_of(match)
+    lowered = line.lower()
+    if "azure-devices.net" in lowered:
+        service = "IoT Hub"
+    elif "servicebus.windows.net" in lowered and "entitypath=" in lowered:
+        service = "Service Bus / Event Hubs entity"
+    elif "servicebus.windows.net" in lowered:
+        service = "Service Bus / Event Hubs / Relay namespace"
+    else:
+        service = "Azure messaging"
+    policy = re.search(r"SharedAccessKeyName\s*=\s*([A-Za-z0-9_.\-]+)", line, re.IGNORECASE)
+    text = f"shared access key for {service}"
+    if policy:
+        text += f", policy '{policy.group(1)}'"
+        if policy.group(1).lower() in ("rootmanagesharedaccesskey", "iothubowner"):
+            text += " (full manage rights over the namespace)"
+    return text
+
+
+# --- private keys, JWTs ---------------------------------------------------------------------
+
+
+@validator
+def pem_private_key_body(secret: str, match: re.Match[str]) -> bool:
+    """A key body, not a truncated documentation sample."""
+    body = re.sub(r"-----[A-Z ]+-----", "", secret)
+    body = re.sub(r"(?m)^[A-Za-z-]+:.*$", "", body).replace("\\n", "\n").replace("\\r", "")
+    if "..." in body or "…" in body or "<" in body or "{{" in body:
+        return False
+    payload = re.sub(r"[\s\"',+]", "", body)
+    return len(payload) >= 40 and re.fullmatch(r"[A-Za-z0-9+/=]+", payload) is not None
+
+
+@describer
+def private_key_details(match: re.Match[str]) -> str:
+    secret = match.group("secret")
+    kind = re.match(r"-----BEGIN ([A-Z ]*?)PRIVATE KEY", secret)
+    label = (kind.group(1).strip() + " private key") if kind and kind.group(1).strip() else "private key"
+    encrypted = "ENCRYPTED" in secret or "Proc-Type: 4,ENCRYPTED" in secret
+    return f"{label}, {'passphrase-protected' if encrypted else 'not encrypted'}"
+
+
+@describer
+def putty_key_details(match: re.Match[str]) -> str:
+    encryption = re.search(r"Encryption:\s*(\S+)", match.group("secret"))
+    if encryption and encryption.group(1) != "none":
+        return f"PuTTY private key, encrypted ({encryption.group(1)})"
+    return "PuTTY private key, not encrypted"
+
+
+def _b64url_json(segment: str) -> dict[str, object] | None:
+    try:
+        decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(decoded)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_JWT_CONTEXT = re.compile(
+    r"(?i)token|bearer|authori[sz]ation|jwt|auth|session|cookie|credential|secret|password|api[-_]?key"
+)
+
+
+@validator
+def jwt_with_context(secret: str, match: re.Match[str]) -> bool:
+    """A decodable JWT header with an algorithm, on a line that treats it as a credential."""
+    header = _b64url_json(secret.split(".", 1)[0])
+    if not header or "alg" not in header or str(header.get("alg")).lower() == "none":
+        return False
+    return _JWT_CONTEXT.search(_line_of(match)) is not None
+
+
+@describer
+def jwt_details(match: re.Match[str]) -> str:
+    parts = match.group("secret").split(".")
+    header = _b64url_json(parts[0]) or {}
+    payload = _b64url_json(parts[1]) if len(parts) > 1 else None
+    text = f"JWT signed with {header.get('alg', 'an unknown algorithm')}"
+    expiry = payload.get("exp") if payload else None
+    if isinstance(expiry, int | float):
+        moment = datetime.fromtimestamp(expiry, UTC)
+        text += f", expired on {moment:%Y-%m-%d}" if moment <= _now() else f", valid until {moment:%Y-%m-%d}"
+    elif payload is not None:
+        text += ", without expiry (exp)"
+    return text
+
+
+# --- generic heuristics -------------------------------------------------------------------
+
+# Prefix words that make "token" mean something other than a credential.
+_TOKEN_NOT_CREDENTIAL = frozenset(
+    ["next", "page", "continuation", "pagination", "csrf", "xsrf", "cancellation", "cancel", "sync", "lexer", "parser", "eof", "start", "end", "resume", "cursor", "skip", "marker", "type", "kind", "max", "min", "num", "count"]
+)
+_HASH_WORDS = frozenset(["hash", "hashed", "sha", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "fingerprint", "thumbprint", "etag", "version"])
+_KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def key_words(key: str) -> list[str]:
+    """Split an identifier into lower-case words: dbPassword -> [db, password]."""
+    return [word.lower() for word in _KEY_WORDS.findall(key)]
+
+
+_SECRET_WORD_ENDINGS = (
+    ("password",), ("passwd",), ("pwd",), ("pass",), ("passphrase",), ("passwort",), ("secret",),
+    ("token",), ("apikey",), ("credential",), ("credentials",), ("secretkey",), ("accesskey",),
+    ("api", "key"), ("access", "key"), ("secret", "key"), ("account", "key"), ("auth", "key"),
+    ("master", "key"), ("subscription", "key"), ("shared", "key"), ("signing", "key"),
+    ("primary", "key"), ("secondary", "key"), ("admin", "key"), ("function", "key"), ("functions", "key"),
+    ("host", "key"), ("app", "key"), ("storage", "key"), ("service", "key"), ("consumer", "key"),
+    ("encryption", "key"), ("private", "key"), ("query", "key"), ("client", "secret"), ("authkey",),
+    ("masterkey",), ("sas",),
+)
+_SUFFIX_WORDS = frozenset(["value", "val", "str", "string", "plain", "plaintext", "text", "literal"])
+
+
+def secret_named(key: str) -> bool:
+    """Does this identifier name a secret value (not its name, id, hash, url or type)?"""
+    words = key_words(key)
+    while words and (words[-1].isdigit() or words[-1] in _SUFFIX_WORDS):
+        words.pop()
+    if not words:
+        return False
+    for ending in _SECRET_WORD_ENDINGS:
+        if tuple(words[-len(ending):]) == ending:
+            if ending == ("token",) and len(words) > 1 and words[-2] in _TOKEN_NOT_CREDENTIAL:
+                return False
+            return not (ending == ("pass",) and len(words) > 1 and words[-2] in ("by", "no"))
+    return False
+
+
+def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str = "") -> bool:
+    """The value of a secret-named key: a literal that plausibly is a secret."""
+    value = value.strip()
+    if len(value) < 6 or len(value) > 400:
+        return False
+    if filters.is_placeholder(value) or filters.is_env_lookup(value):
+        return False
+    if filters.is_guid(value) or filters.is_path(value) or filters.is_url_without_credentials(value):
+        return False
+    if any(ch.isspace() for ch in value):
+        return False
+    if value.startswith(("!", "|", ">", "&", "*")) and not quoted:
+        return False  # YAML tags, block scalars, anchors and aliases
+    if not quoted:
+        if filters.is_code_path(path):
+            return False  # an unquoted right-hand side in code is an expression
+        if filters.is_expression(value) and not filters.is_identifier(value) and not filters.looks_random(value):
+            return False  # attribute access, calls, indexing
+    words = set(key_words(key))
+    if words & _HASH_WORDS and filters.is_hex(value):
+        return False
+    normalized = re.sub(r"[^a-z0-9]", "", value.lower())
+    if key and normalized == re.sub(r"[^a-z0-9]", "", key.lower()):
+        return False
+    if filters.is_name_like(value):
+        return False
+    if value.isalpha():
+        return len(value) >= 20 and shannon_entropy(value) >= 3.8
+    if value.isdigit():
+        return len(value) >= 8 and len(set(value)) >= 4
+    if re.fullmatch(r"[\d.:\-/ TZ+]+", value):
+        return False  # dates, versions, times, IP addresses
+    if re.fullmatch(r"[A-Za-z]+\d{1,2}", value) and len(value) < 8:
+        return False
+    return shannon_entropy(value) >= 2.0
+
+
+@validator
+def secret_assignment(secret: str, match: re.Match[str], path: str | None = None) -> bool:
+    key = match.group("key") or ""
+    if not secret_named(key):
+        return False
+    quoted = match.group("q") is not None
+    return value_looks_secret(secret, quoted=quoted, path=path, key=key)
+
+
+@validator
+def url_credentials(secret: str, match: re.Match[str]) -> bool:
+    """scheme://user:password@host with a literal password."""
+    password = unquote(secret)
+    if filters.is_placeholder(password) or filters.is_env_lookup(password):
+        return False
+    if password.lower() in ("password", "pass", "passwd", "pwd", "secret", "token", "user", "username"):
+        return False
+    user = match.group("user") or ""
+    if user.lower() in ("user", "username") and password.lower() in ("password", "pass"):
+        return False
+    return not re.fullmatch(r"\d{1,5}", password)  # host:port misparsed
+
+
+@validator
+def plausible_password(secret: str, match: re.Match[str]) -> bool:
+    """A connection-string password that is a literal, not a template slot."""
+    if len(secret) < 4:
+        return False
+    if filters.is_placeholder(secret) or filters.is_env_lookup(secret):
+        return False
+    return not re.fullmatch(r"%\w|\{\d*\}|\?|@\w+|:\w+", secret)
+
+
+@validator
+def high_entropy(secret: str, match: re.Match[str]) -> bool:
+    """Random-looking, not a word with digits: the value of a context-matched key."""
+    return shannon_entropy(secret) >= 3.0 and not filters.is_name_like(secret)
+
+
+@validator
+def ado_pat(secret: str, match: re.Match[str]) -> bool:
+    """Legacy Azure DevOps PATs are 52 random base32 characters: reject words and repeats."""
+    return shannon_entropy(secret) >= 3.5 and any(ch.isdigit() for ch in secret)
+
+
+@describer
+def stripe_details(match: re.Match[str]) -> str:
+    secret = match.group("secret")
+    if secret.startswith("whsec_"):
+        return "Stripe webhook signing secret"
+    mode = "live" if "_live_" in secret else "test"
+    kind = "restricted key" if secret.startswith("rk_") else "secret key"
+    return f"Stripe {mode}-mode {kind}"
+
+
+@describer
+def github_token_details(match: re.Match[str]) -> str:
+    secret = match.group("secret")
+    kinds = {"ghp": "personal access token (classic)", "gho": "OAuth access token",
+             "ghu": "user-to-server token", "ghs": "server-to-server (app installation) token",
+             "ghr": "refresh token", "git": "fine-grained personal access token"}
+    return "GitHub " + kinds.get(secret[:3], "token")
