@@ -81,8 +81,42 @@ def sink_args(call: cst.Call, facts: FileFacts | None) -> list[SinkArg]:
     return found
 
 
-def judged_keywords(call: cst.Call, facts: FileFacts | None) -> set[str]:
-    """Keywords of this call that KV102 judges (the secret-name rule skips them)."""
-    args = {id(a.value): a for a in call.args if a.keyword is not None}
-    return {args[id(s.value)].keyword.value for s in sink_args(call, facts)  # type: ignore[union-attr]
-            if id(s.value) in args}
+# Calls that take a connection string or URL (KV103): last name -> (keywords, position).
+CONNECTION_CALLS: dict[str, tuple[tuple[str, ...], int]] = {
+    "from_connection_string": (("conn_str", "connection_string"), 0),
+    "create_engine": (("url",), 0),
+    "create_async_engine": (("url",), 0),
+    "from_url": (("url",), 0),
+    "MongoClient": (("host",), 0),
+    "AsyncIOMotorClient": (("host",), 0),
+    "connect": (("dsn", "conninfo", "connstring", "connection_string"), 0),
+    "create_pool": (("dsn",), 0),
+    "ConnectionPool": (("conninfo",), 0),
+    "AsyncConnectionPool": (("conninfo",), 0),
+}
+
+
+def connection_arg(call: cst.Call, facts: FileFacts | None) -> cst.Arg | None:
+    """The connection string or URL argument of a call that takes one."""
+    spec = CONNECTION_CALLS.get(callee(call, facts)[1])
+    if spec is None:
+        return None
+    keywords, position = spec
+    for keyword in keywords:
+        arg = keyword_arg(call, keyword)
+        if arg is not None:
+            return arg
+    return keyword_arg(call, "\0", position)
+
+
+def judged_values(call: cst.Call, facts: FileFacts | None) -> set[int]:
+    """ids of the argument expressions KV102/KV103 judge in this call (KV104 leaves them alone)."""
+    judged: set[int] = set()
+    for sink in sink_args(call, facts):
+        judged.add(id(sink.value))
+        if isinstance(sink.value, cst.Dict):
+            judged.update(id(e.value) for e in sink.value.elements if isinstance(e, cst.DictElement))
+    connection = connection_arg(call, facts)
+    if connection is not None:
+        judged.add(id(connection.value))
+    return judged

@@ -8,21 +8,8 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
-from kvlint.rules.python._values import callee, keyword_arg, string_value
-
-# Calls that take a connection string or URL: last name -> (keywords, position).
-_BY_NAME: dict[str, tuple[tuple[str, ...], int]] = {
-    "from_connection_string": (("conn_str", "connection_string"), 0),
-    "create_engine": (("url",), 0),
-    "create_async_engine": (("url",), 0),
-    "from_url": (("url",), 0),
-    "MongoClient": (("host",), 0),
-    "AsyncIOMotorClient": (("host",), 0),
-    "connect": (("dsn", "conninfo", "connstring", "connection_string"), 0),
-    "create_pool": (("dsn",), 0),
-    "ConnectionPool": (("conninfo",), 0),
-    "AsyncConnectionPool": (("conninfo",), 0),
-}
+from kvlint.rules.python._sinks import connection_arg
+from kvlint.rules.python._values import callee, string_value
 
 
 class ConnectionStringWithCredential(KVPythonRule):
@@ -100,18 +87,7 @@ class ConnectionStringWithCredential(KVPythonRule):
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
-        _, last = callee(node, self.facts)
-        spec = _BY_NAME.get(last)
-        if spec is None:
-            return
-        keywords, position = spec
-        arg = None
-        for keyword in keywords:
-            arg = keyword_arg(node, keyword)
-            if arg is not None:
-                break
-        if arg is None:
-            arg = keyword_arg(node, "\0", position)
+        arg = connection_arg(node, self.facts)
         if arg is None:
             return
         literal = string_value(arg.value, self.facts)
@@ -120,5 +96,6 @@ class ConnectionStringWithCredential(KVPythonRule):
         found = credential_in(literal.value, self.catalogue)
         if found is not None:
             at = literal.node if literal.via is None else arg.value
+            _, last = callee(node, self.facts)
             self.report_literal(at, f"{last}() gets a connection string with a credential ({found.part}) "
                                     "written in the code", literal, secret=found.secret)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from kvlint.detectors import filters
+from kvlint.document import Document
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.python._base import KVPythonRule
+from kvlint.rules.python._connstr import credential_in
+from kvlint.rules.python._names import is_connection_string_name, is_secret_name
+from kvlint.rules.python._sinks import judged_values
+from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][\w.\-]{0,39}$")
+# Environment writes are KV105's.
+_ENVIRON_WRITES = {"os.environ.update", "os.environ.setdefault", "os.putenv"}
+
+
+class SecretNamedLiteral(KVPythonRule):
+    """String literal assigned to a secret-named variable, attribute, dict key, keyword or default.
+
+    ## What it does
+    Flags string literals given to names that hold secrets: `password = "..."`,
+    `self.client_secret = "..."`, `{"api_key": "..."}`, `settings["db_password"] = "..."`,
+    `connect(..., auth_token="...")` and parameter defaults such as
+    `def connect(password="...")`. Connection-string names (`AZURE_STORAGE_CONNECTION_STRING`)
+    are reported only when the string holds a key or password. Unlike bandit B105-B107 the value
+    is judged too: names of secrets (`secret_name = "db-password"`), labels (`token_type =
+    "Bearer"`, `NEXT_TOKEN = "NextToken"`), placeholders, URLs, paths, format templates, GUIDs,
+    empty strings and short words are not reported, nor are names about a secret
+    (`password_reset_url`, `token_expiry`).
+
+    ## Why is this bad?
+    The value is committed with the code and copied into every clone, fork and CI log. A
+    default password in a function signature is used silently by every caller that forgets to
+    pass one, in every environment.
+
+    ## How to fix
+    Read the value at run time (`os.environ["DB_PASSWORD"]`, Key Vault, `getpass.getpass()`),
+    or use a managed identity so that no secret is needed. For parameters, default to `None`
+    and fail when no secret was given. Rotate the committed value.
+    """
+
+    id = "KV104"
+    name = "secret-named-literal"
+    category = Category.HARDCODED_SECRET
+    severity = Severity.WARNING
+    confidence = Confidence.MEDIUM
+    cwe = (798, 259)
+    prefilter_regex = re.compile(
+        r"(?i)(?:pass|pwd|secret|token|credential|sas|conn(?:ection)?_?str"
+        r"|(?:api|access|account|private|signing|encryption|master|shared|storage|subscription|admin|client"
+        r"|auth|hmac)[-_.]?key)[\w.\-]*['\"]?\s*(?::[^=\n]{0,60}?)?[:=]\s*[rbuf]{0,2}['\"]")
+
+    BAD = [
+        Bad(
+            """
+            DB_PASSWORD = "Fake-Passw0rd-2024"  # expect: KV104
+
+
+            class Settings:
+                api_key: str = "FAKE0123456789abcdef"  # expect: KV104
+
+                def __init__(self):
+                    self.client_secret = "fake.client~secret.42"  # expect: KV104
+
+
+            config = {"storage_account_key": "RkFLRUZBS0VGQUtFRkFLRQ=="}  # expect: KV104
+            settings["db_password"] = "Fake-Passw0rd-2025"  # expect: KV104
+            """
+        ),
+        Bad(
+            """
+            def connect(host, user="app", password="changeme123!"):  # expect: KV104
+                ...
+
+
+            client = make_client(endpoint, auth_token="fakeTok3n-0123456789")  # expect: KV104
+            AZURE_STORAGE_CONNECTION_STRING = "AccountName=demo;AccountKey=RkFLRUZBS0VGQUtF"  # expect: KV104
+            """
+        ),
+    ]
+    GOOD = [
+        Good(
+            """
+            import getpass
+            import os
+
+            secret_name = "ExampleSecret"
+            key_vault_uri = f"https://tiexin-keyvault-test.vault.azure.net"
+            password = getpass.getpass()
+            db_password = os.environ["DB_PASSWORD"]
+            api_key = os.getenv("API_KEY", "")
+            token_type = "Bearer"
+            NEXT_TOKEN = "NextToken"
+            password_reset_url = "https://example.com/reset"
+            PASSWORD_PROMPT = "Enter your password: "
+            client_secret = None
+            token = ""
+            secret = "<set-me>"
+            auth_token = "${AUTH_TOKEN}"
+            header = {"Authorization": f"Bearer {token}"}
+            pwd = "/home/app"
+            LOCAL_CONNECTION_STRING = "UseDevelopmentStorage=true"
+
+
+            def connect(host, password=None):
+                ...
+            """
+        ),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._assigned(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assigned(node.target, node.value)
+
+    def begin(self, doc: Document) -> None:
+        super().begin(doc)
+        self._in_environ_write = 0
+        self._judged_elsewhere: set[int] = set()  # argument values KV102/KV103 judge
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        key = string_value(node.key)
+        if key is not None:
+            self._judge(key.value, node.value)
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        if qualified(original_node.func, self.facts) in _ENVIRON_WRITES:
+            self._in_environ_write -= 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if qualified(node.func, self.facts) in _ENVIRON_WRITES:
+            self._in_environ_write += 1
+        self._judged_elsewhere |= judged_values(node, self.facts)
+        for arg in node.args:
+            if arg.keyword is not None:
+                self._judge(arg.keyword.value, arg.value)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.default is not None:
+            self._judge(node.name.value, node.default)
+
+    def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Tuple | cst.List):
+            if len(target.elements) == len(value.elements):
+                for inner, item in zip(target.elements, value.elements, strict=True):
+                    self._assigned(inner.value, item.value)
+            return
+        name: str | None = None
+        if isinstance(target, cst.Name):
+            name = target.value
+        elif isinstance(target, cst.Attribute):
+            name = target.attr.value
+        elif (isinstance(target, cst.Subscript) and qualified(target.value, self.facts) != "os.environ"
+              and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
+            key = string_value(target.slice[0].slice.value)
+            name = key.value if key is not None else None
+        if name:
+            self._judge(name, value)
+
+    def _judge(self, name: str, value: cst.BaseExpression) -> None:
+        if self._in_environ_write or id(value) in self._judged_elsewhere:
+            return
+        # Only literals written right here: a constant is judged where it is assigned.
+        literal = string_value(value, None)
+        if literal is None:
+            return
+        if is_connection_string_name(name):
+            found = credential_in(literal.value, self.catalogue)
+            if found is not None:
+                self._report(name, literal, found.secret, f" ({found.part})")
+        elif is_secret_name(name) and not not_a_secret_by_name(literal.value):
+            self._report(name, literal, literal.value, "")
+
+    def _report(self, name: str, literal: Literal, secret: str, detail: str) -> None:
+        # A dict key is text from the file: name it only when it is plainly a name, never random text.
+        shown = f"`{name}`" if _PLAIN_NAME.match(name) and not filters.looks_random(name) else "key"
+        self.report_literal(literal.node, f"string literal assigned to secret-named {shown}{detail}",
+                            literal, secret=secret)
