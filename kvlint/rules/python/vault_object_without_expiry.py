@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.python._base import KVPythonRule
+from kvlint.rules.python._values import keyword_arg, passes_kwargs
+
+# azure-keyvault-secrets / azure-keyvault-keys calls that create a new version.
+_CREATORS = {
+    "set_secret": "secret",
+    "create_key": "key",
+    "create_rsa_key": "key",
+    "create_ec_key": "key",
+    "create_oct_key": "key",
+}
+
+
+class VaultObjectWithoutExpiry(KVPythonRule):
+    """Key Vault secret or key created without an expiry date.
+
+    ## What it does
+    Flags `SecretClient.set_secret(...)` and `KeyClient.create_key(...)` /
+    `create_rsa_key` / `create_ec_key` / `create_oct_key` calls that pass no `expires_on=`
+    (or pass `expires_on=None`). Calls that forward `**kwargs` are not judged, since the
+    expiry may be among them.
+
+    ## Why is this bad?
+    A secret or key without an expiry never forces a rotation: it stays valid after the people
+    and systems that knew it are gone, and Key Vault's near-expiry events and policies
+    ("secrets should have an expiration date") have nothing to act on. Azure Policy and
+    Microsoft Defender for Cloud flag such objects; code that creates them keeps adding more.
+
+    ## How to fix
+    Pass `expires_on=datetime.now(timezone.utc) + timedelta(days=90)` (or your rotation period)
+    and rotate before it passes; for keys, prefer a key rotation policy
+    (`KeyClient.update_key_rotation_policy`) with an expiry time.
+    """
+
+    id = "KV107"
+    name = "vault-object-without-expiry"
+    category = Category.MISSING_ROTATION
+    severity = Severity.NOTE
+    confidence = Confidence.HIGH
+    cwe = (324,)
+    prefilter = tuple(_CREATORS)
+
+    BAD = [
+        Bad(
+            """
+            import os
+
+            client.set_secret("db-password", os.environ["DB_PASSWORD"])  # expect: KV107
+            key_client.create_rsa_key("signing-key", size=3072)  # expect: KV107
+            key_client.create_key("wrap-key", "RSA", expires_on=None)  # expect: KV107
+            """
+        ),
+    ]
+    GOOD = [
+        Good(
+            """
+            import os
+            from datetime import datetime, timedelta, timezone
+
+            expiry = datetime.now(timezone.utc) + timedelta(days=90)
+            client.set_secret("db-password", os.environ["DB_PASSWORD"], expires_on=expiry)
+            key_client.create_rsa_key("signing-key", size=3072, expires_on=expiry)
+            client.set_secret("db-password", value, **options)
+            """
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute):
+            return
+        kind = _CREATORS.get(func.attr.value)
+        if kind is None or passes_kwargs(node):
+            return
+        expires = keyword_arg(node, "expires_on")
+        if expires is not None and not (isinstance(expires.value, cst.Name) and expires.value.value == "None"):
+            return
+        self.report_node(node, f"Key Vault {kind} created by {func.attr.value}() without an expiry (expires_on)")
