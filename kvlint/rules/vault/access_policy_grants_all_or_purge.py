@@ -1,0 +1,125 @@
+"""KV301: an access policy grants `all` or `purge`."""
+
+from __future__ import annotations
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import PRIVILEGED_PERMISSIONS, known_permissions, principal_label, vault_label
+from kvlint.sources.vault import VaultContext, VaultRule
+from kvlint.vaultmodel import PERMISSION_CLASSES, Vault
+
+
+class AccessPolicyGrantsAllOrPurge(VaultRule):
+    """An access policy grants `all` or `purge` on keys, secrets, certificates or storage.
+
+    ## What it does
+    Checks every access-policy entry of a Key Vault (ARM/Bicep `accessPolicies`, Terraform
+    `access_policy` blocks and `azurerm_key_vault_access_policy`, `az keyvault set-policy`, live
+    vaults) and reports each permission class that grants `all` or `purge`. Comparison is
+    element-wise and case-insensitive, so `["Get", "List", "Purge"]` is caught too.
+
+    ## Why is this bad?
+    `purge` deletes a soft-deleted object for good: whoever holds it can destroy secrets and keys
+    beyond recovery (unless purge protection is on). `all` includes every current and future
+    permission of the class, `purge` among them. Neither belongs to an application; PSRule's
+    Azure.KeyVault.AccessPolicy flags the same two.
+
+    ## How to fix
+    Grant only the permissions the principal uses (an application reading secrets needs `get`).
+    Keep `purge` for a break-glass administrator, or better, switch the vault to Azure RBAC and
+    assign *Key Vault Secrets User* to workloads.
+    """
+
+    id = "KV301"
+    name = "access-policy-grants-all-or-purge"
+    category = Category.OVER_BROAD_PERMISSION
+    severity = Severity.ERROR
+    confidence = Confidence.HIGH
+    cwe = (732,)
+
+    BAD = [
+        Bad(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv-app",
+                "properties": {
+                  "tenantId": "00000000-0000-0000-0000-000000000000", "sku": {"family": "A", "name": "standard"},
+                  "accessPolicies": [{
+                    "tenantId": "00000000-0000-0000-0000-000000000000",
+                    "objectId": "11111111-1111-1111-1111-111111111111",
+                    "permissions": {
+                      "keys": ["all"],  // expect: KV301
+                      "secrets": ["Get", "List", "Purge"]  // expect: KV301
+                    }
+                  }]
+                }
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault_access_policy" "app" {
+              key_vault_id       = azurerm_key_vault.kv.id
+              tenant_id          = "00000000-0000-0000-0000-000000000000"
+              object_id          = "11111111-1111-1111-1111-111111111111"
+              secret_permissions = ["Get", "Purge"] # expect: KV301
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad(
+            """
+            az keyvault set-policy --name kv-app \\
+              --object-id 11111111-1111-1111-1111-111111111111 \\
+              --secret-permissions all # expect: KV301
+            """,
+            file="deploy.sh",
+        ),
+    ]
+    GOOD = [
+        Good(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/accessPolicies", "apiVersion": "2023-07-01", "name": "kv-app/add",
+                "properties": {"accessPolicies": [{
+                  "tenantId": "00000000-0000-0000-0000-000000000000",
+                  "objectId": "11111111-1111-1111-1111-111111111111",
+                  "permissions": {"secrets": ["get"]}
+                }]}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Good(
+            """
+            resource "azurerm_key_vault_access_policy" "app" {
+              key_vault_id       = azurerm_key_vault.kv.id
+              tenant_id          = "00000000-0000-0000-0000-000000000000"
+              object_id          = "11111111-1111-1111-1111-111111111111"
+              secret_permissions = var.secret_permissions
+            }
+            """,
+            file="main.tf",
+        ),
+        Good("az keyvault set-policy -n kv-app --object-id 11111111-1111-1111-1111-111111111111 --secret-permissions get\n",
+             file="deploy.sh"),
+    ]
+
+    def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
+        for policy in vault.access_policies:
+            for permission_class in PERMISSION_CLASSES:
+                granted = known_permissions(policy, permission_class)
+                bad = sorted((granted or set()) & PRIVILEGED_PERMISSIONS)
+                if bad:
+                    self.report(
+                        ctx.locate(policy.origin, permission_class),
+                        f"{vault_label(vault)} grants {' and '.join(f'`{p}`' for p in bad)} on {permission_class} "
+                        f"to {principal_label(policy)}",
+                    )

@@ -1,0 +1,85 @@
+"""KV322: a Key Vault key without an expiry date."""
+
+from __future__ import annotations
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import vault_label
+from kvlint.sources.vault import VaultContext, VaultRule
+from kvlint.vaultmodel import Vault
+
+
+class KeyWithoutExpiry(VaultRule):
+    """A Key Vault key has no expiry date.
+
+    ## What it does
+    Reports keys declared without `properties.attributes.exp` (ARM; the rotation policy's
+    `expiryTime` applies to *new* versions only), `expiration_date` (Terraform) or `--expires`
+    (`az keyvault key create`), and enabled live keys without an expiry.
+
+    ## Why is this bad?
+    A key that never expires is never forced out of use: the same key material protects data for
+    years, and a compromised key stays valid. Azure Policy 152b15f7 and Prowler require an expiry.
+
+    ## How to fix
+    Set an expiry and a rotation policy that creates a new version before it (KV323), e.g.
+    `expiration_date` plus a `rotation_policy { automatic { time_before_expiry = "P30D" } }` block.
+    """
+
+    id = "KV322"
+    name = "key-without-expiry"
+    category = Category.MISSING_ROTATION
+    severity = Severity.WARNING
+    confidence = Confidence.HIGH
+    cwe = (324,)
+
+    BAD = [
+        Bad(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01",
+                "name": "kv-app/cmk",  // expect: KV322
+                "properties": {"kty": "RSA-HSM", "keySize": 3072}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault_key" "cmk" { # expect: KV322
+              name         = "cmk"
+              key_vault_id = azurerm_key_vault.kv.id
+              key_type     = "RSA-HSM"
+              key_size     = 3072
+              key_opts     = ["wrapKey", "unwrapKey"]
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM # expect: KV322\n", file="deploy.sh"),
+    ]
+    GOOD = [
+        Good(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01", "name": "kv-app/cmk",
+                "properties": {"kty": "RSA-HSM", "attributes": {"exp": 1798761600}}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Good("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM --expires 2026-12-31T00:00:00Z\n",
+             file="deploy.sh"),
+    ]
+
+    def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
+        for key in vault.keys:
+            if key.expires is None and key.enabled is not False:
+                name = key.name if isinstance(key.name, str) else "(name not known statically)"
+                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no expiry date")

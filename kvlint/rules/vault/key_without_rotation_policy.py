@@ -1,0 +1,115 @@
+"""KV323: a Key Vault key without a rotation policy that rotates."""
+
+from __future__ import annotations
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import vault_label
+from kvlint.sources.vault import VaultContext, VaultRule
+from kvlint.vaultmodel import UNKNOWN, RotationPolicy, Vault
+
+
+class KeyWithoutRotationPolicy(VaultRule):
+    """A Key Vault key has no rotation policy, or its policy only notifies and never rotates.
+
+    ## What it does
+    Reports keys without a rotation policy (ARM `properties.rotationPolicy`, Terraform
+    `rotation_policy` block, `az keyvault key rotation-policy update`) and keys whose policy has no
+    lifetime action of type `rotate` (compared case-insensitively: the management API says
+    `rotate`, the data plane `Rotate`). A policy read from a file or an expression is not judged.
+
+    ## Why is this bad?
+    Without automatic rotation the key version in use ages indefinitely; a policy that only sends
+    `notify` events depends on someone acting on them. PSRule (Azure.KeyVault.AutoRotationPolicy),
+    Prowler and Azure Policy d8cf8476 all require a rotating action.
+
+    ## How to fix
+    Add a lifetime action that rotates, e.g. Terraform
+    `rotation_policy { expire_after = "P1Y" automatic { time_before_expiry = "P30D" } }`, or ARM
+    `"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "rotate"}}]`.
+    """
+
+    id = "KV323"
+    name = "key-without-rotation-policy"
+    category = Category.MISSING_ROTATION
+    severity = Severity.WARNING
+    confidence = Confidence.HIGH
+    cwe = (324,)
+
+    BAD = [
+        Bad(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01",
+                "name": "kv-app/cmk",  // expect: KV323
+                "properties": {"kty": "RSA-HSM", "attributes": {"exp": 1798761600}}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault_key" "cmk" {
+              name            = "cmk"
+              key_vault_id    = azurerm_key_vault.kv.id
+              key_type        = "RSA"
+              key_size        = 2048
+              key_opts        = ["wrapKey", "unwrapKey"]
+              expiration_date = "2026-12-31T00:00:00Z"
+
+              rotation_policy { # expect: KV323
+                expire_after         = "P1Y"
+                notify_before_expiry = "P30D"
+              }
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA --expires 2026-12-31T00:00:00Z # expect: KV323\n",
+            file="deploy.sh"),
+    ]
+    GOOD = [
+        Good(
+            """
+            resource "azurerm_key_vault_key" "cmk" {
+              name         = "cmk"
+              key_vault_id = azurerm_key_vault.kv.id
+              key_type     = "RSA"
+              key_size     = 2048
+              key_opts     = ["wrapKey", "unwrapKey"]
+
+              rotation_policy {
+                expire_after = "P1Y"
+                automatic {
+                  time_before_expiry = "P30D"
+                }
+              }
+            }
+            """,
+            file="main.tf",
+        ),
+        Good(
+            """
+            az keyvault key create --vault-name kv-app -n cmk --kty RSA
+            az keyvault key rotation-policy update --vault-name kv-app -n cmk --value @rotation-policy.json
+            """,
+            file="deploy.sh",
+        ),
+    ]
+
+    def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
+        for key in vault.keys:
+            name = key.name if isinstance(key.name, str) else "(name not known statically)"
+            policy = key.rotation_policy
+            if policy is None:
+                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no rotation policy")
+            elif isinstance(policy, RotationPolicy):
+                rotating = policy.rotating_actions()
+                if rotating is not UNKNOWN and not rotating:
+                    self.report(
+                        ctx.locate(key.origin, "rotation_policy"),
+                        f"the rotation policy of key '{name}' in {vault_label(vault)} never rotates the key",
+                    )

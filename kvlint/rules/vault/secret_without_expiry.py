@@ -1,0 +1,99 @@
+"""KV320: a Key Vault secret without an expiry date."""
+
+from __future__ import annotations
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import vault_label
+from kvlint.sources.vault import VaultContext, VaultRule
+from kvlint.vaultmodel import Vault
+
+
+class SecretWithoutExpiry(VaultRule):
+    """A Key Vault secret has no expiry date.
+
+    ## What it does
+    Reports secrets declared without `attributes.exp` (ARM), `expiration_date` (Terraform) or
+    `--expires` (`az keyvault secret set`), and live secrets without an expiry. Disabled secrets and
+    certificate-backed (managed) secrets are skipped; an expiry computed by an expression counts as
+    set.
+
+    ## Why is this bad?
+    A secret without an expiry date is never forced to rotate, so a leaked value stays valid forever.
+    The expiry is also what Key Vault's *SecretNearExpiry* events and Azure Policy 98728c90 work
+    from: without it nothing reminds anyone to rotate.
+
+    ## How to fix
+    Set an expiry no further out than your rotation period (see KV321) and rotate before it, e.g.
+    `expiration_date = timeadd(timestamp(), "8760h")` with `lifecycle { ignore_changes =
+    [expiration_date] }`, or `az keyvault secret set ... --expires 2026-12-31T00:00:00Z`.
+    """
+
+    id = "KV320"
+    name = "secret-without-expiry"
+    category = Category.MISSING_ROTATION
+    severity = Severity.WARNING
+    confidence = Confidence.HIGH
+    cwe = (324,)
+
+    BAD = [
+        Bad(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {"dbPassword": {"type": "securestring"}},
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01",
+                "name": "kv-app/db-password",  // expect: KV320
+                "properties": {"value": "[parameters('dbPassword')]"}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault_secret" "db" { # expect: KV320
+              name         = "db-password"
+              value        = var.db_password
+              key_vault_id = azurerm_key_vault.kv.id
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad('az keyvault secret set --vault-name kv-app -n db-password --file db.txt # expect: KV320\n', file="deploy.sh"),
+    ]
+    GOOD = [
+        Good(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {"dbPassword": {"type": "securestring"}, "expiry": {"type": "int"}},
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01", "name": "kv-app/db-password",
+                "properties": {"value": "[parameters('dbPassword')]", "attributes": {"exp": "[parameters('expiry')]"}}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Good(
+            """
+            resource "azurerm_key_vault_secret" "db" {
+              name            = "db-password"
+              value           = var.db_password
+              key_vault_id    = azurerm_key_vault.kv.id
+              expiration_date = "2026-12-31T00:00:00Z"
+            }
+            """,
+            file="main.tf",
+        ),
+        Good("az keyvault secret set --vault-name kv-app -n db-password --file db.txt --expires 2026-12-31T00:00:00Z\n",
+             file="deploy.sh"),
+    ]
+
+    def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
+        for secret in vault.secrets:
+            if secret.expires is None and secret.enabled is not False and secret.managed is not True:
+                name = secret.name if isinstance(secret.name, str) else "(name not known statically)"
+                self.report(ctx.locate(secret.origin), f"secret '{name}' in {vault_label(vault)} has no expiry date")

@@ -1,0 +1,112 @@
+"""KV330: a Key Vault secret's value is written in the template, module or script."""
+
+from __future__ import annotations
+
+from kvlint.detectors.filters import is_placeholder
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import vault_label
+from kvlint.sources.vault import VaultContext, VaultRule
+from kvlint.vaultmodel import SECURE_PARAMETER_DEFAULT, Vault
+
+
+class VaultSecretValueInSource(VaultRule):
+    """The value of a Key Vault secret is a literal in the template, Terraform module or script.
+
+    ## What it does
+    Reports secrets whose value is written out: ARM `vaults/secrets` `properties.value` as a literal
+    (or a parameter/variable whose literal default is used), Terraform `azurerm_key_vault_secret`
+    `value` as a quoted string or heredoc without interpolation, and `az keyvault secret set --value
+    <literal>`. Values from parameters without defaults, variables, `$VAR`, `$(...)`, `@file` and
+    placeholders are not literals. A `securestring` default is KV331's.
+
+    ## Why is this bad?
+    The point of the vault is that the value lives only there. Written in source, it is in every
+    clone, fork, CI log and backup of the repository, and in Terraform state; rotating it in the
+    vault does not remove it from history.
+
+    ## How to fix
+    Pass the value at deploy time from a secure source: a `securestring` parameter without default
+    (supplied from a pipeline secret), a Terraform variable marked `sensitive` (or `value_wo`), or
+    `az keyvault secret set --file` / `--value "$SECRET"` from the pipeline's secret store. Then
+    rotate the exposed value: it must be considered leaked.
+    """
+
+    id = "KV330"
+    name = "vault-secret-value-in-source"
+    category = Category.HARDCODED_SECRET
+    severity = Severity.ERROR
+    confidence = Confidence.HIGH
+    cwe = (798,)
+
+    BAD = [
+        Bad(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01", "name": "kv-app/db-password",
+                "properties": {
+                  "value": "FAKE-db-Passw0rd-EXAMPLE-0001"  // expect: KV330
+                }
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault_secret" "db" {
+              name         = "db-password"
+              value        = "FAKE-db-Passw0rd-EXAMPLE-0001" # expect: KV330
+              key_vault_id = azurerm_key_vault.kv.id
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad('az keyvault secret set --vault-name "tiexin-keyvault-test" -n ExampleSecret --value MyAKSExampleSecret # expect: KV330\n',
+            file="deploy.sh"),
+    ]
+    GOOD = [
+        Good(
+            """
+            {
+              "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {"dbPassword": {"type": "securestring"}},
+              "resources": [{
+                "type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01", "name": "kv-app/db-password",
+                "properties": {"value": "[parameters('dbPassword')]"}
+              }]
+            }
+            """,
+            file="azuredeploy.json",
+        ),
+        Good(
+            """
+            resource "azurerm_key_vault_secret" "db" {
+              name         = "db-password"
+              value        = var.db_password
+              key_vault_id = azurerm_key_vault.kv.id
+            }
+            """,
+            file="main.tf",
+        ),
+        Good('az keyvault secret set --vault-name kv-app -n db-password --value "$DB_PASSWORD"\n', file="deploy.sh"),
+    ]
+
+    def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
+        secure_defaults = {c.origin.span for c in ctx.commands if c.kind == SECURE_PARAMETER_DEFAULT}
+        for secret in vault.secrets:
+            if secret.has_literal_value is not True or secret.literal is None:
+                continue
+            value = secret.literal.reveal()
+            if is_placeholder(value) or secret.origin.fields.get("value") in secure_defaults:
+                continue
+            name = secret.name if isinstance(secret.name, str) else "(name not known statically)"
+            region = ctx.region(secret.origin, "value")
+            self.report(
+                region or ctx.locate(secret.origin),
+                f"the value of secret '{name}' in {vault_label(vault)} is written in the source",
+                secret=value,
+                secret_location=region,
+            )
