@@ -119,7 +119,7 @@ class _Template:
     def literal_source(self, raw: Any, path: Path) -> tuple[str, Span | None] | None:
         """(literal text, its region) if `raw` is a literal or a direct reference to one."""
         if isinstance(raw, str) and not is_expression(raw):
-            return raw, self.doc.value_span((*self.base, *path))
+            return raw, _inside(self.doc.value_span((*self.base, *path)))
         if not isinstance(raw, str):
             return None
         inner = raw[1:-1].strip()
@@ -137,7 +137,7 @@ class _Template:
                 else:
                     value, sub = entry, (kind, _key_ci(section, name))
                 if isinstance(value, str) and not is_expression(value):
-                    return value, self.doc.value_span((*self.base, *sub))
+                    return value, _inside(self.doc.value_span((*self.base, *sub)))
         return None
 
 
@@ -517,6 +517,8 @@ def _secure_parameter_defaults(path: str, root: _Template) -> list[Command]:
         if not literal and not (isinstance(default, dict) and default):
             continue
         span = root.doc.value_span(("parameters", name, "defaultValue"))
+        if isinstance(default, str):
+            span = _inside(span)
         commands.append(
             Command(
                 kind=SECURE_PARAMETER_DEFAULT,
@@ -527,6 +529,10 @@ def _secure_parameter_defaults(path: str, root: _Template) -> list[Command]:
             )
         )
     return commands
+
+
+def _inside(span: Span | None) -> Span | None:
+    return span.inside_quotes() if span else None
 
 
 def _get_ci(mapping: Any, key: str) -> Any:

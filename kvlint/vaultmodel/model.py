@@ -104,6 +104,12 @@ class Span:
     def to_dict(self) -> list[int]:
         return [self.line, self.column, self.end_line, self.end_column]
 
+    def inside_quotes(self) -> Span:
+        """For a one-line quoted string, the region between its quotes."""
+        if self.line == self.end_line and self.end_column - self.column >= 2:
+            return Span(self.line, self.column + 1, self.end_line, self.end_column - 1)
+        return self
+
     @classmethod
     def from_dict(cls, data: list[int]) -> Span:
         line, column, end_line, end_column = (int(v) for v in data)

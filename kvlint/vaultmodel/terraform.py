@@ -96,9 +96,10 @@ def _node(block: Any) -> TfNode:
             node.attrs[name] = convert(raw)
             if span := _span(child):
                 node.spans[name] = span
-            if span := _span(child.expression):
-                node.value_spans[name] = span
             literal = literal_string(raw)
+            if span := _span(child.expression):
+                quoted = isinstance(raw, str) and raw.startswith('"') and not raw.startswith('"<<')
+                node.value_spans[name] = span.inside_quotes() if quoted else span
             if literal is not None:
                 node.secrets[name] = SecretText(literal)
             if isinstance(raw, str) and (address := reference_address(raw)) and raw.startswith("${"):
