@@ -283,6 +283,8 @@ _SECRET_WORD_ENDINGS = (
     ("encryption", "key"), ("private", "key"), ("query", "key"), ("client", "secret"), ("authkey",),
     ("masterkey",), ("sas",),
 )
+_INTERPOLATION = re.compile(r"\{[A-Za-z_][\w.\[\]'\"]*(?:![rsa])?(?::[^{}]*)?\}")
+_REGEX_SYNTAX = re.compile(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
 _SUFFIX_WORDS = frozenset(["value", "val", "str", "string", "plain", "plaintext", "text", "literal"])
 
 
@@ -312,6 +314,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if any(ch.isspace() for ch in value):
         return False
+    if _INTERPOLATION.search(value) or _REGEX_SYNTAX.search(value):
+        return False  # f-strings / format strings and regular expressions are not literals
     if value.startswith(("!", "|", ">", "&", "*")) and not quoted:
         return False  # YAML tags, block scalars, anchors and aliases
     if not quoted:
@@ -319,6 +323,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
             return False  # an unquoted right-hand side in code is an expression
         if filters.is_expression(value) and not filters.is_identifier(value) and not filters.looks_random(value):
             return False  # attribute access, calls, indexing
+        if "<" in value or ">" in value:
+            return False  # markup or generics, not a literal
     words = set(key_words(key))
     if words & _HASH_WORDS and filters.is_hex(value):
         return False
@@ -327,7 +333,7 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if filters.is_name_like(value):
         return False
-    if value.isalpha():
+    if re.fullmatch(r"[A-Za-z_]+", value):  # words and identifiers: ExampleSecret, _RSAPrivateKey
         return len(value) >= 20 and shannon_entropy(value) >= 3.8
     if value.isdigit():
         return len(value) >= 8 and len(set(value)) >= 4
@@ -358,6 +364,8 @@ def url_credentials(secret: str, match: re.Match[str]) -> bool:
     user = match.group("user") or ""
     if user.lower() in ("user", "username") and password.lower() in ("password", "pass"):
         return False
+    if len(password) < 4 or ":" in password:
+        return False  # too short to be a credential, or a scheme-specific path (cvs://:pserver:...)
     return not re.fullmatch(r"\d{1,5}", password)  # host:port misparsed
 
 
