@@ -39,6 +39,8 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     prefilter: ClassVar[tuple[str, ...]] = ()
     prefilter_regex: ClassVar[re.Pattern[str] | None] = None
     catalogue: Any = None
+    # Enabled catalogue detectors (ids): a rule may leave a secret to them rather than report it twice.
+    text_detectors: frozenset[str] = frozenset()
     METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = (PositionProvider,)
 
     def __init__(self, options: Any = None) -> None:
@@ -115,6 +117,7 @@ class PythonSource(Source):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
+        self.text_detectors = _enabled_text_detectors(self.config, self.registry)
         patterns = [r.prefilter_pattern() for r in self.python_rules]
         # One scan says whether any rule could judge the file; None: some rule wants every file.
         self.combined_prefilter = (
@@ -149,6 +152,7 @@ class PythonSource(Source):
         for rule in rules:
             rule.bind(reporter)
             rule.catalogue = catalogue
+            rule.text_detectors = self.text_detectors
             rule.begin(doc)
         try:
             wrapper.visit_batched(rules)
@@ -159,6 +163,17 @@ class PythonSource(Source):
                 rule.bind(None)
                 rule.document = None
                 rule.catalogue = None
+
+
+def _enabled_text_detectors(config: Any, registry: Any) -> frozenset[str]:
+    select = getattr(registry, "select", None)
+    if select is None or config is None:
+        return frozenset()
+    try:
+        enabled = select(config.select, [*config.ignore, *config.extend_ignore])
+    except Exception:  # the pipeline has already validated the selection; never fail here
+        return frozenset()
+    return frozenset(spec.id for spec in enabled if spec.source == "text")
 
 
 def _error_line(exc: cst.ParserSyntaxError) -> int | None:

@@ -34,10 +34,25 @@ class KVPythonRule(PythonRule):
                 return Location(loc.path, loc.start_line, start, loc.start_line, start + len(secret))
         return self.inner_location(node)
 
+    def catalogue_reports(self, node: cst.CSTNode, secret: str) -> bool:
+        """True when an enabled catalogue detector finds this secret on the literal's lines: the
+        text source reports it there, and one secret should give one finding."""
+        if self.catalogue is None or not self.text_detectors or self.document is None:
+            return False
+        loc = self.location_of(node)
+        text = "\n".join(self.document.lines[loc.start_line - 1:(loc.end_line or loc.start_line)])
+        try:
+            matches = self.catalogue.scan(text, path=self.document.path, only=self.text_detectors)
+        except Exception:  # the catalogue is another component: on failure, report ourselves
+            return False
+        return any(m.secret and (m.secret in secret or secret in m.secret) for m in matches)
+
     def report_literal(self, at: cst.CSTNode, message: str, literal: Literal, secret: str | None = None,
                        **kwargs: Any) -> None:
         """Report at `at` (the use); the secret is `secret` (default: the whole literal) where it is written."""
         secret = literal.value if secret is None else secret
+        if self.catalogue_reports(literal.node, secret):
+            return
         if at is literal.node:
             at = _part_holding(at, secret)
         related = list(kwargs.pop("related", ()))

@@ -19,7 +19,7 @@ _PLAIN_NAME = re.compile(r"^[A-Za-z_][\w.\-]{0,39}$")
 _ENVIRON_WRITES = {"os.environ.update", "os.environ.setdefault", "os.putenv"}
 
 
-class SecretNamedLiteral(KVPythonRule):
+class LiteralAssignedToSecretName(KVPythonRule):
     """String literal assigned to a secret-named variable, attribute, dict key, keyword or default.
 
     ## What it does
@@ -45,7 +45,7 @@ class SecretNamedLiteral(KVPythonRule):
     """
 
     id = "KV104"
-    name = "secret-named-literal"
+    name = "literal-assigned-to-secret-name"
     category = Category.HARDCODED_SECRET
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
