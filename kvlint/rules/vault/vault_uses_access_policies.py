@@ -6,7 +6,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.vault._common import vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
-from kvlint.vaultmodel import Vault
+from kvlint.vaultmodel import UNKNOWN, Vault
 
 
 class VaultUsesAccessPolicies(VaultRule):
@@ -15,9 +15,10 @@ class VaultUsesAccessPolicies(VaultRule):
     ## What it does
     Reports vaults whose `enableRbacAuthorization` (Terraform `enable_rbac_authorization` or
     `rbac_authorization_enabled`, az `--enable-rbac-authorization`) is false or omitted where the
-    default is access policies (ARM API versions before 2026-02-01, the azurerm provider). An `az
-    keyvault create` without the flag is not reported: its default depends on the CLI version
-    (RBAC since az 2.61.0).
+    default is access policies (ARM API versions before 2026-02-01, the azurerm provider). Where the
+    default is not knowable (`az keyvault create` without the flag: RBAC since az 2.61.0, access
+    policies before), the vault is reported only when the same file grants access through access
+    policies (`az keyvault set-policy`), which shows the model in use.
 
     ## Why is this bad?
     Access policies grant a principal a permission on *every* object of a class in the vault, cannot
@@ -69,6 +70,13 @@ class VaultUsesAccessPolicies(VaultRule):
             file="main.tf",
         ),
         Bad("az keyvault create -n kv-app -g rg-app --enable-rbac-authorization false # expect: KV310\n", file="deploy.sh"),
+        Bad(
+            """
+            az keyvault create --name "tiexin-keyvault-test" --resource-group "myResourceGroup" --location "EastUS"
+            az keyvault set-policy --name "tiexin-keyvault-test" --object-id "551c51fd-f86a-41c8-ac81-d47e4f09c4af" --secret-permissions get # expect: KV310
+            """,
+            file="setup-keyvault.sh",
+        ),
     ]
     GOOD = [
         Good(
@@ -92,4 +100,14 @@ class VaultUsesAccessPolicies(VaultRule):
             self.report(
                 ctx.locate(vault.origin, "rbac_authorization"),
                 f"{vault_label(vault)} uses access policies, not Azure RBAC, to authorise data access",
+            )
+        elif vault.rbac_authorization is UNKNOWN and not vault.is_reference and vault.access_policies:
+            # The default is not knowable, but granting through access policies shows the model in use
+            # (on an RBAC vault the grant would have no effect).
+            policy = vault.access_policies[0]
+            self.report(
+                ctx.locate(policy.origin),
+                f"{vault_label(vault)} grants data access through access policies; "
+                "set the RBAC permission model explicitly and use role assignments",
+                confidence=Confidence.MEDIUM,
             )
