@@ -12,3 +12,6 @@ from typing import Any
 
 def register(extensions: list[Callable[[Any], None]]) -> None:
     extensions.clear()
+    from kvlint.audit.command import register as register_audit
+
+    extensions.append(register_audit)
