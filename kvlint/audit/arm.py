@@ -227,12 +227,12 @@ class _Reader:
         return result
 
     def _subscriptions(self, filters: AuditFilters) -> list[dict[str, Any]]:
-        if filters.subscriptions:
-            return [{"subscriptionId": s, "id": f"/subscriptions/{s}"} for s in dict.fromkeys(filters.subscriptions)]
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
         found: list[dict[str, Any]] = []
         with SubscriptionClient(self.credential, **self.client_kwargs) as client:
+            if filters.subscriptions:
+                return [self._named(client, s) for s in dict.fromkeys(filters.subscriptions)]
             try:
                 for sub in client.subscriptions.list():
                     state = str(_plain(sub.state) or "")
@@ -248,6 +248,18 @@ class _Reader:
             except Exception as exc:
                 self.problem("/subscriptions", "subscription list", exc)
         return sorted(found, key=lambda s: s["subscriptionId"])
+
+    def _named(self, client: Any, subscription_id: str) -> dict[str, Any]:
+        """An explicitly requested subscription, with its display name when it can be read.
+        The name is cosmetic: failing to read it is no gap in the audit (the vault list will say)."""
+        entry: dict[str, Any] = {"subscriptionId": subscription_id, "id": f"/subscriptions/{subscription_id}"}
+        try:
+            sub = client.subscriptions.get(subscription_id)
+        except Exception as exc:
+            _raise_if_no_token(exc)
+            return entry
+        entry.update(displayName=sub.display_name, tenantId=sub.tenant_id, state=str(_plain(sub.state) or ""))
+        return entry
 
     def _keyvault_client(self, subscription_id: str) -> Any:
         from azure.mgmt.keyvault import KeyVaultManagementClient

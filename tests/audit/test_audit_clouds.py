@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from audit_env import REPO_ROOT
 from azure.core import AzureClouds
 from azure.mgmt.core.tools import get_arm_endpoints
-from conftest import REPO_ROOT
 
 from kvlint.audit import CLOUDS, CloudError, resolve_endpoint
 

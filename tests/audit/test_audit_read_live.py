@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from armstandin import ArmStandIn, TrapProxy
-from conftest import run_reader
+from audit_env import run_reader
 from scenario import (
     APP_SP,
     EXPIRED,
