@@ -206,15 +206,18 @@ def pem_private_key_body(secret: str, match: re.Match[str]) -> bool:
 @describer
 def private_key_details(match: re.Match[str]) -> str:
     secret = match.group("secret")
-    kind = re.match(r"-----BEGIN ([A-Z ]*?)PRIVATE KEY", secret)
-    label = (kind.group(1).strip() + " private key") if kind and kind.group(1).strip() else "private key"
-    encrypted = "ENCRYPTED" in secret or "Proc-Type: 4,ENCRYPTED" in secret
-    return f"{label}, {'passphrase-protected' if encrypted else 'not encrypted'}"
+    kind = re.match(r"-----BEGIN ([A-Z0-9 ]*?) ?PRIVATE KEY", secret)
+    # title-case names: the detail must not repeat the upper-case header text of the secret
+    names = {"RSA": "RSA", "EC": "EC", "DSA": "DSA", "OPENSSH": "OpenSSH", "ENCRYPTED": "PKCS#8",
+             "PGP": "PGP", "": "PKCS#8"}
+    label = names.get(kind.group(1).strip() if kind else "", "")
+    encrypted = "ENCRYPTED" in secret
+    return f"{label + ' ' if label else ''}private key, {'passphrase-protected' if encrypted else 'not encrypted'}"
 
 
 @describer
 def putty_key_details(match: re.Match[str]) -> str:
-    encryption = re.search(r"Encryption:\s*(\S+)", match.group("secret"))
+    encryption = re.search(r"Encryption:\s*(\S+)", match.group(0))
     if encryption and encryption.group(1) != "none":
         return f"PuTTY private key, encrypted ({encryption.group(1)})"
     return "PuTTY private key, not encrypted"

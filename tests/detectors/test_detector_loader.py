@@ -1,0 +1,164 @@
+"""Loading catalogue files: built-ins, user files, and every kind of invalid file."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kvlint.detectors import CATEGORIES, DetectorError, builtin_catalogue_dir, load_catalogue
+
+VALID = """
+[[detector]]
+id = "ACME001"
+name = "acme-api-token"
+summary = "Acme API token in plain text"
+severity = "error"
+confidence = "high"
+cwe = [798]
+keywords = ["acme_"]
+regex = '''(?<![A-Za-z0-9_])(?P<secret>acme_[A-Za-z0-9]{32})(?![A-Za-z0-9_])'''
+entropy = 3.0
+what = "w"
+why = "y"
+fix = "f"
+[[detector.bad]]
+file = "a.py"
+text = '''
+token = "acme_FAKE0123456789abcdefghijklmnopqr"  # expect: ACME001
+'''
+[[detector.good]]
+file = "a.py"
+text = '''
+token = os.environ["ACME"]
+'''
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "acme.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_builtin_catalogue_is_the_repo_rules_dir_or_package_data() -> None:
+    directory = builtin_catalogue_dir()
+    assert directory.name in ("rules", "catalogue")
+    assert len(list(directory.glob("*.toml"))) >= 10
+
+
+def test_builtin_detectors_are_well_formed(catalogue) -> None:
+    ids = [d.id for d in catalogue.detectors]
+    assert len(ids) == len(set(ids)) >= 40
+    for detector in catalogue.detectors:
+        assert detector.id.startswith("KV0") and detector.builtin
+        assert detector.category in CATEGORIES
+        assert detector.keywords, f"{detector.id} has no keywords: it would run on every file"
+        assert "secret" in detector.regex.groupindex
+        assert detector.origin.endswith(".toml")
+
+
+def test_user_detector_file_is_loaded_and_runs(tmp_path: Path) -> None:
+    catalogue = load_catalogue(extra_files=[write(tmp_path, VALID)])
+    detector = catalogue.get("ACME001")
+    assert detector is not None and not detector.builtin
+    assert detector.origin == str(tmp_path / "acme.toml")
+    matches = catalogue.scan('x = 1\ntoken = "acme_FAKE0123456789abcdefghijklmnopqr"\n', path="a.py")
+    assert [(m.detector.id, m.line, m.col) for m in matches] == [("ACME001", 2, 10)]
+    assert matches[0].end_col == 10 + 37
+
+
+def test_user_detectors_only(tmp_path: Path) -> None:
+    catalogue = load_catalogue(extra_files=[write(tmp_path, VALID)], include_builtin=False)
+    assert [d.id for d in catalogue.detectors] == ["ACME001"]
+
+
+def error_for(tmp_path: Path, text: str) -> DetectorError:
+    path = write(tmp_path, text)
+    with pytest.raises(DetectorError) as info:
+        load_catalogue(extra_files=[path])
+    assert info.value.file == str(path)
+    assert str(info.value).startswith(f"{path}: {info.value.field}: ")
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        (("regex = '''(?<![A-Za-z0-9_])(?P<secret>acme_", "regex = '''(?<![A-Za-z0-9_])((?P<secret>acme_"),
+         "detector[0].regex", "invalid regular expression"),
+        (("(?P<secret>acme_[A-Za-z0-9]{32})", "(acme_[A-Za-z0-9]{32})"), "detector[0].regex", "named group"),
+        (('summary = "Acme API token in plain text"\n', ""), "detector[0].summary", "missing required field"),
+        (('severity = "error"', 'severity = "fatal"'), "detector[0].severity", "must be one of"),
+        (('confidence = "high"', 'confidence = "sure"'), "detector[0].confidence", "must be one of"),
+        (('cwe = [798]', 'cwe = [798]\ncategory = "leaks"'), "detector[0].category", "must be one of"),
+        (('entropy = 3.0', 'entropy = 3.0\nvalidator = "no_such_check"'), "detector[0].validator", "unknown function"),
+        (('entropy = 3.0', 'entropy = 3.0\ndescribe = "nope"'), "detector[0].describe", "unknown function"),
+        (('entropy = 3.0', 'entropy = 12'), "detector[0].entropy", "between 0 and 8"),
+        (('id = "ACME001"', 'id = "KV999"'), "detector[0].id", "must not start with KV"),
+        (('id = "ACME001"', 'id = "acme-1"'), "detector[0].id", "ending in 3 digits"),
+        (('name = "acme-api-token"', 'name = "AcmeToken"'), "detector[0].name", "kebab-case"),
+        (('keywords = ["acme_"]', 'keywords = ["ACME_"]'), "detector[0].keywords[0]", "lower-case"),
+        (('keywords = ["acme_"]', 'keyword = ["acme_"]'), "detector[0].keyword", "unknown field"),
+        (("[[detector.good]]\nfile = \"a.py\"", "[[detector.good]]\nname = \"a.py\""), "detector[0].good[0].name",
+         "unknown field"),
+        (("allow = []", "allow = ['''(''']"), "detector[0].allow[0]", "invalid regular expression"),
+    ],
+)
+def test_invalid_detector_names_file_and_field(tmp_path: Path, change: tuple[str, str], field: str,
+                                                reason: str) -> None:
+    text = VALID.replace("entropy = 3.0", "entropy = 3.0\nallow = []")
+    old, new = change
+    assert old in text
+    error = error_for(tmp_path, text.replace(old, new, 1))
+    assert error.field == field
+    assert reason in error.message
+
+
+def test_missing_examples(tmp_path: Path) -> None:
+    text = VALID[: VALID.index("[[detector.bad]]")]
+    error = error_for(tmp_path, text)
+    assert error.field == "detector[0].bad"
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    error = error_for(tmp_path, "[[detector]]\nid = \n")
+    assert error.field == "toml" and "invalid TOML" in error.message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DetectorError) as info:
+        load_catalogue(extra_files=[tmp_path / "nope.toml"])
+    assert info.value.field == "file"
+
+
+def test_duplicate_id_across_files(tmp_path: Path) -> None:
+    first = write(tmp_path, VALID, "a.toml")
+    second = write(tmp_path, VALID.replace("acme-api-token", "acme-other-token"), "b.toml")
+    with pytest.raises(DetectorError) as info:
+        load_catalogue(extra_files=[first, second])
+    assert info.value.file == str(second) and info.value.field == "detector[0].id"
+    assert "duplicate id ACME001" in info.value.message
+
+
+def test_duplicate_name(tmp_path: Path) -> None:
+    first = write(tmp_path, VALID, "a.toml")
+    second = write(tmp_path, VALID.replace("ACME001", "ACME002"), "b.toml")
+    with pytest.raises(DetectorError) as info:
+        load_catalogue(extra_files=[first, second])
+    assert info.value.field == "detector[0].name"
+
+
+def test_user_detector_may_not_reuse_a_builtin_name(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("acme-api-token", "azure-storage-account-key"))
+    with pytest.raises(DetectorError) as info:
+        load_catalogue(extra_files=[path])
+    assert "duplicate name" in info.value.message
+
+
+def test_error_messages_never_quote_example_text(tmp_path: Path) -> None:
+    secret = "acme_FAKE0123456789abcdefghijklmnopqr"
+    broken = VALID.replace("regex = '''(?<!", "regex = '''(?<!(").replace("fix = \"f\"", "fix = \"f\"\nbogus = 1")
+    error = error_for(tmp_path, broken)
+    assert secret not in str(error)
