@@ -357,6 +357,12 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
 
 
 @validator
+def xml_secret_element(secret: str, match: re.Match[str], path: str | None = None) -> bool:
+    key = match.group("key") or ""
+    return secret_named(key) and value_looks_secret(secret, quoted=True, path=path, key=key)
+
+
+@validator
 def url_credentials(secret: str, match: re.Match[str]) -> bool:
     """scheme://user:password@host with a literal password."""
     password = unquote(secret)
