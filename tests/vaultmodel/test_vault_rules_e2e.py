@@ -169,3 +169,16 @@ def test_reference_vaults_and_unknowns_stay_silent() -> None:
     # The principal is unknown, but `all` is granted to whoever it is: KV301 only. The updated vault
     # is known to lack purge protection; nothing else about either vault is claimed.
     assert sorted(f.rule_id for f in reporter.findings()) == ["KV301", "KV313"]
+
+
+def test_secret_name_overlapping_its_value_is_left_out_of_the_message() -> None:
+    from kvlint.vaultmodel import read_declared
+
+    text = (FIXTURES / "tutorial.sh").read_text(encoding="utf-8")
+    result = read_declared("tutorial.sh", text)
+    reporter = Reporter("tutorial.sh", text)
+    vault_rule_source().judge_vaults(result.vaults, reporter)
+    [finding] = [f for f in reporter.findings() if f.rule_id == "KV330"]
+    # The tutorial stores "MyAKSExampleSecret" under the name "ExampleSecret".
+    assert "Example" not in finding.message and "a secret" in finding.message
+    assert "MyAKSExampleSecret" not in " ".join(line for _, line in finding.snippet)
