@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,14 +223,12 @@ def evaluate(snapshot: Any, pipeline: Any) -> Any:
     from kvlint.model import Notification, ScanResult
 
     reporter = pipeline.reporter(None, "")
-    models = None
+    as_of = datetime.fromtimestamp(snapshot.read_at, tz=UTC)  # judge the state as of its reading
     for source in pipeline.sources:
         if source.name == "live":
             source.judge(snapshot, reporter)
-        elif hasattr(source, "judge_vaults"):  # the vault source: the same rules as for declared vaults
-            if models is None:
-                models = [to_vault(state) for state in snapshot.vaults]
-            source.judge_vaults(models, reporter)
+        elif source.name == "vault":  # the same rules as for declared vaults
+            source.judge_vaults([to_vault(state) for state in snapshot.vaults], reporter, now=as_of)
     findings = sorted(reporter.findings(), key=lambda f: (f.location.resource_id or "", f.rule_id, f.message))
     notes = [Notification("error", f"incomplete: could not read {p.what}: {p.reason}", resource_id=p.scope)
              for p in snapshot.problems]

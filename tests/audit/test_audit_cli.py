@@ -98,7 +98,8 @@ def test_sarif_locates_live_resources_for_github(audit: Audit) -> None:
         logical = location["logicalLocations"][0]
         assert logical["kind"] == "resource" and logical["fullyQualifiedName"].startswith(f"/subscriptions/{SUB_A}/")
         uri = location["physicalLocation"]["artifactLocation"]["uri"]
-        assert uri.startswith(f"azure/{SUB_A}/rg-app/") and not uri.startswith("/")
+        group = logical["fullyQualifiedName"].split("/")[4]
+        assert uri.startswith(f"azure/{SUB_A}/{group}/Microsoft.KeyVault/vaults/")  # stable, repo-relative
         assert result["partialFingerprints"]["primaryLocationLineHash"]
 
 
@@ -171,3 +172,15 @@ def test_bad_invocations_exit_2_with_a_message(tmp_path: Path, args: list[str]) 
     proc = kvlint("audit", *args, cwd=tmp_path)
     assert proc.returncode == EXIT_USAGE
     assert proc.stderr.startswith("kvlint: error: ")
+
+
+def test_vault_rules_judge_live_vaults_like_declared_ones(audit: Audit) -> None:
+    found = {(r["properties"]["kvlint/name"], r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"])
+             for run in audit.sarif["runs"] for r in run["results"]}
+    legacy, app = vault_id("kv-legacy"), vault_id("kv-app")
+    assert {("vault-uses-access-policies", legacy), ("purge-protection-disabled", legacy),
+            ("access-policy-grants-all-or-purge", legacy), ("vault-open-to-public-network", legacy),
+            ("key-without-rotation-policy", f"{app}/keys/wrap-key")} <= found
+    # The rotation policy read with keys.get counts: the rotating key is not flagged.
+    assert ("key-without-rotation-policy", f"{app}/keys/signing") not in found
+    assert ("vault-uses-access-policies", app) not in found
