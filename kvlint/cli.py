@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-inline-suppressions", action="store_true",
                        help="ignore `kvlint: ignore[...]` comments (for CI gates)")
     check.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
+    check.add_argument("--baseline", metavar="FILE", type=Path,
+                       help="report only findings not recorded in FILE, and list its stale entries "
+                            "(config: baseline)")
+    check.add_argument("--write-baseline", metavar="FILE", type=Path,
+                       help="record the current findings in FILE (no secrets, no line numbers) and exit 0")
     check.set_defaults(handler=cmd_check)
 
     rules = sub.add_parser("rules", help="list all rules")
@@ -227,10 +232,30 @@ def cmd_check(args: argparse.Namespace) -> int:
     result.notifications[:0] = fileset.notifications
     for missing in fileset.missing:
         result.notifications.insert(0, Notification("error", "no such file or directory", path=missing))
+    if args.write_baseline or args.baseline or config.extra.get("baseline"):
+        written = _baseline(args, config, result, {display for _, display in fileset.files}, root)
+        if written is not None:
+            return EXIT_USAGE if fileset.missing else EXIT_OK
     emit(result, pipeline.specs, args, "kvlint/check/")
     if fileset.missing:
         return EXIT_USAGE
     return exit_code(result.findings, config.fail_on, args.exit_zero)
+
+
+def _baseline(args: argparse.Namespace, config: Any, result: Any, scanned: set[str], root: Path) -> int | None:
+    """Write the baseline (returns the entry count) or filter the result through it (returns None)."""
+    from kvlint import baseline
+
+    try:
+        if args.write_baseline:
+            count = baseline.write(args.write_baseline, result.findings)
+            print(f"kvlint: wrote {count} finding(s) to the baseline {args.write_baseline}", file=sys.stderr)
+            return count
+        path = args.baseline or config.resolve(config.extra["baseline"])
+        baseline.apply(result, path, scanned, root)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    return None
 
 
 def _file_stamp(path: Path) -> str:

@@ -106,6 +106,7 @@ KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fingerprint-salt": ("fingerprint_salt", _string),
     "respect-gitignore": ("respect_gitignore", _bool),
     "jobs": ("jobs", _positive_int),
+    "baseline": ("baseline", _string),  # kvlint.baseline; lands in Config.extra
 }
 
 
