@@ -15,3 +15,6 @@ def register(extensions: list[Callable[[Any], None]]) -> None:
     from kvlint.audit.command import register as register_audit
 
     extensions.append(register_audit)
+    from kvlint.sarif_merge import register as register_sarif
+
+    extensions.append(register_sarif)
