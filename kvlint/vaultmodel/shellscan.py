@@ -17,6 +17,8 @@ MAX_SUBST_DEPTH = 8
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?\+?=")
 _SPECIAL_PARAMS = set("@*#?$!-0123456789")
+_PLAIN_RUN = re.compile(r"[^\s;&|()<>\\'\"$`]+")
+_BLANKS = re.compile(r"[ \t\r]+")
 
 
 @dataclass
@@ -95,7 +97,7 @@ class ShellScanner:
                 i = text.index("\n", i) + 1
                 continue
             if char in " \t\r":
-                i += 1
+                i = _BLANKS.match(text, i, end).end()  # type: ignore[union-attr]
                 continue
             if char == "\n":
                 self._end_command(state, captured, assigned_to, pipeline_ends=True)
@@ -260,6 +262,11 @@ class ShellScanner:
                 expansions.append(Expansion("subst", "", i, close + 1))
                 out.append(text[i : close + 1])
                 i = close + 1
+                continue
+            run = _PLAIN_RUN.match(text, i, end)
+            if run and run.end() > i:  # a run of ordinary characters at once
+                out.append(run.group())
+                i = run.end()
                 continue
             out.append(char)
             i += 1

@@ -6,6 +6,7 @@ bool, a list of those. References, function calls and interpolations are UNKNOWN
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kvlint.vaultmodel.model import UNKNOWN, DeclaredResult, Problem, SecretText, Span
@@ -24,32 +25,48 @@ RESOURCE_TYPES = frozenset(
 
 
 def read_terraform(path: str, text: str) -> DeclaredResult:
+    """Parse only the Key Vault blocks when they can be cut out cheaply (python-hcl2 reads about
+    30 KB/s; a module rarely has more than a few vault blocks), else the whole file."""
     result = DeclaredResult()
     if len(text) > MAX_TF_BYTES:
         result.problems.append(Problem(path, "Terraform file too large to parse; skipped"))
         return result
+    blocks = vault_blocks(text)
+    pieces = [(0, text)] if blocks is None else blocks
+    resources: list[TfResource] = []
+    for line_offset, piece in pieces:
+        tree = _parse(path, piece, line_offset, result)
+        if tree is not None:
+            resources.extend(_resources(path, tree, line_offset, result))
+    result.vaults.extend(build_vaults(path, "terraform", resources))
+    return result
+
+
+def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> Any:
     try:
         import hcl2
-        from hcl2.rules.base import BlockRule
 
-        tree = hcl2.parses(text, discard_comments=True)
+        return hcl2.parses(text, discard_comments=True)
     except RecursionError:
-        result.problems.append(Problem(path, "Terraform file nested too deeply to parse; skipped"))
-        return result
+        result.problems.append(Problem(path, "Terraform block nested too deeply to parse; skipped", line_offset + 1))
     except Exception as error:  # Lark raises many types; their text may quote the file
         line = getattr(error, "line", None)
         column = getattr(error, "column", None)
         result.problems.append(
             Problem(
                 path,
-                "Terraform syntax error; file skipped",
-                line if isinstance(line, int) and line > 0 else None,
+                "Terraform syntax error; block skipped",
+                line + line_offset if isinstance(line, int) and line > 0 else None,
                 column if isinstance(column, int) and column > 0 else None,
             )
         )
-        return result
+    return None
 
-    resources: list[TfResource] = []
+
+def _resources(path: str, tree: Any, line_offset: int, result: DeclaredResult) -> list[TfResource]:
+    from hcl2.rules.base import BlockRule
+
+    resources = []
     for child in tree.body.children:
         if not isinstance(child, BlockRule):
             continue
@@ -59,13 +76,78 @@ def read_terraform(path: str, text: str) -> DeclaredResult:
         is_data = labels[0] == "data"
         address = ("data." if is_data else "") + f"{labels[1]}.{labels[2]}"
         try:
-            node = _node(child)
+            node = _node(child, line_offset)
         except RecursionError:
-            result.problems.append(Problem(path, "Terraform block nested too deeply; skipped", _line(child)))
+            span = _span(child, line_offset)
+            result.problems.append(Problem(path, "Terraform block nested too deeply; skipped", span.line if span else None))
             continue
         resources.append(TfResource(labels[1], address, node, is_data))
-    result.vaults.extend(build_vaults(path, "terraform", resources))
-    return result
+    return resources
+
+
+_BLOCK_HEADER = re.compile(r'(?m)^[ \t]*(?:resource|data)[ \t]+"azurerm_key_vault[a-z_]*"[ \t]+"[^"\n]*"[ \t]*\{')
+_HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
+
+
+def vault_blocks(text: str) -> list[tuple[int, str]] | None:
+    """(lines before the block, block text) of every Key Vault resource/data block; None when a
+    block's end cannot be found with certainty (the caller then parses the whole file)."""
+    blocks = []
+    for match in _BLOCK_HEADER.finditer(text):
+        end = _block_end(text, match.end() - 1)
+        if end is None:
+            return None
+        start = text.rfind("\n", 0, match.start()) + 1
+        blocks.append((text.count("\n", 0, start), text[start:end]))
+    return blocks
+
+
+def _block_end(text: str, i: int) -> int | None:
+    """Index after the `}` closing the `{` at i, skipping strings, templates, heredocs and comments."""
+    stack = ["{"]  # "{" braces, '"' inside a string, "${" template inside a string
+    i += 1
+    n = len(text)
+    while i < n:
+        char = text[i]
+        top = stack[-1]
+        if top == '"':
+            if char == "\\":
+                i += 2
+                continue
+            if char == '"':
+                stack.pop()
+            elif text.startswith(("${", "%{"), i) and not text.startswith(("$${", "%%{"), i - 1):
+                stack.append("${")
+                i += 1
+            i += 1
+            continue
+        if char == '"':
+            stack.append('"')
+        elif char == "#" or text.startswith("//", i):
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        elif text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return None
+            i = close + 2
+            continue
+        elif text.startswith("<<", i) and (heredoc := _HEREDOC.match(text, i)):
+            closing = re.compile(r"(?m)^[ \t]*" + re.escape(heredoc.group(1)) + r"[ \t]*\r?$")
+            found = closing.search(text, heredoc.end())
+            if found is None:
+                return None
+            i = found.end()
+            continue
+        elif char == "{":
+            stack.append("{")
+        elif char == "}":
+            stack.pop()
+            if not stack:
+                return i + 1
+        i += 1
+    return None
 
 
 def _label(label: Any) -> str:
@@ -73,31 +155,26 @@ def _label(label: Any) -> str:
     return text[1:-1] if isinstance(text, str) and text.startswith('"') and text.endswith('"') else str(text)
 
 
-def _span(element: Any) -> Span | None:
+def _span(element: Any, line_offset: int = 0) -> Span | None:
     meta = getattr(element, "_meta", None)
     if meta is None or getattr(meta, "empty", True):
         return None
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+    return Span(meta.line + line_offset, meta.column, meta.end_line + line_offset, meta.end_column)
 
 
-def _line(element: Any) -> int | None:
-    span = _span(element)
-    return span.line if span else None
-
-
-def _node(block: Any) -> TfNode:
+def _node(block: Any, line_offset: int) -> TfNode:
     from hcl2.rules.base import AttributeRule, BlockRule
 
-    node = TfNode(span=_span(block))
+    node = TfNode(span=_span(block, line_offset))
     for child in block.body.children:
         if isinstance(child, AttributeRule):
             name = child.identifier.serialize()
             raw = child.expression.serialize()
             node.attrs[name] = convert(raw)
-            if span := _span(child):
+            if span := _span(child, line_offset):
                 node.spans[name] = span
             literal = literal_string(raw)
-            if span := _span(child.expression):
+            if span := _span(child.expression, line_offset):
                 quoted = isinstance(raw, str) and raw.startswith('"') and not raw.startswith('"<<')
                 node.value_spans[name] = span.inside_quotes() if quoted else span
             if literal is not None:
@@ -109,7 +186,7 @@ def _node(block: Any) -> TfNode:
             if labels[0] == "dynamic" and len(labels) > 1:
                 node.dynamic.add(labels[1])
             else:
-                node.blocks.setdefault(labels[0], []).append(_node(child))
+                node.blocks.setdefault(labels[0], []).append(_node(child, line_offset))
     return node
 
 

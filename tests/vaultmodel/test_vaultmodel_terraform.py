@@ -130,3 +130,32 @@ def test_plan_with_only_resource_changes() -> None:
     [vault] = read_declared("tfplan.json", text).vaults
     assert vault.name == "kv-rc" and vault.purge_protection is True
     assert vault.network_default_action == "Deny" and vault.tenant is UNKNOWN
+
+
+def test_only_vault_blocks_are_parsed_with_their_own_line_numbers() -> None:
+    text = (
+        'locals {\n  broken = [\n}\n'  # a syntax error outside any vault block
+        'resource "azurerm_storage_account" "sa" {\n  name = "x { not a brace"\n}\n'
+        "/* resource \"azurerm_key_vault\" \"commented\" { */\n"
+        'resource "azurerm_key_vault" "kv" {\n'
+        '  name = "kv-${lookup(var.m, "k", "}")}"\n'
+        "  # a comment with } and {\n"
+        "  tags = {\n    note = <<EOT\nclosing } brace in a heredoc\nEOT\n  }\n"
+        "  purge_protection_enabled = true\n"
+        "}\n"
+        'data "azurerm_key_vault" "shared" {\n  name = "kv-shared"\n}\n'
+    )
+    result = read_declared("main.tf", text)
+    assert result.problems == []  # the broken locals block is never parsed
+    kv = vault_named(result, "azurerm_key_vault.kv")
+    assert kv.name is UNKNOWN and kv.purge_protection is True
+    lines = text.splitlines()
+    assert lines[kv.origin.span.line - 1].startswith('resource "azurerm_key_vault" "kv"')
+    assert "purge_protection_enabled" in lines[kv.origin.at("purge_protection").line - 1]
+    assert vault_named(result, "data.azurerm_key_vault.shared").name == "kv-shared"
+
+
+def test_unbalanced_vault_block_falls_back_to_the_whole_file() -> None:
+    text = 'resource "azurerm_key_vault" "kv" {\n  name = "kv"\n'
+    [problem] = read_declared("main.tf", text).problems
+    assert problem.message.startswith("Terraform syntax error")
