@@ -1,4 +1,4 @@
-"""The progress bar: drawn in place on a terminal, erased at the end, never in CI or with SARIF on stdout."""
+"""The progress bar: drawn in place on a tty_stderr, erased at the end, never in CI or with SARIF on stdout."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ class Tty(io.StringIO):
         return True
 
 
-@pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Tty:
+def use_tty(monkeypatch: pytest.MonkeyPatch) -> Tty:
+    # Inside the test body: pytest swaps sys.stderr back between fixture setup and the test call.
     stream = Tty()
     monkeypatch.setattr("sys.stderr", stream)
     for name in ("CI", "TF_BUILD"):
@@ -29,17 +29,19 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Tty:
     return stream
 
 
-def test_bar_is_redrawn_in_place_and_erased(terminal: Tty) -> None:
+def test_bar_is_redrawn_in_place_and_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty_stderr = use_tty(monkeypatch)
     bar = command.ProgressBar()
     bar(1, 4, "kv-one")
     bar(4, 4, "kv-four")
     bar.close()
-    text = terminal.getvalue()
+    text = tty_stderr.getvalue()
     assert "1/4 vaults  kv-one" in text and "[" + "#" * command.ProgressBar.WIDTH + "] 4/4" in text
     assert text.endswith("\r\033[K") and "\n" not in text
 
 
-def test_bar_only_on_an_interactive_terminal(terminal: Tty, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bar_only_on_an_interactive_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_tty(monkeypatch)
     assert command._show_progress(args())
     assert command._show_progress(args(format="sarif", output="a.sarif"))
     assert not command._show_progress(args(format="sarif"))  # SARIF to stdout
