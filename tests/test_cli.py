@@ -8,8 +8,8 @@ from pathlib import Path
 from clirun import kvlint
 
 LITERAL = "Tr0ub4dor-not-real-77"
-BAD_PY = f'from azure.keyvault.secrets import SecretClient\nclient.set_secret("db", "{LITERAL}")\n'
-GOOD_PY = 'import os\nclient.set_secret("db", os.environ["DB_PASSWORD"])\n'
+BAD_PY = f'from azure.keyvault.secrets import SecretClient\nclient.set_secret("db", "{LITERAL}", expires_on=exp)\n'
+GOOD_PY = 'import os\nclient.set_secret("db", os.environ["DB_PASSWORD"], expires_on=exp)\n'
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -91,10 +91,10 @@ def test_configuration_errors_name_the_key(tmp_path):
 
 
 def test_bad_input_becomes_notifications_and_the_scan_completes(tmp_path):
-    write(tmp_path, "latin.py", b'# caf\xe9\nclient.set_secret("db", "' + LITERAL.encode() + b'")\n')
+    write(tmp_path, "latin.py", b'# caf\xe9\nclient.set_secret("db", "' + LITERAL.encode() + b'", expires_on=exp)\n')
     write(tmp_path, "blob.bin", b"\x00\x01\x02binary")
     write(tmp_path, "empty.py", "")
-    write(tmp_path, "broken.py", 'def broken(:\n    client.set_secret("db", "x")\n')
+    write(tmp_path, "broken.py", 'def broken(:\n    client.set_secret("db", "x", expires_on=exp)\n')
     write(tmp_path, "huge.txt", "x" * 5000)
     run = kvlint("check", "latin.py", "blob.bin", "empty.py", "broken.py", "huge.txt", "--max-file-size", "4000",
                  cwd=tmp_path)
@@ -133,16 +133,16 @@ def test_quiet_prints_one_line_per_finding(tmp_path):
 
 
 def test_inline_suppressions(tmp_path):
-    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore[KV101] test fixture\n'))
+    write(tmp_path, "app.py", BAD_PY.replace('exp)\n', 'exp)  # kvlint: ignore[KV101] test fixture\n'))
     run = kvlint("check", ".", cwd=tmp_path)
     assert run.code == 0 and "1 suppressed" in run.out
     shown = kvlint("check", "--show-suppressed", ".", cwd=tmp_path)
     assert "suppressed: test fixture" in shown.out
     assert kvlint("check", "--no-inline-suppressions", ".", cwd=tmp_path).code == 1
-    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore\n'))
+    write(tmp_path, "app.py", BAD_PY.replace('exp)\n', 'exp)  # kvlint: ignore\n'))
     run = kvlint("check", ".", cwd=tmp_path)
     assert run.code == 1 and "bare `kvlint: ignore` suppresses nothing" in run.err
-    write(tmp_path, "app.py", BAD_PY.replace('")\n', '")  # kvlint: ignore[KV101] until=2020-01-01 old debt\n'))
+    write(tmp_path, "app.py", BAD_PY.replace('exp)\n', 'exp)  # kvlint: ignore[KV101] until=2020-01-01 old debt\n'))
     run = kvlint("check", ".", cwd=tmp_path)
     assert run.code == 1 and "expired on 2020-01-01" in run.err
 

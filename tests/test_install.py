@@ -1,6 +1,7 @@
 """A wheel install and an editable install find exactly the same rules and catalogue."""
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,8 +30,12 @@ def rules_of(python: Path, cwd: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_wheel_and_editable_installs_see_the_same_rules(tmp_path):
+    # Build from a clean copy: a stale build/ folder in the work tree must not leak into the wheel.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "build", "dist", "*.egg-info", "__pycache__", ".kvlint_cache"))
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
                    check=True, capture_output=True)
     wheel = next(dist.glob("kvlint-*.whl"))
     wheel_python = make_venv(tmp_path / "wheel-venv")

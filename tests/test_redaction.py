@@ -27,11 +27,17 @@ def scan_keeping_secrets(case):
         reporter.masker.secrets, pipeline.specs
 
 
-def leaked_parts(secret: str, output: str) -> list[str]:
-    """Windows of the secret beyond what a mask may show (its first 4 characters)."""
+def leaked_parts(secret: str, output: str, innocent: str) -> list[str]:
+    """8-character windows of the secret, past the 4 a mask may show, found in the output.
+
+    Windows that also occur in `innocent` text (the example without its secrets, the rule's own
+    docs) are coincidences of wording, not leaks: e.g. a secret named `ExampleSecret` whose value
+    is `MyAKSExampleSecret`.
+    """
     tail = secret[4:]
-    size = 6
-    return [tail[i:i + size] for i in range(0, max(0, len(tail) - size + 1)) if tail[i:i + size] in output]
+    size = 8
+    windows = {tail[i:i + size] for i in range(0, max(0, len(tail) - size + 1))}
+    return sorted(w for w in windows if w in output and w not in innocent)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -43,6 +49,10 @@ def test_no_secret_in_any_output(case):
         "sarif": sarif.render(result, specs),
         "github": github.render(result),
     }
+    innocent = case.example.file + " " + case.example.code
+    for secret in secrets:
+        innocent = innocent.replace(secret, "")
+    innocent += " ".join([case.spec.doc.summary, case.spec.doc.what, case.spec.doc.why, case.spec.doc.fix])
     for secret in secrets:
         if len(secret) < 8:
             continue
@@ -50,4 +60,4 @@ def test_no_secret_in_any_output(case):
             # SARIF rule help documents the rule's own (fake) BAD example; judge the results only.
             body = output if name != "sarif" else output.split('"results"', 1)[1]
             assert secret not in body, f"{case.id}: secret in {name} output"
-            assert not leaked_parts(secret, body), f"{case.id}: part of the secret in {name} output"
+            assert not leaked_parts(secret, body, innocent), f"{case.id}: part of the secret in {name} output"
