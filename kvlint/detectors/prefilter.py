@@ -7,7 +7,8 @@ keywords is about 8x slower than the same keywords as a trie. The alternation re
 hits could hide: a shorter keyword inside a longer one ("key" in "accountkey") and two
 keywords that overlap ("abc" + "bcd"). Both are recovered from the hits themselves:
 `implied` lists the keywords contained in a keyword, `overlapping` those that may overlap
-its end, checked in a small window. The cost stays one scan of the text plus work per hit.
+its end by two or more characters, checked in a small window (a one-character overlap,
+such as "pass" + "secret" in "passecret", is not worth a check on every hit). The cost stays one scan of the text plus work per hit.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class KeywordIndex:
                 other
                 for other in self.keywords
                 if other not in keyword
-                and any(keyword.endswith(other[:n]) for n in range(1, min(len(other), len(keyword))))
+                and any(keyword.endswith(other[:n]) for n in range(2, min(len(other), len(keyword))))
             )
 
     def find(self, text: str, lowered: str | None) -> list[tuple[int, str]]:

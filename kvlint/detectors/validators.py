@@ -286,7 +286,7 @@ _SECRET_WORD_ENDINGS = (
     ("encryption", "key"), ("private", "key"), ("query", "key"), ("client", "secret"), ("authkey",),
     ("masterkey",), ("sas",),
 )
-_INTERPOLATION = re.compile(r"\{[A-Za-z_][\w.\[\]'\"]*(?:![rsa])?(?::[^{}]*)?\}")
+_INTERPOLATION = re.compile(r"\{(?:[A-Za-z_][\w.\[\]'\"]*|\d*)(?:![rsa])?(?::[^{}]*)?\}")
 _REGEX_SYNTAX = re.compile(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
 _SUFFIX_WORDS = frozenset(["value", "val", "str", "string", "plain", "plaintext", "text", "literal"])
 
@@ -360,6 +360,14 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
 def xml_secret_element(secret: str, match: re.Match[str], path: str | None = None) -> bool:
     key = match.group("key") or ""
     return secret_named(key) and value_looks_secret(secret, quoted=True, path=path, key=key)
+
+
+@validator
+def command_line_value(secret: str, match: re.Match[str]) -> bool:
+    """A literal on a command line, not a variable, substitution or file reference."""
+    if secret.startswith(("$", "@", "%")) or filters.is_path(secret):
+        return False
+    return plausible_password(secret, match)
 
 
 @validator
