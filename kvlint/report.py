@@ -90,9 +90,24 @@ class Reporter:
             return "".join(lines[location.start_line - 1].split())
         return ""
 
+    def _without_duplicates(self) -> list[_Pending]:
+        """One finding per secret and line: when a code rule and a catalogue detector (KV0xx)
+        report the same secret on the same line in the same category, the code rule, which knows
+        the context, is kept."""
+        claimed = {
+            (p.location.start_line, p.key, p.spec.category)
+            for p in self._pending
+            if p.key.startswith("secret:") and not p.spec.id.startswith("KV0")
+        }
+        return [
+            p for p in self._pending
+            if not (p.spec.id.startswith("KV0") and (p.location.start_line, p.key, p.spec.category) in claimed)
+        ]
+
     def findings(self) -> list[Finding]:
         if not self._pending:
             return []
+        self._pending = self._without_duplicates()
         masked_lines = self.masker.masked_lines if self.text else []
         # A final newline does not start a line worth showing.
         shown_lines = len(masked_lines) - (1 if self.text.endswith("\n") else 0)
