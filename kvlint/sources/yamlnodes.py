@@ -56,6 +56,7 @@ class YamlProblem:
     message: str
     line: int
     col: int = 1
+    level: str = "warning"  # "warning": content was skipped; "note": read with a documented choice
 
 
 class _Source:
@@ -203,6 +204,9 @@ class MappingNode(Node):
     def __contains__(self, key: object) -> bool:
         return key in self._index
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
     def __len__(self) -> int:
         return len(self.pairs)
 
@@ -246,7 +250,7 @@ def read_yaml(text: str | bytes) -> YamlDocuments:
     if result.templated:
         # Say why a templated file may not parse: the masking is a best effort, not a render.
         result.problems = [YamlProblem(problem.message.replace(_INVALID, _INVALID_TEMPLATED, 1), problem.line,
-                                       problem.col) for problem in result.problems]
+                                       problem.col, problem.level) for problem in result.problems]
     return result
 
 
@@ -540,7 +544,8 @@ class _Builder:
         mapping = frame.node
         assert isinstance(mapping, MappingNode)
         if not isinstance(key, ScalarNode):
-            self.problems.append(YamlProblem("a mapping or sequence used as a key was ignored", key.line, key.col))
+            self.problems.append(YamlProblem("a mapping or sequence used as a key was ignored", key.line, key.col,
+                                             "note"))
             return
         if key.tag == MERGE_TAG and key.indicator is None:
             merged = value.items if isinstance(value, SequenceNode) else [value]
@@ -548,7 +553,7 @@ class _Builder:
                 frame.merges.extend(item for item in merged if isinstance(item, MappingNode))
                 return
             self.problems.append(YamlProblem("merge key (<<) whose value is not a mapping was ignored",
-                                             key.line, key.col))
+                                             key.line, key.col, "note"))
             return
         position = mapping._index.get(key.value)
         if position is None:
@@ -557,7 +562,7 @@ class _Builder:
             return
         first = mapping.pairs[position][0]
         self.problems.append(YamlProblem(
-            f"duplicate key (first on line {first.line}); the last value is used", key.line, key.col))
+            f"duplicate key (first on line {first.line}); the last value is used", key.line, key.col, "note"))
         mapping.pairs[position] = (key, value)
 
 

@@ -270,7 +270,9 @@ def test_merge_keys(loader):
 def test_deep_nesting_is_bounded(loader, text):
     started = time.perf_counter()
     result = read_yaml(text.rstrip("\n") + "\n---\nkind: After\n")
-    assert time.perf_counter() - started < 2.0
+    # libyaml: milliseconds. The pure-Python scanner looks up to 1024 characters ahead for a possible
+    # simple key at every flow level, about 0.5 s on its own; the bound leaves room for a busy machine.
+    assert time.perf_counter() - started < (1.0 if loader == "libyaml" else 5.0)
     assert result.problems
     assert result.documents[-1].text("kind") == "After"
 
