@@ -1,0 +1,1 @@
+"""KV2xx: rules on Kubernetes manifests (SecretProviderClass, workloads, Secrets, ConfigMaps, RBAC)."""

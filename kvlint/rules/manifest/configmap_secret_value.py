@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from kvlint.model import Category, Confidence, Severity
+from kvlint.rule import Bad, Good
+from kvlint.sources.k8s import K8sObject
+from kvlint.sources.manifest import ManifestRule
+from kvlint.sources.secretvalues import catalogue_detail, decode_base64, literal_secret_reason
+from kvlint.sources.yamlnodes import MappingNode, ScalarNode
+
+
+class ConfigmapSecretValue(ManifestRule):
+    """ConfigMap holds a secret value.
+
+    ## What it does
+    Runs every `data` value of a ConfigMap (and every decoded `binaryData` value) through the
+    secret detector catalogue, and flags values under secret-like keys (`DB_PASSWORD`,
+    `apiKey` ...) that look like secrets. Values the catalogue already reports where they are
+    written are left to that finding; template expressions and placeholders are skipped.
+
+    ## Why is this bad?
+    ConfigMaps are meant for non-confidential configuration: they are readable by far more
+    principals than Secrets (many roles grant `get configmaps` freely), are never encrypted at
+    rest, and show up in logs, dashboards and `kubectl describe` output.
+
+    ## How to fix
+    Move the value to Key Vault and mount it with the Secrets Store CSI driver; keep only the
+    non-secret settings in the ConfigMap. Rotate the exposed value.
+    """
+
+    id = "KV221"
+    name = "configmap-secret-value"
+    category = Category.HARDCODED_SECRET
+    severity = Severity.WARNING
+    confidence = Confidence.MEDIUM
+    cwe = (312, 798)
+    kinds = frozenset({"ConfigMap"})
+
+    BAD = [
+        Bad(
+            """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+            data:
+              LOG_LEVEL: info
+              DB_PASSWORD: Hx4-fake-Lm82pq  # expect: KV221
+            """,
+            file="configmap.yaml",
+        ),
+    ]
+    GOOD = [
+        Good(
+            """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: settings
+            data:
+              LOG_LEVEL: info
+              DB_PASSWORD_FILE: /mnt/secrets-store/db-password
+              KEYVAULT_NAME: kv-example
+              DB_PASSWORD: ""
+            """,
+            file="configmap.yaml",
+        ),
+    ]
+
+    def check(self, obj: K8sObject) -> None:
+        assert self.file is not None
+        data = obj.node.get("data")
+        if isinstance(data, MappingNode):
+            for key, value in data.pairs:
+                if not isinstance(value, ScalarNode) or value.is_null or value.templated:
+                    continue
+                if self.file.catalogue_covers(value, context_from=key.line):
+                    continue
+                reason = literal_secret_reason(self.file, key.value, value)
+                if reason:
+                    self._report(obj, f"data.{key.value}", value, value.value, reason)
+        binary = obj.node.get("binaryData")
+        if isinstance(binary, MappingNode):
+            for key, value in binary.pairs:
+                if not isinstance(value, ScalarNode) or value.templated:
+                    continue
+                raw = decode_base64(value.value)
+                text = raw.decode("utf-8", "replace") if raw else ""
+                detail = catalogue_detail(getattr(self.file.registry, "catalogue", None), text)
+                if detail:
+                    self._report(obj, f"binaryData.{key.value}", value, text, f"decoded value recognised as: {detail}")
+
+    def _report(self, obj: K8sObject, field: str, node: ScalarNode, secret: str, reason: str) -> None:
+        self.report_node(node, f"{obj.label} keeps a secret in ConfigMap {field} ({reason}); move it to Key Vault",
+                         obj=obj, secret=secret, secret_node=node)

@@ -1,0 +1,261 @@
+"""Kubernetes manifests: YAML and JSON files holding Kubernetes objects, for the KV2xx rules.
+
+Multi-document files, `List` kinds and Helm-style templates (masked, never rendered) are read by
+`kvlint.sources.yamlnodes`, which keeps every node's line and column and never raises; what it
+could not read becomes a notification and the rest of the file is still checked.
+
+A manifest rule subclasses `ManifestRule`, lists the `kinds` it looks at and implements
+`check(obj)`; `end()` may return JSON-serialisable facts and `finalize(facts, open_reporter)` then
+judges across files (e.g. a pod that names a SecretProviderClass defined nowhere in its namespace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kvlint.document import Document
+from kvlint.model import Confidence, Location, Severity
+from kvlint.report import Reporter
+from kvlint.rule import Rule
+from kvlint.sources.base import Source
+from kvlint.sources.k8s import K8sObject, k8s_objects
+from kvlint.sources.yamlnodes import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    YamlDocuments,
+    parse_embedded,
+    read_yaml,
+)
+
+MANIFEST_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+YAML_VIEW = "yamlnodes"  # Document.views key of the parsed tree (shared with any other YAML reader)
+
+
+@dataclass(frozen=True)
+class SpcObject:
+    """One entry of a SecretProviderClass `objects` array, parsed (node) from its YAML string (item)."""
+
+    index: int
+    item: Node  # the array element as written (a YAML string, normally a `|` block)
+    node: MappingNode  # its parsed content, marks in the file
+
+
+class ManifestFile:
+    """The parsed view of one manifest file that rules read; caches work shared by several rules."""
+
+    def __init__(self, doc: Document, parsed: YamlDocuments, reporter: Reporter, registry: Any,
+                 active_detectors: frozenset[str] = frozenset()) -> None:
+        self.doc = doc
+        self.path = doc.path
+        self.parsed = parsed
+        self.objects: list[K8sObject] = k8s_objects(parsed.documents)
+        self.reporter = reporter
+        self.registry = registry
+        self.active_detectors = active_detectors  # catalogue detectors enabled in this scan
+        self._spc_objects: dict[int, list[SpcObject]] = {}
+
+    def spc_objects(self, obj: K8sObject) -> list[SpcObject]:
+        """Entries of `spec.parameters.objects` (a YAML string holding `array:` of YAML strings).
+
+        Parsed once per object; what cannot be parsed is notified once, on its own line.
+        """
+        key = id(obj.node)
+        if key not in self._spc_objects:
+            self._spc_objects[key] = self._parse_spc_objects(obj)
+        return self._spc_objects[key]
+
+    def _parse_spc_objects(self, obj: K8sObject) -> list[SpcObject]:
+        parameters = obj.node.get("spec")
+        parameters = parameters.get("parameters") if isinstance(parameters, MappingNode) else None
+        text = parameters.get("objects") if isinstance(parameters, MappingNode) else None
+        if not isinstance(text, ScalarNode) or text.is_null or text.templated or not text.value.strip():
+            return []
+        outer, problems = parse_embedded(text)
+        self._notify(problems, f"{obj.label}: parameters.objects")
+        root = outer[0] if outer else None
+        array = root.get("array") if isinstance(root, MappingNode) else None
+        if not isinstance(array, SequenceNode):
+            if root is not None or not problems:
+                self.reporter.notify("warning", f"{obj.label}: parameters.objects has no `array:` list",
+                                     line=text.line)
+            return []
+        found = []
+        for index, item in enumerate(array.items):
+            if isinstance(item, MappingNode):  # written as a mapping instead of a string: read it anyway
+                found.append(SpcObject(index, item, item))
+                continue
+            if not isinstance(item, ScalarNode) or item.templated:
+                continue
+            inner, problems = parse_embedded(item)
+            self._notify(problems, f"{obj.label}: objects entry {index + 1}")
+            if inner and isinstance(inner[0], MappingNode):
+                found.append(SpcObject(index, item, inner[0]))
+        return found
+
+    def _notify(self, problems: Sequence[Any], where: str) -> None:
+        for problem in problems:
+            self.reporter.notify(problem.level, f"{where}: {problem.message}", line=problem.line)
+
+    def catalogue_covers(self, node: ScalarNode, context_from: int | None = None) -> bool:
+        """Will an enabled text detector report this very value where it is written in the file?
+
+        Literal values are also scanned by the catalogue (the `text` source reads every file); a
+        manifest rule stays silent on a value an enabled detector reports, so that one secret gives
+        one finding. The lines from `context_from` (e.g. an env item's `name:` line) are included
+        for detectors that need a keyword on a nearby line.
+        """
+        catalogue = getattr(self.registry, "catalogue", None)
+        if catalogue is None or not self.active_detectors:
+            return False
+        first = min(context_from or node.line, node.line)
+        lines = self.doc.lines[first - 1:node.end_line]
+        for match in catalogue.scan("\n".join(lines), path=self.path, only=self.active_detectors):
+            line = match.line + first - 1
+            end_line = match.end_line + first - 1
+            if _overlaps((line, match.col, end_line, match.end_col), node):
+                return True
+        return False
+
+
+def _overlaps(region: tuple[int, int, int, int], node: Node) -> bool:
+    start = (region[0], region[1])
+    end = (region[2], region[3])
+    return start < (node.end_line, node.end_col) and (node.line, node.col) < end
+
+
+class ManifestRule(Rule):
+    """A rule on Kubernetes objects. Set `kinds` (empty: every object) and implement `check`."""
+
+    source = "manifest"
+    kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self.file: ManifestFile | None = None
+
+    def begin(self, file: ManifestFile) -> None:
+        """Called before each file; reset per-file state here."""
+        self.file = file
+
+    def check(self, obj: K8sObject) -> None:
+        """Judge one object (only objects whose kind is in `kinds`, when set)."""
+
+    def end(self) -> Any:
+        """Called after each file; may return JSON-serialisable facts for `finalize`."""
+        return None
+
+    def finalize(self, facts: list[tuple[str, Any]], open_reporter: Callable[[str], Reporter]) -> None:
+        """Cross-file judgement over (path, facts) pairs; report with `report_in`."""
+
+    # -------------------------------------------------------------------------------- reporting
+
+    def location_of(self, node: Node, obj: K8sObject | None = None) -> Location:
+        assert self.file is not None
+        return node_location(self.file.path, node, obj)
+
+    def report_node(
+        self,
+        node: Node,
+        message: str,
+        *,
+        obj: K8sObject | None = None,
+        secret: str | None = None,
+        secret_node: ScalarNode | None = None,
+        related: Sequence[Location] = (),
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+    ) -> None:
+        secret_location = None
+        if secret is not None and secret_node is not None:
+            assert self.file is not None
+            secret_location = value_location(self.file.path, secret_node)
+        self.report(self.location_of(node, obj), message, secret=secret, secret_location=secret_location,
+                    related=related, severity=severity, confidence=confidence)
+
+    def report_in(self, reporter: Reporter, location: Location, message: str, **kwargs: Any) -> None:
+        """Report into another file's reporter (from `finalize`)."""
+        self.bind(reporter)
+        try:
+            self.report(location, message, **kwargs)
+        finally:
+            self.bind(None)
+
+
+def node_location(path: str, node: Node, obj: K8sObject | None = None) -> Location:
+    """A node's region; a collection is shown by its first line only (its end mark is the next token)."""
+    logical = obj.label if obj is not None else None
+    if isinstance(node, ScalarNode):
+        return Location(path, node.line, node.col, node.end_line, node.end_col, logical=logical)
+    return Location(path, node.line, node.col, node.line, node.col + 1, logical=logical)
+
+
+def value_location(path: str, node: ScalarNode) -> Location:
+    """The region of a scalar's text: inside the quotes of a one-line quoted scalar."""
+    if node.style == "quoted" and node.line == node.end_line and node.end_col - node.col >= 2:
+        return Location(path, node.line, node.col + 1, node.line, node.end_col - 1)
+    return Location(path, node.line, node.col, node.end_line, node.end_col)
+
+
+class ManifestSource(Source):
+    name = "manifest"
+    rule_base = ManifestRule
+
+    def applies(self, doc: Document) -> bool:
+        # Every Kubernetes object has both words; anything else is not worth parsing here.
+        return bool(self.rules) and doc.suffix in MANIFEST_SUFFIXES and "apiVersion" in doc.text and (
+            "kind" in doc.text)
+
+    def run(self, doc: Document, reporter: Reporter) -> dict[str, Any] | None:
+        parsed = doc.views.get(YAML_VIEW)
+        if not isinstance(parsed, YamlDocuments):
+            parsed = doc.views[YAML_VIEW] = read_yaml(doc.text)
+        for problem in parsed.problems:
+            reporter.notify(problem.level, f"YAML: {problem.message}", line=problem.line)
+        file = ManifestFile(doc, parsed, reporter, self.registry, self._active_detectors())
+        rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
+        if not file.objects:
+            return None
+        facts: dict[str, Any] = {}
+        for rule in rules:
+            rule.bind(reporter)
+            try:
+                rule.begin(file)
+                for obj in file.objects:
+                    if not rule.kinds or obj.kind in rule.kinds:
+                        rule.check(obj)
+                result = rule.end()
+                if result is not None:
+                    facts[rule.id] = result
+            except RecursionError:
+                reporter.notify("warning", f"{rule.id}: structure nested too deeply to analyse")
+            except Exception as exc:  # one rule's bug must not hide the others' findings
+                reporter.notify("error", f"internal error in rule {rule.id}: {type(exc).__name__}")
+            finally:
+                rule.bind(None)
+                rule.file = None
+        return facts or None
+
+    def _active_detectors(self) -> frozenset[str]:
+        """Ids of the catalogue detectors this scan runs (same selection as the pipeline's)."""
+        cached = self.__dict__.get("_active")
+        if cached is None:
+            try:
+                specs = self.registry.select(getattr(self.config, "select", None), [
+                    *getattr(self.config, "ignore", []), *getattr(self.config, "extend_ignore", [])])
+                cached = frozenset(spec.id for spec in specs if spec.source == "text")
+            except Exception:  # a bad selection is reported by the pipeline itself
+                cached = frozenset()
+            self.__dict__["_active"] = cached
+        return cached
+
+    def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
+        for rule in self.rules:
+            if not isinstance(rule, ManifestRule):
+                continue
+            mine = [(path, data[rule.id]) for path, data in facts if isinstance(data, dict) and rule.id in data]
+            if mine:
+                rule.finalize(mine, open_reporter)
