@@ -38,7 +38,7 @@ _PLACEHOLDER_PATTERNS = re.compile(
     | ^replace[-_ ]?me | ^change[-_ ]?me$ | ^change[-_ ]?it$ | ^to[-_ ]?be[-_ ]?replaced
     | @Microsoft\.KeyVault\(           # App Service Key Vault references
     | ^(?:kv|akv|vault|keyvault|secret|secrets|env|ref|sm|ssm|arn):/{0,2}[A-Za-z]
-    | ^ENC\[                           # sops
+    | ^ENC[\[(]                        # sops, jasypt
     | ^!(?:vault|secret|ref|env)\b     # YAML tags that load a value from elsewhere
     """,
     re.VERBOSE | re.IGNORECASE,
@@ -87,8 +87,10 @@ def is_placeholder(value: str) -> bool:
     stripped = value.strip().strip("\"'`")
     if not stripped:
         return True
-    if stripped.lower() in _NON_SECRET_WORDS:
-        return True
+    lowered = stripped.lower()
+    word = lowered.rstrip("0123456789")
+    if word in _NON_SECRET_WORDS and len(lowered) - len(word) <= 3:
+        return True  # "password", "secret1", "changeme123"
     if len(set(stripped)) == 1:  # 000000, ******, aaaaaaa
         return True
     return _PLACEHOLDER_PATTERNS.search(stripped) is not None

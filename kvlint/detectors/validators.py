@@ -288,7 +288,9 @@ _SECRET_WORD_ENDINGS = (
 )
 _INTERPOLATION = re.compile(r"\{(?:[A-Za-z_][\w.\[\]'\"]*|\d*)(?:![rsa])?(?::[^{}]*)?\}")
 _REGEX_SYNTAX = re.compile(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
-_SUFFIX_WORDS = frozenset(["value", "val", "str", "string", "plain", "plaintext", "text", "literal"])
+_SUFFIX_WORDS = frozenset(
+    ["value", "val", "str", "string", "plain", "plaintext", "text", "literal", "prod", "production", "dev", "development", "test", "staging", "stage", "qa", "uat", "local", "old", "new", "current", "prev", "previous", "b64", "base64"]
+)
 
 
 def secret_named(key: str) -> bool:
@@ -306,8 +308,11 @@ def secret_named(key: str) -> bool:
     return False
 
 
-def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str = "") -> bool:
-    """The value of a secret-named key: a literal that plausibly is a secret."""
+def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str = "", in_query: bool = False) -> bool:
+    """The value of a secret-named key: a literal that plausibly is a secret.
+
+    `in_query`: the key is a parameter inside a string (`?password=...`, `;pwd=...`), so an
+    unquoted value is a literal even in a code file."""
     value = value.strip()
     if len(value) < 6 or len(value) > 400:
         return False
@@ -322,7 +327,7 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     if value.startswith(("!", "|", ">", "&", "*")) and not quoted:
         return False  # YAML tags, block scalars, anchors and aliases
     if not quoted:
-        if filters.is_code_path(path):
+        if filters.is_code_path(path) and not in_query:
             return False  # an unquoted right-hand side in code is an expression
         if filters.is_expression(value) and not filters.is_identifier(value) and not filters.looks_random(value):
             return False  # attribute access, calls, indexing
@@ -336,6 +341,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if filters.is_name_like(value):
         return False
+    if _encodes_placeholder(value):
+        return False  # base64 of "password", "changeme"... in a Kubernetes Secret
     if re.fullmatch(r"[A-Za-z_]+", value):  # words and identifiers: ExampleSecret, _RSAPrivateKey
         return len(value) >= 20 and shannon_entropy(value) >= 3.8
     if value.isdigit():
@@ -347,13 +354,47 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     return shannon_entropy(value) >= 2.0
 
 
+def _encodes_placeholder(value: str) -> bool:
+    if len(value) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return decoded.isprintable() and filters.is_placeholder(decoded)
+
+
 @validator
 def secret_assignment(secret: str, match: re.Match[str], path: str | None = None) -> bool:
     key = match.group("key") or ""
     if not secret_named(key):
         return False
     quoted = match.group("q") is not None
-    return value_looks_secret(secret, quoted=quoted, path=path, key=key)
+    start = match.start("key")
+    in_query = start > 0 and match.string[start - 1] in "?&;"
+    return value_looks_secret(secret, quoted=quoted, path=path, key=key, in_query=in_query)
+
+
+_AUTH_WORDS = frozenset(["user", "username", "login", "admin", "name", "password", "pass"])
+
+
+@validator
+def authorization_header(secret: str, match: re.Match[str]) -> bool:
+    """Basic: base64 of user:password with a literal password. Bearer: an opaque random token."""
+    if match.group("scheme").lower() == "basic":
+        try:
+            decoded = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return False
+        user, sep, password = decoded.partition(":")
+        if not sep or not password or not decoded.isprintable():
+            return False
+        if user.lower() in _AUTH_WORDS and password.lower() in _AUTH_WORDS:
+            return False
+        return not filters.is_placeholder(password)
+    if secret.startswith("eyJ"):
+        return False  # a JWT: json-web-token reports it with its expiry
+    return filters.looks_random(secret, min_length=20, min_entropy=3.5) and not filters.is_name_like(secret)
 
 
 @validator
