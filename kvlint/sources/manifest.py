@@ -47,15 +47,13 @@ class SpcObject:
 class ManifestFile:
     """The parsed view of one manifest file that rules read; caches work shared by several rules."""
 
-    def __init__(self, doc: Document, parsed: YamlDocuments, reporter: Reporter, registry: Any,
-                 active_detectors: frozenset[str] = frozenset()) -> None:
+    def __init__(self, doc: Document, parsed: YamlDocuments, reporter: Reporter, registry: Any) -> None:
         self.doc = doc
         self.path = doc.path
         self.parsed = parsed
         self.objects: list[K8sObject] = k8s_objects(parsed.documents)
         self.reporter = reporter
         self.registry = registry
-        self.active_detectors = active_detectors  # catalogue detectors enabled in this scan
         self._spc_objects: dict[int, list[SpcObject]] = {}
 
     def spc_objects(self, obj: K8sObject) -> list[SpcObject]:
@@ -100,31 +98,10 @@ class ManifestFile:
         for problem in problems:
             self.reporter.notify(problem.level, f"{where}: {problem.message}", line=problem.line)
 
-    def catalogue_covers(self, node: ScalarNode, context_from: int | None = None) -> bool:
-        """Will an enabled text detector report this very value where it is written in the file?
-
-        Literal values are also scanned by the catalogue (the `text` source reads every file); a
-        manifest rule stays silent on a value an enabled detector reports, so that one secret gives
-        one finding. The lines from `context_from` (e.g. an env item's `name:` line) are included
-        for detectors that need a keyword on a nearby line.
-        """
-        catalogue = getattr(self.registry, "catalogue", None)
-        if catalogue is None or not self.active_detectors:
-            return False
-        first = min(context_from or node.line, node.line)
-        lines = self.doc.lines[first - 1:node.end_line]
-        for match in catalogue.scan("\n".join(lines), path=self.path, only=self.active_detectors):
-            line = match.line + first - 1
-            end_line = match.end_line + first - 1
-            if _overlaps((line, match.col, end_line, match.end_col), node):
-                return True
-        return False
-
-
-def _overlaps(region: tuple[int, int, int, int], node: Node) -> bool:
-    start = (region[0], region[1])
-    end = (region[2], region[3])
-    return start < (node.end_line, node.end_col) and (node.line, node.col) < end
+    @property
+    def catalogue(self) -> Any:
+        """The detector catalogue, for rules that judge values they extract (decoded, or out of context)."""
+        return getattr(self.registry, "catalogue", None)
 
 
 class ManifestRule(Rule):
@@ -215,7 +192,7 @@ class ManifestSource(Source):
             parsed = doc.views[YAML_VIEW] = read_yaml(doc.text)
         for problem in parsed.problems:
             reporter.notify(problem.level, f"YAML: {problem.message}", line=problem.line)
-        file = ManifestFile(doc, parsed, reporter, self.registry, self._active_detectors())
+        file = ManifestFile(doc, parsed, reporter, self.registry)
         rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
         if not file.objects:
             return None
@@ -238,19 +215,6 @@ class ManifestSource(Source):
                 rule.bind(None)
                 rule.file = None
         return facts or None
-
-    def _active_detectors(self) -> frozenset[str]:
-        """Ids of the catalogue detectors this scan runs (same selection as the pipeline's)."""
-        cached = self.__dict__.get("_active")
-        if cached is None:
-            try:
-                specs = self.registry.select(getattr(self.config, "select", None), [
-                    *getattr(self.config, "ignore", []), *getattr(self.config, "extend_ignore", [])])
-                cached = frozenset(spec.id for spec in specs if spec.source == "text")
-            except Exception:  # a bad selection is reported by the pipeline itself
-                cached = frozenset()
-            self.__dict__["_active"] = cached
-        return cached
 
     def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
         for rule in self.rules:

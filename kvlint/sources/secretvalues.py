@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from kvlint.detectors.validators import key_words, secret_named, value_looks_secret
@@ -25,24 +26,36 @@ def secret_key(key: str) -> bool:
     return secret_named(key) or "".join(key_words(key)) in SECRET_KEY_NAMES
 
 
-def catalogue_detail(catalogue: Any, text: str) -> str | None:
-    """Summary of the first catalogue detector that recognises `text` scanned on its own, else None."""
+@dataclass(frozen=True)
+class SecretHit:
+    """Why a value is a secret (words only) and the secret text to hash and mask (never to print)."""
+
+    reason: str
+    secret: str = field(repr=False)
+
+
+def catalogue_hit(catalogue: Any, text: str) -> SecretHit | None:
+    """The first catalogue detector that recognises `text` scanned on its own, else None.
+
+    The hit carries the detector's own secret span, so that the reporter recognises a catalogue
+    finding on the same line as the same secret and keeps only the rule's finding.
+    """
     if catalogue is None or not text:
         return None
     for match in catalogue.scan(text):
-        return str(match.detector.summary)
+        return SecretHit(f"recognised as: {match.detector.summary}", match.secret)
     return None
 
 
-def literal_secret_reason(file: Any, key: str, value: ScalarNode | str) -> str | None:
-    """Why the literal `value` stored under `key` is a secret, or None when it does not look like one."""
+def literal_secret(catalogue: Any, key: str, value: ScalarNode | str) -> SecretHit | None:
+    """Is the literal `value` stored under `key` a secret? The catalogue first, then key name + value shape."""
     text = value.value if isinstance(value, ScalarNode) else value
     quoted = not isinstance(value, ScalarNode) or value.style != "plain"
-    detail = catalogue_detail(getattr(file.registry, "catalogue", None), text)
-    if detail:
-        return f"recognised as: {detail}"
+    hit = catalogue_hit(catalogue, text)
+    if hit is not None:
+        return hit
     if secret_key(key) and value_looks_secret(text, quoted=quoted, path=None, key=key):
-        return "secret-like name with a literal value"
+        return SecretHit("secret-like name with a literal value", text)
     return None
 
 

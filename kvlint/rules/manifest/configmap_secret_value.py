@@ -4,7 +4,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import catalogue_detail, decode_base64, literal_secret_reason
+from kvlint.sources.secretvalues import catalogue_hit, decode_base64, literal_secret
 from kvlint.sources.yamlnodes import MappingNode, ScalarNode
 
 
@@ -14,8 +14,8 @@ class ConfigmapSecretValue(ManifestRule):
     ## What it does
     Runs every `data` value of a ConfigMap (and every decoded `binaryData` value) through the
     secret detector catalogue, and flags values under secret-like keys (`DB_PASSWORD`,
-    `apiKey` ...) that look like secrets. Values the catalogue already reports where they are
-    written are left to that finding; template expressions and placeholders are skipped.
+    `apiKey` ...) that look like secrets. Template expressions and placeholders are skipped; when a
+    catalogue detector reports the same secret on the same line, only this finding is kept.
 
     ## Why is this bad?
     ConfigMaps are meant for non-confidential configuration: they are readable by far more
@@ -73,21 +73,18 @@ class ConfigmapSecretValue(ManifestRule):
             for key, value in data.pairs:
                 if not isinstance(value, ScalarNode) or value.is_null or value.templated:
                     continue
-                if self.file.catalogue_covers(value, context_from=key.line):
-                    continue
-                reason = literal_secret_reason(self.file, key.value, value)
-                if reason:
-                    self._report(obj, f"data.{key.value}", value, value.value, reason)
+                hit = literal_secret(self.file.catalogue, key.value, value)
+                if hit is not None:
+                    self._report(obj, f"data.{key.value}", value, hit.secret, hit.reason)
         binary = obj.node.get("binaryData")
         if isinstance(binary, MappingNode):
             for key, value in binary.pairs:
                 if not isinstance(value, ScalarNode) or value.templated:
                     continue
                 raw = decode_base64(value.value)
-                text = raw.decode("utf-8", "replace") if raw else ""
-                detail = catalogue_detail(getattr(self.file.registry, "catalogue", None), text)
-                if detail:
-                    self._report(obj, f"binaryData.{key.value}", value, text, f"decoded value recognised as: {detail}")
+                hit = catalogue_hit(self.file.catalogue, raw.decode("utf-8", "replace")) if raw else None
+                if hit is not None:
+                    self._report(obj, f"binaryData.{key.value}", value, hit.secret, f"decoded: {hit.reason}")
 
     def _report(self, obj: K8sObject, field: str, node: ScalarNode, secret: str, reason: str) -> None:
         self.report_node(node, f"{obj.label} keeps a secret in ConfigMap {field} ({reason}); move it to Key Vault",

@@ -4,7 +4,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject, containers, mappings, pod_specs
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import literal_secret_reason
+from kvlint.sources.secretvalues import literal_secret
 from kvlint.sources.yamlnodes import MappingNode
 
 
@@ -17,8 +17,8 @@ class EnvLiteralSecret(ManifestRule):
     holds a secret (`DB_PASSWORD`, `AZURE_CLIENT_SECRET`, `apiKey` ...) and whose value looks like
     one, or whose value the secret detector catalogue recognises. Names of files, paths, lengths
     and the like (`*_FILE`, `*_PATH`, `*_LENGTH`) are not secrets; template expressions, `$(VAR)`
-    references and placeholders are never taken for values. A value that the catalogue already
-    reports where it is written is left to the catalogue's own finding.
+    references and placeholders are never taken for values. When a catalogue detector reports the
+    same secret on the same line, only this finding (which names the variable) is kept.
 
     ## Why is this bad?
     The value is committed to git and shows up in `kubectl get -o yaml`, in the API server's audit
@@ -121,13 +121,10 @@ class EnvLiteralSecret(ManifestRule):
         if name is None or value is None or value.is_null or value.templated or name.templated:
             return
         assert self.file is not None
-        if self.file.catalogue_covers(value, context_from=item.line):
-            return  # the text detectors report it where it is written
-        reason = literal_secret_reason(self.file, name.value, value)
-        if reason is None:
+        hit = literal_secret(self.file.catalogue, name.value, value)
+        if hit is None:
             return
         container_name = container.text("name") or "?"
         self.report_node(value, f"environment variable {name.value} of container '{container_name}' in {obj.label} "
-                         f"holds a literal secret ({reason}); reference a Secret or mount it from Key Vault",
-                         obj=obj, secret=value.value, secret_node=value)
-
+                         f"holds a literal secret ({hit.reason}); reference a Secret or mount it from Key Vault",
+                         obj=obj, secret=hit.secret, secret_node=value)

@@ -4,7 +4,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import catalogue_detail, decode_base64, literal_secret_reason, secret_key
+from kvlint.sources.secretvalues import decode_base64, literal_secret, secret_key
 from kvlint.sources.yamlnodes import MappingNode, ScalarNode
 
 
@@ -15,9 +15,8 @@ class SecretManifestPlaintextValue(ManifestRule):
     Reads `kind: Secret` manifests: every `data` value is base64-decoded and run through the
     secret detector catalogue, as is every `stringData` value; values under secret-like keys
     (`password`, `clientsecret`, `tls.key` ...) that look like secrets are flagged too. The finding
-    is on the line of the value. Template expressions and placeholders are skipped, and a
-    `stringData` value that the catalogue already reports where it is written is left to that
-    finding.
+    is on the line of the value. Template expressions and placeholders are skipped; when a catalogue
+    detector reports the same `stringData` secret on the same line, only this finding is kept.
 
     ## Why is this bad?
     base64 is an encoding, not encryption: anyone with the repository (every clone, fork and CI
@@ -87,11 +86,9 @@ class SecretManifestPlaintextValue(ManifestRule):
             for key, value in string_data.pairs:
                 if not isinstance(value, ScalarNode) or value.is_null or value.templated:
                     continue
-                if self.file.catalogue_covers(value, context_from=key.line):
-                    continue
-                reason = literal_secret_reason(self.file, key.value, value)
-                if reason:
-                    self._report(obj, "stringData", key.value, value, value.value, reason)
+                hit = literal_secret(self.file.catalogue, key.value, value)
+                if hit is not None:
+                    self._report(obj, "stringData", key.value, value, hit.secret, hit.reason)
 
     def _check_encoded(self, obj: K8sObject, key: str, value: ScalarNode) -> None:
         raw = decode_base64(value.value)
@@ -104,12 +101,9 @@ class SecretManifestPlaintextValue(ManifestRule):
                 self._report(obj, "data", key, value, value.value, "binary key material under a secret-like key")
             return
         assert self.file is not None
-        detail = catalogue_detail(getattr(self.file.registry, "catalogue", None), text)
-        reason = f"decoded value recognised as: {detail}" if detail else None
-        if reason is None and literal_secret_reason(self.file, key, text.strip()):
-            reason = "secret-like key with a literal value once decoded"
-        if reason:
-            self._report(obj, "data", key, value, text, reason)
+        hit = literal_secret(self.file.catalogue, key, text.strip())
+        if hit is not None:
+            self._report(obj, "data", key, value, hit.secret, f"decoded: {hit.reason}")
 
     def _report(self, obj: K8sObject, field: str, key: str, node: ScalarNode, secret: str, reason: str) -> None:
         self.report_node(node, f"{obj.label} commits {field}.{key} in the repository ({reason}); keep it in Key "
