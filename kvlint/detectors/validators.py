@@ -117,12 +117,16 @@ def sas_parameters(match: re.Match[str]) -> dict[str, str]:
 def sas_token_params(secret: str, match: re.Match[str]) -> bool:
     """A real SAS carries a signed version and an expiry or a policy id next to `sig`."""
     params = sas_parameters(match)
-    has_shape = "sv" in params and ("se" in params or "si" in params or "sp" in params)
+    storage_sas = "sv" in params and ("se" in params or "si" in params or "sp" in params)
+    messaging_sas = "sr" in params and ("skn" in params or "se" in params)  # Service Bus / Event Hubs / IoT
+    has_shape = storage_sas or messaging_sas
     return has_shape and shannon_entropy(secret) >= 3.0
 
 
 def _parse_time(value: str) -> datetime | None:
     value = value.strip()
+    if value.isdigit() and len(value) >= 9:  # Service Bus / Event Hubs tokens use epoch seconds
+        return datetime.fromtimestamp(int(value), UTC)
     for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%d"):
         try:
             return datetime.strptime(value, fmt).replace(tzinfo=UTC)
@@ -146,13 +150,17 @@ def describe_sas(params: dict[str, str], now: datetime | None = None) -> str:
     if permissions:
         names = [_SAS_PERMISSIONS.get(ch, ch) for ch in permissions if ch.isalpha()]
         parts.append("permits " + ", ".join(dict.fromkeys(names)))
+    if "skn" in params:
+        parts.append(f"shared access policy '{params['skn']}'")
     scope = params.get("sr") or params.get("srt")
     if scope:
         if "srt" in params:
             kinds = {"s": "service", "c": "container", "o": "object"}
             parts.append("account SAS for " + ", ".join(kinds.get(ch, ch) for ch in scope))
+        elif scope in _SAS_RESOURCES:
+            parts.append("scope " + _SAS_RESOURCES[scope])
         else:
-            parts.append("scope " + _SAS_RESOURCES.get(scope, scope))
+            parts.append("resource " + scope.split("?")[0][:120])
     if params.get("spr") == "https,http":
         parts.append("allows plain HTTP")
     if "sip" in params:
@@ -344,9 +352,13 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     if _encodes_placeholder(value):
         return False  # base64 of "password", "changeme"... in a Kubernetes Secret
     if re.fullmatch(r"[A-Za-z_]+", value):  # words and identifiers: ExampleSecret, _RSAPrivateKey
+        if re.fullmatch(r"_*(?:[A-Z]{2,}|[A-Z]?[a-z]+)(?:_*(?:[A-Z]{2,}(?![a-z])|[A-Z][a-z]+|[a-z]+))*_*", value):
+            return False  # camelCase / PascalCase / snake_case words: AsyncTokenCredential
         return len(value) >= 20 and shannon_entropy(value) >= 3.8
     if value.isdigit():
         return len(value) >= 8 and len(set(value)) >= 4
+    if re.fullmatch(r"#[0-9A-Fa-f]{3,8}", value):
+        return False  # a colour
     if re.fullmatch(r"[\d.:\-/ TZ+]+", value):
         return False  # dates, versions, times, IP addresses
     if re.fullmatch(r"[A-Za-z]+\d{1,2}", value) and len(value) < 8:
