@@ -14,7 +14,7 @@ from kvlint.detectors.entropy import shannon_entropy
 
 # Words that stand for "no value here" rather than a secret.
 _NON_SECRET_WORDS = frozenset(
-    ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown"]
+    ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown", "guest", "anonymous"]
 )
 
 _PLACEHOLDER_PATTERNS = re.compile(

@@ -431,9 +431,11 @@ def url_credentials(secret: str, match: re.Match[str]) -> bool:
         return False
     if password.lower() in ("password", "pass", "passwd", "pwd", "secret", "token", "user", "username"):
         return False
-    user = match.group("user") or ""
+    user = unquote(match.group("user") or "")
     if user.lower() in ("user", "username") and password.lower() in ("password", "pass"):
         return False
+    if password.lower() == user.lower():
+        return False  # documented defaults such as guest:guest, postgres:postgres
     if len(password) < 4 or ":" in password:
         return False  # too short to be a credential, or a scheme-specific path (cvs://:pserver:...)
     return not re.fullmatch(r"\d{1,5}", password)  # host:port misparsed
