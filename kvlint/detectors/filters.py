@@ -58,8 +58,13 @@ _PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\.{0,2}/|~/|\\\\)[\w.\-/\\ ]*$")
 _URL_NO_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^@\s]*$")
 _DOTTED_OR_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
-# words joined by separators, each segment single-case: db-password, kv_secret_01, APP_SECRET
-_NAME_LIKE = re.compile(r"^(?:[a-z]+|[A-Z]+|[A-Z][a-z]+|\d+)(?:[-_.:/](?:[a-z]+|[A-Z]+|[A-Z][a-z]+|\d+))+$")
+# words joined by separators, all lower-case or all upper-case (db-password, kv_secret_01,
+# APP_SECRET), or a dotted namespace (Microsoft.KeyVault). Capitalised words joined by dashes
+# ("Summer-Sale-2024") are what people choose as passwords, so they are not names.
+_NAME_LIKE = re.compile(
+    r"^(?:(?:[a-z]+|\d+)(?:[-_.:/](?:[a-z]+|\d+))+|(?:[A-Z]+|\d+)(?:[-_.:/](?:[A-Z]+|\d+))+"
+    r"|[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)+)$"
+)
 
 # Publicly documented values that are not secrets anywhere (emulators, vendor docs).
 PUBLIC_VALUES = {
