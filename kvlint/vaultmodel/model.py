@@ -281,7 +281,10 @@ class Vault:
 
     @property
     def display_name(self) -> str:
-        return self.name if isinstance(self.name, str) else self.ref
+        """The name, or the expression/variable it comes from (without the linking markers)."""
+        if isinstance(self.name, str):
+            return self.name
+        return self.ref.replace("⟨", "").replace("⟩", "").replace("∕", "/")
 
     def to_dict(self) -> dict[str, Any]:
         return _encode(self)
