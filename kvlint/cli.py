@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     check.add_argument("--max-file-size", metavar="SIZE", help="skip (and report) files larger than SIZE, e.g. 2MB")
     check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
+    check.add_argument("--no-respect-gitignore", action="store_true",
+                       help="scan files that .gitignore excludes (default: honour .gitignore)")
     check.add_argument("--no-inline-suppressions", action="store_true",
                        help="ignore `kvlint: ignore[...]` comments (for CI gates)")
     check.add_argument("--show-suppressed", action="store_true", help="also list suppressed findings and why")
@@ -137,6 +139,8 @@ def prepare_config(args: argparse.Namespace, start: Path) -> Any:
             config.max_file_size = config_mod._size(args.max_file_size)
         if getattr(args, "jobs", None) is not None:
             config.jobs = args.jobs
+        if getattr(args, "no_respect_gitignore", False):
+            config.respect_gitignore = False
         if getattr(args, "no_inline_suppressions", False):
             config.inline_suppressions = False
     except (config_mod.ConfigError, TypeError) as exc:

@@ -1,8 +1,13 @@
-"""Which files a scan reads: git-aware directory walks, excludes, size and binary checks."""
+"""Which files a scan reads: git-aware directory walks, excludes, size and binary checks.
+
+Paths are handled as strings relative to the scanned folder: this runs for every file of the
+tree on every run, cached or not, so it avoids per-file pathlib and pattern work where it can.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,8 +35,8 @@ def display_path(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def _git_files(folder: Path) -> list[Path] | None:
-    """Tracked plus untracked-not-ignored files under `folder`, or None outside a work tree."""
+def _git_files(folder: Path) -> list[str] | None:
+    """Tracked plus untracked-not-ignored files under `folder` (relative), or None outside a work tree."""
     try:
         result = subprocess.run(
             ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
@@ -42,126 +47,149 @@ def _git_files(folder: Path) -> list[Path] | None:
         return None
     if result.returncode != 0:
         return None
-    names = {name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
-    return [folder / name for name in sorted(names)]
+    return sorted({name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name})
 
 
-def _gitignore_walk(folder: Path, exclude: pathspec.PathSpec) -> Iterator[Path]:
-    """os.walk honouring .gitignore files found on the way (outside a git work tree)."""
-    specs: list[tuple[Path, pathspec.PathSpec]] = []
+def _git_ignored(folder: Path) -> bool:
+    try:
+        result = subprocess.run(["git", "-C", str(folder), "check-ignore", "-q", "."], capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _walk(folder: str, exclude: pathspec.PathSpec, gitignore: bool) -> Iterator[str]:
+    """Relative paths of files below `folder`, pruning excluded folders; honours .gitignore files."""
+    specs: list[tuple[str, pathspec.PathSpec]] = []  # (relative folder, its .gitignore rules)
     for current, dirs, files in os.walk(folder):
-        here = Path(current)
-        specs = [(base, spec) for base, spec in specs if base == here or base in here.parents]
-        ignore_file = here / ".gitignore"
-        if ignore_file.is_file():
+        rel_dir = os.path.relpath(current, folder)
+        rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        specs = [(base, spec) for base, spec in specs if rel_dir.startswith(base)]
+        if gitignore and ".gitignore" in files:
             try:
-                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                specs.append((here, pathspec.GitIgnoreSpec.from_lines(lines)))
+                with open(os.path.join(current, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+                    specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())))
             except OSError:
                 pass
 
-        def ignored(path: Path, is_dir: bool, specs: list = specs) -> bool:
-            for base, spec in specs:
-                rel = path.relative_to(base).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
-            return False
+        def ignored(rel: str, specs: list[tuple[str, pathspec.PathSpec]] = specs) -> bool:
+            return any(spec.match_file(rel[len(base):]) for base, spec in specs)
 
         dirs[:] = sorted(
             d for d in dirs
-            if d != ".git" and not exclude.match_file(d + "/") and not ignored(here / d, True)
+            if d != ".git" and not exclude.match_file(rel_dir + d + "/") and not ignored(rel_dir + d + "/")
         )
         for name in sorted(files):
-            if not ignored(here / name, False):
-                yield here / name
+            rel = rel_dir + name
+            if not ignored(rel):
+                yield rel
 
 
-def collect_files(paths: list[str], config: Config, root: Path) -> FileSet:
-    result = FileSet()
-    exclude = pathspec.GitIgnoreSpec.from_lines([*config.exclude, *config.extend_exclude])
-    seen: set[Path] = set()
-    skipped_binary = 0
+class _Collector:
+    def __init__(self, config: Config, root: Path) -> None:
+        self.config = config
+        self.root = root
+        self.exclude = pathspec.GitIgnoreSpec.from_lines([*config.exclude, *config.extend_exclude])
+        self.result = FileSet()
+        self.seen: set[str] = set()
+        self.skipped_binary = 0
+        self._dir_excluded: dict[str, bool] = {}
 
-    def excluded(display: str) -> bool:
-        return bool(display) and exclude.match_file(display)
+    def dir_excluded(self, rel_dir: str) -> bool:
+        """Whether a folder (relative, '/'-terminated) or any folder above it is excluded."""
+        if not rel_dir:
+            return False
+        cached = self._dir_excluded.get(rel_dir)
+        if cached is None:
+            parent = rel_dir[: rel_dir.rstrip("/").rfind("/") + 1]
+            cached = self.dir_excluded(parent) or self.exclude.match_file(rel_dir)
+            self._dir_excluded[rel_dir] = cached
+        return cached
 
-    def consider(path: Path, explicit: bool, base: Path) -> None:
-        nonlocal skipped_binary
-        display = display_path(path, root)
-        if excluded(display) or excluded(display_path(path, base)):
-            return
-        if path.is_symlink():
-            target = path.resolve()
-            if not _inside(target, base.resolve()):
-                result.notifications.append(
-                    Notification("note", "skipped: symbolic link leaves the scanned folder", path=display)
-                )
-                return
-        real = path.resolve()
-        if real in seen:
-            return
+    def note(self, level: str, message: str, display: str) -> None:
+        self.result.notifications.append(Notification(level, message, path=display))
+
+    def consider(self, absolute: str, display: str, explicit: bool, base: str) -> None:
         try:
-            size = path.stat().st_size
-            if not path.is_file():
-                return
+            info = os.lstat(absolute)
+            if stat.S_ISLNK(info.st_mode):
+                target = os.path.realpath(absolute)
+                real_base = os.path.realpath(base)
+                if target != real_base and not target.startswith(real_base.rstrip("/") + "/"):
+                    self.note("note", "skipped: symbolic link leaves the scanned folder", display)
+                    return
+                info = os.stat(target)
+                key = target
+            else:
+                key = absolute
         except OSError as exc:
-            result.notifications.append(Notification("error", f"cannot read: {exc.strerror}", path=display))
+            if explicit:
+                self.note("error", f"cannot read: {exc.strerror}", display)
+            return  # listed by git but deleted in the work tree
+        if not stat.S_ISREG(info.st_mode) or key in self.seen:
             return
-        if size > config.max_file_size:
-            result.notifications.append(
-                Notification(
-                    "warning",
-                    f"skipped: {size} bytes is over the size limit of {config.max_file_size} (max-file-size)",
-                    path=display,
-                )
-            )
+        if info.st_size > self.config.max_file_size:
+            self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "
+                                 f"{self.config.max_file_size} (max-file-size)", display)
             return
         try:
-            with path.open("rb") as handle:
+            with open(absolute, "rb") as handle:
                 head = handle.read(BINARY_PROBE)
         except OSError as exc:
-            result.notifications.append(Notification("error", f"cannot read: {exc.strerror}", path=display))
+            self.note("error", f"cannot read: {exc.strerror}", display)
             return
         if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             if explicit:
-                result.notifications.append(Notification("note", "skipped: binary file (NUL bytes)", path=display))
+                self.note("note", "skipped: binary file (NUL bytes)", display)
             else:
-                skipped_binary += 1
+                self.skipped_binary += 1
             return
-        seen.add(real)
-        result.files.append((path, display))
+        self.seen.add(key)
+        self.result.files.append((Path(absolute), display))
 
+    def display_of(self, absolute: Path) -> str:
+        return display_path(absolute, self.root)
+
+    def folder(self, folder: Path) -> None:
+        config = self.config
+        listed = _git_files(folder) if config.respect_gitignore else None
+        if listed == [] and _git_ignored(folder):
+            # A folder named explicitly is scanned even when the enclosing repository ignores
+            # it (a build output, a virtualenv); .gitignore files inside it still apply.
+            listed = None
+        if listed is None:
+            listed = list(_walk(str(folder), self.exclude, config.respect_gitignore))
+        prefix = self.display_of(folder)
+        prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
+        base = str(folder)
+        for rel in listed:
+            # Exclude patterns apply below the scanned folder, never to the folders above it
+            # (scanning ~/.pyenv/.../lib/python3.11 must not be excluded by `.pyenv`).
+            if self.dir_excluded(rel[: rel.rfind("/") + 1]) or self.exclude.match_file(rel):
+                continue
+            self.consider(os.path.join(base, rel), prefix + rel, explicit=False, base=base)
+
+    def file(self, absolute: Path) -> None:
+        display = self.display_of(absolute)
+        # pre-commit passes file names: excludes still apply to them (relative to the scan root).
+        if not display.startswith("/") and (self.dir_excluded(display[: display.rfind("/") + 1])
+                                            or self.exclude.match_file(display)):
+            return
+        self.consider(str(absolute), display, explicit=True, base=str(absolute.parent))
+
+
+def collect_files(paths: list[str], config: Config, root: Path) -> FileSet:
+    collector = _Collector(config, root)
     for raw in paths:
         path = Path(raw)
         if not path.exists() and not path.is_symlink():
-            result.missing.append(raw)
+            collector.result.missing.append(raw)
             continue
         absolute = path.absolute()
         if path.is_dir():
-            listed = _git_files(absolute) if config.respect_gitignore else None
-            if listed is None:
-                listed = list(_gitignore_walk(absolute, exclude)) if config.respect_gitignore else [
-                    p for p in sorted(absolute.rglob("*")) if not _in_excluded_dir(p, absolute, exclude)
-                ]
-            for file in listed:
-                if _in_excluded_dir(file, absolute, exclude):
-                    continue
-                if file.exists() or file.is_symlink():
-                    consider(file, explicit=False, base=absolute)
+            collector.folder(absolute)
         else:
-            consider(absolute, explicit=True, base=absolute.parent)
-    if skipped_binary:
-        result.notifications.append(Notification("note", f"skipped {skipped_binary} binary file(s)"))
-    return result
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
-def _in_excluded_dir(path: Path, base: Path, exclude: pathspec.PathSpec) -> bool:
-    try:
-        parts = path.relative_to(base).parts[:-1]
-    except ValueError:
-        return False
-    return any(exclude.match_file(part + "/") for part in parts)
+            collector.file(absolute)
+    if collector.skipped_binary:
+        collector.result.notifications.append(Notification("note", f"skipped {collector.skipped_binary} binary file(s)"))
+    return collector.result

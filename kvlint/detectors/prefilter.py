@@ -21,19 +21,30 @@ class KeywordIndex:
     def __init__(self, keywords: Iterable[str]) -> None:
         self.keywords = sorted(set(keywords), key=lambda k: (-len(k), k))
         self.pattern: re.Pattern[str] | None = re.compile(trie_regex(self.keywords)) if self.keywords else None
-        self.pattern_ignorecase: re.Pattern[str] | None = (
-            re.compile(self.pattern.pattern, re.IGNORECASE) if self.pattern else None
-        )
+        self._pattern_ignorecase: re.Pattern[str] | None = None
         self.implied: dict[str, tuple[str, ...]] = {}
         self.overlapping: dict[str, tuple[str, ...]] = {}
+        # Proper prefixes (2+ characters) of each keyword, so overlaps are found by suffix lookup
+        # instead of comparing every pair of keywords (this runs on every kvlint start).
+        by_prefix: dict[str, list[str]] = {}
+        for other in self.keywords:
+            for n in range(2, len(other)):
+                by_prefix.setdefault(other[:n], []).append(other)
         for keyword in self.keywords:
             self.implied[keyword] = tuple(other for other in self.keywords if other != keyword and other in keyword)
-            self.overlapping[keyword] = tuple(
-                other
-                for other in self.keywords
-                if other not in keyword
-                and any(keyword.endswith(other[:n]) for n in range(2, min(len(other), len(keyword))))
-            )
+            found: dict[str, None] = {}
+            for n in range(2, len(keyword)):
+                for other in by_prefix.get(keyword[-n:], ()):
+                    if other not in keyword and n < len(other):
+                        found[other] = None
+            self.overlapping[keyword] = tuple(found)
+
+    @property
+    def pattern_ignorecase(self) -> re.Pattern[str] | None:
+        """Only for text whose lower-case form changes length (rare Unicode); compiled on demand."""
+        if self._pattern_ignorecase is None and self.pattern is not None:
+            self._pattern_ignorecase = re.compile(self.pattern.pattern, re.IGNORECASE)
+        return self._pattern_ignorecase
 
     def find(self, text: str, lowered: str | None) -> list[tuple[int, str]]:
         """(position, keyword) for each keyword occurrence; `lowered` is text.lower() if same length."""
