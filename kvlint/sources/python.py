@@ -1,15 +1,17 @@
 """Python files through libcst: parsed at most once, all Python rules in one batched traversal.
 
-A file is parsed only when some enabled rule's prefilter (`prefilter` substrings or the
-`prefilter_regex`) matches its raw text, since parsing is the slow path (libcst reads about
-0.5 MB/s). All enabled rules' prefilters are joined into one regex, so a file that no rule can
-judge costs a single scan of its text.
+A file is parsed only when some enabled rule's prefilter (`wants`: substrings, then a regex)
+accepts its raw text, since parsing is the slow path (libcst reads about 0.5 MB/s). Positions
+are resolved only when a rule reports, which is rare.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -30,9 +32,12 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     """A libcst visitor rule. Override `visit_<Node>` methods and call `report_node`.
 
     `prefilter`: substrings of which at least one must occur in a file for it to be parsed for
-    this rule; `prefilter_regex`, when set, is another way in (either one matching is enough).
-    A rule with neither sees every Python file. `METADATA_DEPENDENCIES` as in libcst
-    (PositionProvider is always available). `catalogue` is the detector catalogue during a scan.
+    this rule (a cheap gate); `prefilter_regex`, when set, must then match as well (it is only
+    searched in files that passed the gate). A rule with neither sees every Python file; a rule
+    may override `wants(text)` for anything smarter. `METADATA_DEPENDENCIES` as in libcst.
+    Positions are computed lazily, only for files where something is reported (libcst's
+    PositionProvider costs about twice the parse), so use `location_of`, not get_metadata.
+    `catalogue` is the detector catalogue during a scan.
     """
 
     source = "python"
@@ -41,31 +46,19 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     catalogue: Any = None
     # Enabled catalogue detectors (ids): a rule may leave a secret to them rather than report it twice.
     text_detectors: frozenset[str] = frozenset()
-    METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = (PositionProvider,)
+    METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = ()
 
     def __init__(self, options: Any = None) -> None:
         Rule.__init__(self, options)
         cst.BatchableCSTVisitor.__init__(self)
         self.document: Document | None = None
-
-    @classmethod
-    def prefilter_pattern(cls) -> str | None:
-        """The rule's prefilter as one regex source; None when the rule wants every file."""
-        parts = [re.escape(p) for p in cls.prefilter]
-        regex = cls.prefilter_regex
-        if regex is not None:
-            # Global flags (also an inline leading `(?i)`) become a scoped group, so patterns can be joined.
-            pattern = re.sub(r"^\(\?[aiLmsux]+\)", "", regex.pattern)
-            flags = "".join(letter for letter, flag in (("i", re.I), ("m", re.M), ("s", re.S), ("x", re.X))
-                            if regex.flags & flag)
-            parts.append(f"(?{flags}:{pattern})" if flags else f"(?:{pattern})")
-        return "|".join(parts) if parts else None
+        self.metadata_wrapper: MetadataWrapper | None = None
 
     def wants(self, text: str) -> bool:
-        if not self.prefilter and self.prefilter_regex is None:
-            return True
-        return any(p in text for p in self.prefilter) or (
-            self.prefilter_regex is not None and self.prefilter_regex.search(text) is not None)
+        """Could this file hold a finding of this rule? Must be much cheaper than parsing."""
+        if self.prefilter and not any(p in text for p in self.prefilter):
+            return False
+        return self.prefilter_regex is None or self.prefilter_regex.search(text) is not None
 
     def begin(self, doc: Document) -> None:
         """Called before each file's traversal; reset per-file state here."""
@@ -76,7 +69,8 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def location_of(self, node: cst.CSTNode) -> Location:
         assert self.document is not None
-        pos = self.get_metadata(PositionProvider, node)
+        assert self.metadata_wrapper is not None, "location_of used outside a traversal"
+        pos = self.metadata_wrapper.resolve(PositionProvider)[node]  # computed once per file, cached
         return Location(self.document.path, pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
 
     def inner_location(self, node: cst.CSTNode) -> Location:
@@ -118,19 +112,12 @@ class PythonSource(Source):
         super().__init__(*args, **kwargs)
         self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
         self.text_detectors = _enabled_text_detectors(self.config, self.registry)
-        patterns = [r.prefilter_pattern() for r in self.python_rules]
-        # One scan says whether any rule could judge the file; None: some rule wants every file.
-        self.combined_prefilter = (
-            re.compile("|".join(p for p in patterns if p)) if patterns and all(patterns) else None
-        )
 
     def applies(self, doc: Document) -> bool:
         return doc.suffix in PYTHON_SUFFIXES and bool(self.python_rules)
 
     def run(self, doc: Document, reporter: Reporter) -> None:
         text = doc.text
-        if self.combined_prefilter is not None and self.combined_prefilter.search(text) is None:
-            return
         rules: list[PythonRule] = [r for r in self.python_rules if r.wants(text)]
         if not rules:
             return
@@ -153,9 +140,14 @@ class PythonSource(Source):
             rule.bind(reporter)
             rule.catalogue = catalogue
             rule.text_detectors = self.text_detectors
+            rule.metadata_wrapper = wrapper
             rule.begin(doc)
         try:
-            wrapper.visit_batched(rules)
+            with contextlib.ExitStack() as stack:
+                for rule in rules:  # metadata a rule declares beyond positions, resolved up front
+                    if rule.get_inherited_dependencies():
+                        stack.enter_context(rule.resolve(wrapper))
+                walk(module, rules)
             for rule in rules:
                 rule.end()
         finally:
@@ -163,6 +155,54 @@ class PythonSource(Source):
                 rule.bind(None)
                 rule.document = None
                 rule.catalogue = None
+                rule.metadata_wrapper = None
+
+
+# Layout-only nodes: no rule judges spaces, newlines or blank lines, and they are half of all nodes.
+_LAYOUT = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline)
+_LAYOUT_FIELDS = frozenset(("header", "footer", "leading_lines", "lines_after_decorators", "trailing_whitespace"))
+
+
+@cache
+def _child_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(node_type)
+                 if f.name not in _LAYOUT_FIELDS and not f.name.startswith("whitespace"))
+
+
+def walk(module: cst.Module, rules: Sequence[PythonRule]) -> None:
+    """One traversal calling every rule's `visit_<Node>` / `leave_<Node>` methods.
+
+    libcst's own `visit_batched` rebuilds every node as it goes, which costs more than parsing;
+    this walk only reads. Children are visited in field order, which is source order except that
+    decorators and class bases come after the body; `visit_<Node>_<attr>` hooks are not called,
+    and return values of visit methods do not prune. Comments and whitespace are not visited.
+    """
+    visits: dict[str, list[Callable[[Any], Any]]] = {}
+    leaves: dict[str, list[Callable[[Any], Any]]] = {}
+    for rule in rules:
+        for name, method in rule.get_visitors().items():
+            kind, _, node_name = name.partition("_")
+            if "_" in node_name:
+                continue  # visit_<Node>_<attr> hooks
+            (visits if kind == "visit" else leaves).setdefault(node_name, []).append(method)
+
+    def visit(node: cst.CSTNode) -> None:
+        name = type(node).__name__
+        for method in visits.get(name, ()):
+            method(node)
+        for field_name in _child_fields(type(node)):
+            value = getattr(node, field_name)
+            if isinstance(value, cst.CSTNode):
+                if not isinstance(value, _LAYOUT):
+                    visit(value)
+            elif isinstance(value, tuple | list):
+                for item in value:
+                    if isinstance(item, cst.CSTNode) and not isinstance(item, _LAYOUT):
+                        visit(item)
+        for method in leaves.get(name, ()):
+            method(node)
+
+    visit(module)
 
 
 def _enabled_text_detectors(config: Any, registry: Any) -> frozenset[str]:

@@ -43,6 +43,9 @@ PASSWORD_CALLS = {
     "sqlalchemy.engine.URL.create", "ldap3.Connection", "paramiko.SSHClient.connect",
 }
 PASSWORD_CLASS_NAMES = {"Redis", "StrictRedis", "RedisCluster"}
+# Text that a file using one of them contains (its import), for the prefilter.
+PASSWORD_MODULES = ("psycopg", "pymysql", "MySQLdb", "mysql", "pymssql", "asyncpg", "aiomysql", "pyodbc", "redis",
+                    "Redis", "sqlalchemy", "ldap3", "paramiko")
 PASSWORD_KEYWORDS = ("password", "passwd")
 
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
-from kvlint.rules.python._sinks import connection_arg
+from kvlint.rules.python._prefilter import connection_string_credential, lowered
+from kvlint.rules.python._sinks import CONNECTION_CALLS, connection_arg
 from kvlint.rules.python._values import callee, string_value
 
 
@@ -41,9 +40,6 @@ class ConnectionStringWithCredential(KVPythonRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (798,)
-    prefilter_regex = re.compile(
-        r"(?i)accountkey=|sharedaccess(?:key|signature)=|\bpwd=|password=|[?&]sig=|://[^\s/'\"@:]*:[^\s/'\"@]+@")
-
     BAD = [
         Bad(
             """
@@ -85,6 +81,9 @@ class ConnectionStringWithCredential(KVPythonRule):
             """
         ),
     ]
+
+    def wants(self, text: str) -> bool:
+        return any(name in text for name in CONNECTION_CALLS) and connection_string_credential(text, lowered(text))
 
     def visit_Call(self, node: cst.Call) -> None:
         arg = connection_arg(node, self.facts)

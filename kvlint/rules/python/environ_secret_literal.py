@@ -7,6 +7,7 @@ from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
+from kvlint.rules.python._prefilter import environ_write
 from kvlint.rules.python._values import Literal, keyword_arg, not_a_secret_by_name, qualified, string_value
 
 _ENVIRON = "os.environ"
@@ -41,6 +42,9 @@ class EnvironSecretLiteral(KVPythonRule):
     confidence = Confidence.HIGH
     cwe = (798,)
     prefilter = ("environ", "putenv")
+
+    def wants(self, text: str) -> bool:
+        return any(word in text for word in self.prefilter) and environ_write(text)
 
     BAD = [
         Bad(

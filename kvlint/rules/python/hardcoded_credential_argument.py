@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
-from kvlint.rules.python._sinks import CREDENTIAL_CLASSES, SinkArg, sink_args
+from kvlint.rules.python._prefilter import credential_keyword_literal
+from kvlint.rules.python._sinks import CREDENTIAL_CLASSES, PASSWORD_MODULES, SinkArg, sink_args
 from kvlint.rules.python._values import Literal, not_a_secret, string_value
 
 
@@ -42,8 +41,17 @@ class HardcodedCredentialArgument(KVPythonRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (798,)
-    prefilter = tuple(CREDENTIAL_CLASSES)
-    prefilter_regex = re.compile(r"(?:passw(?:or)?d|credential|auth)\s*=")
+    def wants(self, text: str) -> bool:
+        # Every class name contains "Credential" or "Auth": two scans rule out most files.
+        if ("Credential" in text or "Auth" in text) and any(name in text for name in CREDENTIAL_CLASSES):
+            return True
+        # password= only counts for the client libraries of PASSWORD_CALLS, credential= for *Client.
+        keywords = {"auth"} if "auth" in text else set()
+        if ("password" in text or "passwd" in text) and any(module in text for module in PASSWORD_MODULES):
+            keywords.update(("password", "passwd"))
+        if "credential" in text and "Client" in text:
+            keywords.add("credential")
+        return bool(keywords) and credential_keyword_literal(text, frozenset(keywords))
 
     BAD = [
         Bad(

@@ -11,6 +11,7 @@ from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
+from kvlint.rules.python._prefilter import lowered, secret_named_literal
 from kvlint.rules.python._sinks import judged_values
 from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value
 
@@ -50,11 +51,6 @@ class LiteralAssignedToSecretName(KVPythonRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (798, 259)
-    prefilter_regex = re.compile(
-        r"(?i)(?:pass|pwd|secret|token|credential|sas|conn(?:ection)?_?str"
-        r"|(?:api|access|account|private|signing|encryption|master|shared|storage|subscription|admin|client"
-        r"|auth|hmac)[-_.]?key)[\w.\-]*['\"]?\s*(?::[^=\n]{0,60}?)?[:=]\s*[rbuf]{0,2}['\"]")
-
     BAD = [
         Bad(
             """
@@ -120,6 +116,9 @@ class LiteralAssignedToSecretName(KVPythonRule):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
+
+    def wants(self, text: str) -> bool:
+        return secret_named_literal(text, lowered(text))
 
     def begin(self, doc: Document) -> None:
         super().begin(doc)

@@ -1,0 +1,182 @@
+"""Raw-text candidate checks that decide whether a file is worth parsing at all.
+
+Parsing with libcst costs far more than anything else kvlint does, and in a typical tree almost
+no file holds a finding. These checks look at the text the way the rules will look at the tree,
+with the same name and value judgements, and answer False only when no finding is possible.
+Whenever the text is not plain enough to judge (a multi-line string, a concatenation, a constant
+defined elsewhere in the file), they answer True and let the parser decide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from kvlint.rules.python._connstr import credential_in
+from kvlint.rules.python._names import is_connection_string_name, is_secret_name
+from kvlint.rules.python._values import not_a_secret, not_a_secret_by_name
+
+# Words that secret names contain (lower case); the name around each hit is then judged in full.
+# Each word is found with str.find, which is many times faster than one regex alternation.
+SECRET_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "credential", "connstr", "conn_str",
+                "connectionstr", "connection_str", "key")
+
+
+def find_all(haystack: str, words: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every occurrence of each word, word by word."""
+    for word in words:
+        index = haystack.find(word)
+        while index >= 0:
+            yield index, index + len(word)
+            index = haystack.find(word, index + 1)
+
+
+_NAME_CHARS = re.compile(r"[\w.\-]*")
+_NAME_CHARS_BACK = re.compile(r"[\w.\-]*$")
+# After a name: optional closing quote/bracket and annotation, then `=` or `:`, then a string literal.
+_ASSIGNED_STRING = re.compile(
+    r"(?P<close>['\"]?)\]?\s*(?::[^=\n]{0,60}?)?(?<![=!<>])[:=]\s*(?P<paren>\(\s*)?[rbuRBU]{0,2}"
+    r"(?P<q>'{3}|\"{3}|['\"])")
+_REST_OF_STRING = {
+    "'": re.compile(r"((?:[^'\\\n]|\\.)*)'(?P<after>[^\n]*)"),
+    '"': re.compile(r'((?:[^"\\\n]|\\.)*)"(?P<after>[^\n]*)'),
+}
+# What follows a literal that is the whole value: the end of the statement or argument.
+_PLAIN_END = re.compile(r"\s*(?:[,)}\]]|#|;|$)")
+# What follows a literal that is only part of an expression no rule treats as a literal.
+_NOT_LITERAL = re.compile(r"\s*(?:%|\*|\.|\[|\(|==|!=|\bif\b|\band\b|\bor\b|\bin\b)")
+UNKNOWN = "\0unknown"  # a literal whose full value only the parser can tell
+
+
+@lru_cache(maxsize=4)
+def lowered(text: str) -> str:
+    """text.lower(), computed once however many rules ask (str hashes are cached, so this is cheap)."""
+    return text.lower()
+
+
+def _literal_after(text: str, position: int, quoted_name: bool) -> str | None:
+    """After a name ending at `position`: the plain value of the string literal assigned to it,
+    UNKNOWN when there is one the text cannot judge, None when there is none."""
+    found = _ASSIGNED_STRING.match(text, position)
+    if found is None or bool(found.group("close")) != quoted_name:
+        return None  # `"password": "..."` keys are quoted on both sides; identifiers on neither
+    if found.group("paren") or len(found.group("q")) == 3:
+        return UNKNOWN
+    return _plain_string(text, found.group("q"), found.end())
+
+
+def _plain_string(text: str, quote: str, start: int) -> str | None:
+    """The value of a one-line string literal whose opening `quote` ends at `start` (UNKNOWN, None)."""
+    rest = _REST_OF_STRING[quote].match(text, start)
+    if rest is None:
+        # A one-line string must close on its line: this quote closed another string instead.
+        line_end = text.find("\n", start)
+        return UNKNOWN if text[start:line_end if line_end >= 0 else len(text)].rstrip().endswith("\\") else None
+    after = rest.group("after")
+    if _NOT_LITERAL.match(after):
+        return None
+    if not _PLAIN_END.match(after) or "\\" in rest.group(1):
+        return UNKNOWN  # continues, concatenates or escapes: let the parser judge
+    return rest.group(1)
+
+
+def secret_named_literal(text: str, lowered: str) -> bool:
+    """Could a secret-named target be assigned a literal that KV104 reports?"""
+    for hit_start, hit_end in find_all(lowered, SECRET_WORDS):
+        end = _NAME_CHARS.match(text, hit_end).end()  # type: ignore[union-attr]
+        # A bounded look back: searching from 0 would make the scan quadratic in the file size.
+        before = _NAME_CHARS_BACK.search(text, max(0, hit_start - 120), hit_start)
+        start = hit_start - len(before.group())  # type: ignore[union-attr]
+        value = _literal_after(text, end, quoted_name=start > 0 and text[start - 1] in "'\"")
+        if value is None:
+            continue
+        names = {text[start:end], text[start:end].rsplit(".", 1)[-1]}  # `self.password` is judged as `password`
+        if any(is_connection_string_name(name) for name in names):
+            if value is UNKNOWN or credential_in(value) is not None:
+                return True
+        elif any(is_secret_name(name) for name in names) and (value is UNKNOWN or not not_a_secret_by_name(value)):
+            return True
+    return False
+
+
+_KEYWORD_VALUE = re.compile(
+    r"\b(?P<keyword>password|passwd|credential|auth)\s*=(?!=)\s*"
+    r"(?:[rbuRBU]{0,2}(?P<q>['\"{(\[])|(?P<name>[A-Za-z_]\w*))")
+
+
+def constant_is_string(text: str, name: str) -> bool:
+    """Does the module assign `name` a string literal on a line of its own (a module constant)?"""
+    return re.search(rf"(?m)^{re.escape(name)}\s*(?::[^=\n]*)?=\s*[rbufRBUF]{{0,2}}['\"]", text) is not None
+
+
+def credential_keyword_literal(text: str, keywords: frozenset[str]) -> bool:
+    """Could one of `keywords` (`password=`, `credential=`, `auth=`) be given a literal or constant?"""
+    checked: set[str] = set()
+    for hit in _KEYWORD_VALUE.finditer(text):
+        if hit.group("keyword") not in keywords:
+            continue
+        quote, name = hit.group("q"), hit.group("name")
+        if quote in ("'", '"'):
+            if text.startswith(quote * 3, hit.start("q")):
+                return True
+            value = _plain_string(text, quote, hit.end())
+            if value is UNKNOWN or (value is not None and not not_a_secret(value)):
+                return True
+        elif quote:
+            return True  # a dict, tuple or list: judged in the tree
+        elif name not in checked:
+            checked.add(name)
+            if constant_is_string(text, name):
+                return True
+    return False
+
+
+# Keys of connection strings that hold a credential, followed by `=` ...
+_CONNECTION_KEYS = ("pwd", "password", "accountkey", "sharedaccesskey", "sharedaccesssignature", "secret",
+                    "accesskey")
+_EQUALS = re.compile(r"\s*=")
+# ... and preceded by what starts a key in a connection string: `;`, the opening quote, or (libpq)
+# another `key=value` and a space.
+_CONNECTION_KEY_START = re.compile(r"(?:;|['\"])\s*$|\w=[^\s'\"]*\s+$")
+_URL_USERINFO = re.compile(r"://[^\s/'\"@:]*:[^\s/'\"@]+@")
+
+
+def connection_string_credential(text: str, lowered: str) -> bool:
+    """Is there a connection string or URL with a credential in the text?"""
+    if "://" in text and _URL_USERINFO.search(text):
+        return True
+    if "=" not in text:
+        return False
+    for start, _ in find_all(lowered, ("sig=",)):
+        if start > 0 and lowered[start - 1] in "?&;":
+            return True
+    for start, end in find_all(lowered, _CONNECTION_KEYS):
+        if _EQUALS.match(lowered, end) and _CONNECTION_KEY_START.search(lowered, max(0, start - 60), start):
+            return True
+    return False
+
+
+_ENVIRON_WRITE = re.compile(
+    r"(?:environ\s*\[|environ\.setdefault\s*\(|putenv\s*\()\s*"
+    r"(?:[rbuRBU]{0,2}(['\"])(?P<key>[^'\"\n]*)\1|(?P<keyname>[A-Za-z_]\w*))\s*(?:\]\s*=(?!=)|,)(?P<rest>[^\n]*)"
+    r"|environ\.update\s*\((?P<update>[^\n]*)")
+_KEYWORD = re.compile(r"(\w+)\s*=(?!=)")
+
+
+def environ_write(text: str) -> bool:
+    """Could the code write a literal secret into os.environ?"""
+    for hit in _ENVIRON_WRITE.finditer(text):
+        key, keyname, rest, update = hit.group("key"), hit.group("keyname"), hit.group("rest"), hit.group("update")
+        if update is not None:
+            # update({...}) is judged in the tree; update(NAME=...) only for secret names
+            if "{" in update or not update.strip() or any(
+                    is_secret_name(k) or is_connection_string_name(k) for k in _KEYWORD.findall(update)):
+                return True
+            continue
+        if keyname is not None and not constant_is_string(text, keyname):
+            continue  # a variable key: the rule only judges names it can read
+        if keyname is not None or is_secret_name(key) or is_connection_string_name(key) or "://" in rest or (
+                ";" in rest):
+            return True
+    return False
