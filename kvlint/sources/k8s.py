@@ -10,7 +10,15 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from kvlint.sources.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, dig, iter_objects, walk
+from kvlint.sources.yamlnodes import (
+    MappingNode,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    dig,
+    iter_nodes,
+    iter_objects,
+)
 
 SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
 SPC_API_GROUP = "secrets-store.csi.x-k8s.io"
@@ -77,17 +85,18 @@ def k8s_objects(documents: Iterable[Node | None]) -> list[K8sObject]:
 
 # ------------------------------------------------------------------------------------------ workloads
 
-def pod_specs(obj: K8sObject) -> list[tuple[MappingNode, tuple[int | str, ...]]]:
+def pod_specs(obj: K8sObject) -> list[MappingNode]:
     """Every pod spec in the object, wherever it sits (Pod.spec, templates, CronJob, custom resources):
     a mapping whose `containers` is a sequence of mappings."""
     if obj.kind in _NOT_WORKLOADS:
         return []
     found = []
-    for route, node in walk(obj.node):
+    for node in iter_nodes(obj.node):
         if isinstance(node, MappingNode):
             containers = node.get("containers")
             if isinstance(containers, SequenceNode) and any(isinstance(c, MappingNode) for c in containers):
-                found.append((node, route))
+                found.append(node)
+    found.sort(key=lambda node: (node.line, node.col))
     return found
 
 

@@ -20,7 +20,7 @@ from kvlint.model import Confidence, Location, Severity
 from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources.base import Source
-from kvlint.sources.k8s import K8sObject, k8s_objects
+from kvlint.sources.k8s import K8sObject, k8s_objects, pod_specs
 from kvlint.sources.yamlnodes import (
     MappingNode,
     Node,
@@ -55,6 +55,14 @@ class ManifestFile:
         self.reporter = reporter
         self.registry = registry
         self._spc_objects: dict[int, list[SpcObject]] = {}
+        self._pod_specs: dict[int, list[MappingNode]] = {}
+
+    def pod_specs(self, obj: K8sObject) -> list[MappingNode]:
+        """The pod specs of an object (see `kvlint.sources.k8s.pod_specs`), found once per object."""
+        key = id(obj.node)
+        if key not in self._pod_specs:
+            self._pod_specs[key] = pod_specs(obj)
+        return self._pod_specs[key]
 
     def spc_objects(self, obj: K8sObject) -> list[SpcObject]:
         """Entries of `spec.parameters.objects` (a YAML string holding `array:` of YAML strings).
@@ -70,7 +78,8 @@ class ManifestFile:
         parameters = obj.node.get("spec")
         parameters = parameters.get("parameters") if isinstance(parameters, MappingNode) else None
         text = parameters.get("objects") if isinstance(parameters, MappingNode) else None
-        if not isinstance(text, ScalarNode) or text.is_null or text.templated or not text.value.strip():
+        # Templated text is parsed too: expressions are masked and the values they fill are marked.
+        if not isinstance(text, ScalarNode) or text.is_null or not text.value.strip():
             return []
         outer, problems = parse_embedded(text)
         self._notify(problems, f"{obj.label}: parameters.objects")
@@ -86,7 +95,7 @@ class ManifestFile:
             if isinstance(item, MappingNode):  # written as a mapping instead of a string: read it anyway
                 found.append(SpcObject(index, item, item))
                 continue
-            if not isinstance(item, ScalarNode) or item.templated:
+            if not isinstance(item, ScalarNode):
                 continue
             inner, problems = parse_embedded(item)
             self._notify(problems, f"{obj.label}: objects entry {index + 1}")

@@ -320,6 +320,24 @@ def walk(root: Node | None) -> Iterator[tuple[tuple[str | int, ...], Node]]:
             stack.extend(((*route, position), item) for position, item in reversed(list(enumerate(node.items))))
 
 
+def iter_nodes(root: Node | None) -> Iterator[Node]:
+    """Every distinct node under root (root included), in no particular order; cheaper than `walk`."""
+    if root is None:
+        return
+    seen: set[int] = set()
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            stack.extend(value for _, value in node.pairs)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.items)
+
+
 # ------------------------------------------------------------------------------------------- reading
 
 @dataclass(frozen=True)

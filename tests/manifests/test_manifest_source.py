@@ -295,3 +295,45 @@ def test_spc_objects_that_cannot_be_parsed_are_notified_on_their_line(tmp_path):
     result = scan({"spc.yaml": path}, select=["KV201"])
     (note,) = result.notifications
     assert note.line in (18, 19) and "objects entry 1" in note.message
+
+
+def test_templated_spc_reports_what_is_written_and_never_what_a_directive_may_supply(tmp_path):
+    chart = """\
+apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: {{ .Release.Name }}-spc
+spec:
+  provider: azure
+  parameters:
+    {{- include "chart.identity" . | nindent 4 }}
+    usePodIdentity: "yes"
+    objects: |
+      array:
+        - |
+          objectName: {{ .Values.secretName }}
+          objectType: secret
+          {{- if .Values.version }}
+          objectVersion: {{ .Values.version }}
+          {{- end }}
+        - |
+          objectName: api-key
+          objectType: secret
+          objectVersion: latest
+"""
+    path = write(tmp_path, "spc.yaml", chart)
+    result = scan({"templates/spc.yaml": path}, select=["KV2"])
+    assert result.notifications == []
+    assert found(result) == {("templates/spc.yaml", line_of(path, "usePodIdentity"), "KV208"),
+                             ("templates/spc.yaml", line_of(path, "objectVersion: latest"), "KV201")}
+
+
+def test_large_manifest_is_read_quickly(tmp_path):
+    deployment = (ROOT / "examples" / "k8s" / "pod.yaml").read_text()
+    path = write(tmp_path, "big.yaml", "---\n".join([deployment] * 4000))  # about 2 MB, 88k lines
+    pipeline = Pipeline.build(Config(select=["KV2"]), builtin_registry())
+    started = time.perf_counter()
+    result = run_scan([(path, "big.yaml")], pipeline)
+    elapsed = time.perf_counter() - started
+    assert len(result.findings) == 4000  # KV213 once per pod
+    assert elapsed < 20

@@ -339,12 +339,16 @@ def test_large_file_is_read_in_linear_time():
     one = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n" + "".join(
         f"  key{i}: value{i}\n" for i in range(50)) + "---\n"
     small, large = one * 200, one * 800
-    started = time.perf_counter()
-    assert len(list(iter_objects(read_yaml(small).documents))) == 200
-    small_time = time.perf_counter() - started
-    started = time.perf_counter()
-    assert len(list(iter_objects(read_yaml(large).documents))) == 800
-    large_time = time.perf_counter() - started
+
+    def best_of_three(text: str, expected: int) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assert len(list(iter_objects(read_yaml(text).documents))) == expected
+            times.append(time.perf_counter() - started)
+        return min(times)  # the least disturbed run: other processes share the machine
+
+    small_time, large_time = best_of_three(small, 200), best_of_three(large, 800)
     assert large_time < small_time * 4 * 2.5 + 0.05  # 4x the input, far from 16x
 
 

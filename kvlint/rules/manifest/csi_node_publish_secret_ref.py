@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, pod_specs, secrets_store_volumes
+from kvlint.sources.k8s import K8sObject, secrets_store_volumes
 from kvlint.sources.manifest import ManifestRule
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -87,7 +87,8 @@ class CsiNodePublishSecretRef(ManifestRule):
     ]
 
     def check(self, obj: K8sObject) -> None:
-        for pod_spec, _ in pod_specs(obj):
+        assert self.file is not None
+        for pod_spec in self.file.pod_specs(obj):
             for _, volume, csi in secrets_store_volumes(pod_spec):
                 ref = csi.get("nodePublishSecretRef")
                 if ref is None:

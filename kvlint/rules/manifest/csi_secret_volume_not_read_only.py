@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, mounts_of, pod_specs, secrets_store_volumes
+from kvlint.sources.k8s import K8sObject, mounts_of, secrets_store_volumes
 from kvlint.sources.manifest import ManifestRule
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -93,7 +93,8 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
     ]
 
     def check(self, obj: K8sObject) -> None:
-        for pod_spec, _ in pod_specs(obj):
+        assert self.file is not None
+        for pod_spec in self.file.pod_specs(obj):
             for _, volume, csi in secrets_store_volumes(pod_spec):
                 volume_name = volume.text("name") or "?"
                 volume_read_only = _read_only(csi)

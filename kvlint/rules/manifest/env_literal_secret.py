@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, containers, mappings, pod_specs
+from kvlint.sources.k8s import K8sObject, containers, mappings
 from kvlint.sources.manifest import ManifestRule
 from kvlint.sources.secretvalues import literal_secret
 from kvlint.sources.yamlnodes import MappingNode
@@ -111,7 +111,8 @@ class EnvLiteralSecret(ManifestRule):
     ]
 
     def check(self, obj: K8sObject) -> None:
-        for pod_spec, _ in pod_specs(obj):
+        assert self.file is not None
+        for pod_spec in self.file.pod_specs(obj):
             for _, _, container in containers(pod_spec):
                 for _, item in mappings(container.get("env")):
                     self._check_env(obj, container, item)

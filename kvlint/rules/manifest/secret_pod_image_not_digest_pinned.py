@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, containers, mounts_secrets, pod_specs
+from kvlint.sources.k8s import K8sObject, containers, mounts_secrets
 from kvlint.sources.manifest import ManifestRule
 
 
@@ -87,7 +87,8 @@ class SecretPodImageNotDigestPinned(ManifestRule):
     ]
 
     def check(self, obj: K8sObject) -> None:
-        for pod_spec, _ in pod_specs(obj):
+        assert self.file is not None
+        for pod_spec in self.file.pod_specs(obj):
             if not mounts_secrets(pod_spec):
                 continue
             for _, _, container in containers(pod_spec):

@@ -6,7 +6,7 @@ from typing import Any
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.report import Reporter
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, is_secret_provider_class, pod_specs, secrets_store_volumes
+from kvlint.sources.k8s import K8sObject, is_secret_provider_class, secrets_store_volumes
 from kvlint.sources.manifest import ManifestFile, ManifestRule, node_location
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -119,6 +119,7 @@ class SecretProviderClassNotFound(ManifestRule):
         self._references: list[dict[str, Any]] = []
 
     def check(self, obj: K8sObject) -> None:
+        assert self.file is not None
         namespace = obj.namespace
         if namespace is None:
             return  # templated namespace: unknown until rendered
@@ -127,7 +128,7 @@ class SecretProviderClassNotFound(ManifestRule):
                 self._classes.append([namespace, obj.name])
             return
         assert self.file is not None
-        for pod_spec, _ in pod_specs(obj):
+        for pod_spec in self.file.pod_specs(obj):
             for _, volume, csi in secrets_store_volumes(pod_spec):
                 attributes = csi.get("volumeAttributes")
                 name = attributes.scalar("secretProviderClass") if isinstance(attributes, MappingNode) else None

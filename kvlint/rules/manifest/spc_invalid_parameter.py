@@ -136,7 +136,11 @@ class SpcInvalidParameter(ManifestRule):
                                  obj=obj, severity=Severity.NOTE)
         anchor = obj.node.get("spec")
         where = anchor.key_node("parameters") if isinstance(anchor, MappingNode) else None
+        assert self.file is not None
+        templated = self.file.parsed.templated  # a template may supply what looks missing in a directive
         for required, alternatives in (("keyvaultName", ()), ("tenantID", ("tenantId",))):
+            if templated:
+                break
             if required not in parameters and not any(alt in parameters for alt in alternatives):
                 misspelt = any(k.lower() == required.lower() for k in parameters)
                 if not misspelt:
@@ -156,7 +160,9 @@ class SpcInvalidParameter(ManifestRule):
         node = entry.node
         label = f"{obj.label}, object '{node.text('objectName') or entry.index + 1}'"
         name = node.scalar("objectName")
-        if name is None or name.is_null or not name.value.strip():
+        assert self.file is not None
+        empty = name is not None and not name.templated and (name.is_null or not name.value.strip())
+        if empty or (name is None and not self.file.parsed.templated):
             self.report_node(node.key_node("objectName") or entry.item, f"{obj.label}: objects entry {entry.index + 1} "
                              "has no objectName; the mount fails", obj=obj, severity=Severity.ERROR)
         object_type = node.scalar("objectType")
@@ -169,14 +175,14 @@ class SpcInvalidParameter(ManifestRule):
             fmt = object_format.value.strip().lower()
             if fmt not in ("pem", "pfx"):
                 self.report_node(object_format, f"{label}: objectFormat must be pem or pfx", obj=obj)
-            elif fmt == "pfx" and type_text != "secret":
+            elif fmt == "pfx" and type_text not in ("", "secret"):
                 self.report_node(object_format, f"{label}: objectFormat pfx only applies to objectType secret",
                                  obj=obj)
         encoding = node.scalar("objectEncoding")
         if _set(encoding) and encoding.value.strip():
             if encoding.value.strip().lower() not in ("utf-8", "hex", "base64"):
                 self.report_node(encoding, f"{label}: objectEncoding must be utf-8, hex or base64", obj=obj)
-            elif type_text != "secret":
+            elif type_text not in ("", "secret"):
                 self.report_node(encoding, f"{label}: objectEncoding only applies to objectType secret", obj=obj)
         alias = node.scalar("objectAlias")
         if _set(alias) and alias.value.strip():

@@ -14,7 +14,8 @@ class SpcServicePrincipalCredentials(ManifestRule):
     Flags a SecretProviderClass (Azure provider) that selects no identity: no `clientID`
     (workload identity), no `useVMManagedIdentity` and no `usePodIdentity`. The provider then
     falls back to service-principal mode and reads `clientid`/`clientsecret` from the Kubernetes
-    Secret named by the pod's `nodePublishSecretRef`.
+    Secret named by the pod's `nodePublishSecretRef`. Templated files (Helm) are skipped: their
+    parameters may come from template directives.
 
     ## Why is this bad?
     The client secret that unlocks the vault is itself stored in plain text (base64) in etcd, in
@@ -86,8 +87,9 @@ class SpcServicePrincipalCredentials(ManifestRule):
     ]
 
     def check(self, obj: K8sObject) -> None:
-        if not is_azure_spc(obj):
-            return
+        assert self.file is not None
+        if not is_azure_spc(obj) or self.file.parsed.templated:
+            return  # in a template, parameters may come from directives that were masked
         parameters = spc_parameters(obj)
         if parameters is not None:
             mode = identity_mode(parameters)

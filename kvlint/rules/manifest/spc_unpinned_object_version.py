@@ -96,11 +96,11 @@ class SpcUnpinnedObjectVersion(ManifestRule):
         for entry in self.file.spc_objects(obj):
             version = entry.node.scalar("objectVersion")
             name = entry.node.text("objectName") or f"entry {entry.index + 1}"
-            if version is None:
+            if version is None and not self.file.parsed.templated:  # a template may add it in a directive
                 where = entry.node.key_node("objectName") or entry.node
                 self.report_node(where, f"Key Vault object '{name}' of {obj.label} has no objectVersion: "
                                  + _CONSEQUENCE, obj=obj)
-            elif not version.templated and (version.is_null or version.value.strip().lower() in ("", "latest")):
+            elif version is not None and not version.templated and (version.is_null or version.value.strip().lower() in ("", "latest")):
                 shown = 'objectVersion "latest"' if version.value.strip() else "an empty objectVersion"
                 self.report_node(version, f"Key Vault object '{name}' of {obj.label} has {shown}: " + _CONSEQUENCE,
                                  obj=obj)
