@@ -178,6 +178,15 @@ def read_azure(
     return reader.read(filters or AuditFilters(), progress)
 
 
+def subscription_client_class() -> Any:
+    """SubscriptionClient: its own package since azure-mgmt-resource 24, inside it before."""
+    try:
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+    except ImportError:
+        from azure.mgmt.resource import SubscriptionClient  # type: ignore[attr-defined,no-redef]
+    return SubscriptionClient
+
+
 # ------------------------------------------------------------------------------------------------
 class _Reader:
     def __init__(self, credential: Any, endpoint: str, scope: str, settings: ReadSettings) -> None:
@@ -227,10 +236,8 @@ class _Reader:
         return result
 
     def _subscriptions(self, filters: AuditFilters) -> list[dict[str, Any]]:
-        from azure.mgmt.resource.subscriptions import SubscriptionClient
-
         found: list[dict[str, Any]] = []
-        with SubscriptionClient(self.credential, **self.client_kwargs) as client:
+        with subscription_client_class()(self.credential, **self.client_kwargs) as client:
             if filters.subscriptions:
                 return [self._named(client, s) for s in dict.fromkeys(filters.subscriptions)]
             try:

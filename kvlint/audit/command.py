@@ -9,6 +9,7 @@ not pass on a partial read. Imports are lazy: the Azure SDKs load only when Azur
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -124,9 +125,21 @@ def _read_live(args: argparse.Namespace) -> Any:
     try:
         from azure.identity import DefaultAzureCredential
 
-        from kvlint.audit.arm import AuditAuthError, AuditFilters, ReadSettings, read_azure
+        from kvlint.audit.arm import (
+            AuditAuthError,
+            AuditFilters,
+            ReadSettings,
+            read_azure,
+            subscription_client_class,
+        )
+
+        subscription_client_class()
+        for sdk in ("azure.mgmt.keyvault", "azure.mgmt.authorization"):  # fail now, not mid-audit
+            importlib.import_module(sdk)
     except ImportError:
-        raise UsageError("kvlint audit needs the Azure SDKs: pip install 'kvlint[azure]'") from None
+        raise UsageError("kvlint audit needs the Azure SDKs: pip install 'kvlint[azure]' "
+                         "(azure-identity, azure-mgmt-keyvault, azure-mgmt-authorization, "
+                         "azure-mgmt-resource-subscriptions)") from None
 
     filters = AuditFilters(
         subscriptions=tuple(args.subscription) if args.subscription else None,
