@@ -7,8 +7,10 @@ there are many, and results are cached by content (see `kvlint.cache`).
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
+import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +52,7 @@ class FileOutcome:
         )
 
 
-def decode(data: bytes) -> tuple[str, str | None]:
+def decode(data: bytes, path: str = "") -> tuple[str, str | None]:
     """Text of a file and, when it was not UTF-8, a note saying how it was read."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -60,7 +62,15 @@ def decode(data: bytes) -> tuple[str, str | None]:
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return data.decode("latin-1"), f"not valid UTF-8 (byte {exc.start}); scanned as Latin-1"
+        position = exc.start
+    if path.endswith((".py", ".pyw")):
+        # A PEP 263 coding declaration says how Python itself reads the file.
+        try:
+            encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+            return data.decode(encoding), None
+        except (SyntaxError, LookupError, UnicodeDecodeError):
+            pass
+    return data.decode("latin-1"), f"not valid UTF-8 (byte {position}); scanned as Latin-1"
 
 
 class Pipeline:
@@ -177,7 +187,7 @@ class Pipeline:
                 text = ""
                 if path in texts:
                     try:
-                        text = decode(texts[path].read_bytes())[0]
+                        text = decode(texts[path].read_bytes(), path)[0]
                     except OSError:
                         text = ""
                 reporters[path] = self.reporter(path, text)
@@ -203,7 +213,7 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
         data = path.read_bytes()
     except OSError as exc:
         return FileOutcome(notifications=[Notification("error", f"cannot read: {exc.strerror}", path=display)])
-    text, note = decode(data)
+    text, note = decode(data, display)
     outcome = pipeline.scan_document(Document(display, text))
     if note:
         outcome.notifications.append(Notification("note", note, path=display))
