@@ -45,7 +45,8 @@ class KVPythonRule(PythonRule):
             matches = self.catalogue.scan(text, path=self.document.path, only=self.text_detectors)
         except Exception:  # the catalogue is another component: on failure, report ourselves
             return False
-        return any(m.secret and (m.secret in secret or secret in m.secret) for m in matches)
+        # The same secret: equal, or one holds the other (a detector may match a key inside a string).
+        return any(m.secret and (secret in m.secret or (len(m.secret) >= 8 and m.secret in secret)) for m in matches)
 
     def report_literal(self, at: cst.CSTNode, message: str, literal: Literal, secret: str | None = None,
                        **kwargs: Any) -> None:

@@ -141,9 +141,9 @@ def qualified(node: cst.CSTNode | None, facts: FileFacts | None) -> str | None:
 
 def callee(call: cst.Call, facts: FileFacts | None) -> tuple[str, str]:
     """(qualified dotted name or '', last part) of what a call calls: `x.y.connect(...)` -> (.., 'connect')."""
-    func = call.func
-    last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    return qualified(func, facts) or "", last
+    # The last part of the qualified name, so that an alias (`import X as Y; Y(...)`) is seen as X.
+    name = qualified(call.func, facts) or ""
+    return name, name.rsplit(".", 1)[-1]
 
 
 def string_value(node: cst.CSTNode | None, facts: FileFacts | None = None) -> Literal | None:
