@@ -45,8 +45,6 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     prefilter: ClassVar[tuple[str, ...]] = ()
     prefilter_regex: ClassVar[re.Pattern[str] | None] = None
     catalogue: Any = None
-    # Enabled catalogue detectors (ids): a rule may leave a secret to them rather than report it twice.
-    text_detectors: frozenset[str] = frozenset()
     METADATA_DEPENDENCIES: ClassVar[tuple[Any, ...]] = ()
 
     def __init__(self, options: Any = None) -> None:
@@ -112,7 +110,6 @@ class PythonSource(Source):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
-        self.text_detectors = _enabled_text_detectors(self.config, self.registry)
 
     def applies(self, doc: Document) -> bool:
         return doc.suffix in PYTHON_SUFFIXES and bool(self.python_rules)
@@ -142,7 +139,6 @@ class PythonSource(Source):
         for rule in rules:
             rule.bind(reporter)
             rule.catalogue = catalogue
-            rule.text_detectors = self.text_detectors
             rule.metadata_wrapper = wrapper
             rule.begin(doc)
         try:
@@ -225,17 +221,6 @@ def walk(module: cst.Module, rules: Sequence[PythonRule]) -> None:
             method(node)
 
     visit(module)
-
-
-def _enabled_text_detectors(config: Any, registry: Any) -> frozenset[str]:
-    select = getattr(registry, "select", None)
-    if select is None or config is None:
-        return frozenset()
-    try:
-        enabled = select(config.select, [*config.ignore, *config.extend_ignore])
-    except Exception:  # the pipeline has already validated the selection; never fail here
-        return frozenset()
-    return frozenset(spec.id for spec in enabled if spec.source == "text")
 
 
 def _error_line(exc: cst.ParserSyntaxError) -> int | None:

@@ -34,26 +34,29 @@ class KVPythonRule(PythonRule):
                 return Location(loc.path, loc.start_line, start, loc.start_line, start + len(secret))
         return self.inner_location(node)
 
-    def catalogue_reports(self, node: cst.CSTNode, secret: str) -> bool:
-        """True when an enabled catalogue detector finds this secret on the literal's lines: the
-        text source reports it there, and one secret should give one finding."""
-        if self.catalogue is None or not self.text_detectors or self.document is None:
-            return False
+    def catalogue_secret(self, node: cst.CSTNode, secret: str) -> str | None:
+        """The secret as the detector catalogue spells it on the literal's lines, when a detector
+        finds the same secret there. Reporting that exact text lets the reporter keep this rule's
+        finding, which knows the context, over the detector's duplicate (one secret, one finding)."""
+        if self.catalogue is None or self.document is None:
+            return None
         loc = self.location_of(node)
         text = "\n".join(self.document.lines[loc.start_line - 1:(loc.end_line or loc.start_line)])
         try:
-            matches = self.catalogue.scan(text, path=self.document.path, only=self.text_detectors)
-        except Exception:  # the catalogue is another component: on failure, report ourselves
-            return False
-        # The same secret: equal, or one holds the other (a detector may match a key inside a string).
-        return any(m.secret and (secret in m.secret or (len(m.secret) >= 8 and m.secret in secret)) for m in matches)
+            matches = self.catalogue.scan(text, path=self.document.path)
+        except Exception:  # the catalogue is another component: on failure, keep our own span
+            return None
+        for match in matches:
+            found = match.secret
+            if found and (secret in found or (len(found) >= 8 and found in secret)):
+                return str(found)
+        return None
 
     def report_literal(self, at: cst.CSTNode, message: str, literal: Literal, secret: str | None = None,
                        **kwargs: Any) -> None:
         """Report at `at` (the use); the secret is `secret` (default: the whole literal) where it is written."""
         secret = literal.value if secret is None else secret
-        if self.catalogue_reports(literal.node, secret):
-            return
+        secret = self.catalogue_secret(_part_holding(literal.node, secret), secret) or secret
         if at is literal.node:
             at = _part_holding(at, secret)
         related = list(kwargs.pop("related", ()))

@@ -95,6 +95,17 @@ class SecretFlow:
             for stale in [k for k in self.scopes[0] if k.startswith(key + ".")]:
                 del self.scopes[0][stale]
 
+    def bind_loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+        """`for target in iterable`: the target holds what the iterable's elements hold."""
+        element: Taint | None = None
+        if isinstance(iterable, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+            element = self.taint_of(iterable.elt)
+        elif isinstance(iterable, cst.Tuple | cst.List | cst.Set):
+            element = next((t for t in (self.taint_of(e.value) for e in iterable.elements) if t is not None), None)
+        else:
+            element = self.value_in(iterable)  # a container holding secret values
+        self.bind(target, None, element)
+
     def augment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         """`target += value`: the target keeps its taint and gains the value's."""
         key = dotted(target)

@@ -152,6 +152,9 @@ class SecretValueInOutput(KVPythonRule):
     def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
         self.flow.augment(original_node.target, original_node.value)
 
+    def visit_For(self, node: cst.For) -> None:
+        self.flow.bind_loop(node.target, node.iter)
+
     def visit_Return(self, node: cst.Return) -> None:
         self.flow.note_return(node.value)
 
