@@ -43,6 +43,7 @@ _METADATA_SUFFIXES = _wordset(
     source sources arn holder mask masked rotation counter manager handler
     tenant timeout min max minimum maximum flag flags check checker list getter setter form
     def definition spec schema description desc doc docs comment property properties fn func callback
+    keyword keywords rx start end begin
     """
 )
 # Words that disqualify wherever they occur (names of counters, tokenizer tokens, UI text...).
@@ -57,6 +58,8 @@ def words_of(name: str) -> list[str]:
 def is_secret_name(name: str) -> bool:
     """True for names of secret values: `password`, `DB_PASSWORD`, `clientSecret`, `api-key`, `auth.token`."""
     words = words_of(name)
+    while len(words) > 1 and (words[-1].isdigit() or words[-1] == "v"):  # TOKEN_TYPE_V1, password2
+        words.pop()
     if not words or words[-1] in _METADATA_SUFFIXES or _NEVER.intersection(words):
         return False
     joined = "".join(words)

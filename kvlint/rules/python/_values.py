@@ -212,6 +212,9 @@ _ALL_CAPS_LABEL = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SINGLE_WORD = re.compile(r"^(?:[A-Za-z][a-z]*|[a-z]+)$")
 _LABEL_WORDS = re.compile(r"(?i)pass(?:wor)?d|secret|token|key|credential|auth")
 _IDENTIFIER_ISH = re.compile(r"^[A-Za-z_][\w.\-:/]*$")
+# Regular expressions and URNs: patterns that describe secrets, and identifiers of token types.
+_REGEX_LIKE = re.compile(r"\(\?|\\[wdsbWDSBAZ]|\[\^|\[[a-zA-Z0-9]-[a-zA-Z0-9]|\)[*+?]|\]\{?\d*,?\d*\}?[*+?]|^\^.*\$$")
+_URN = re.compile(r"^urn:[a-z0-9][a-z0-9-]{0,31}:", re.IGNORECASE)
 
 
 def not_a_secret(value: str) -> str | None:
@@ -242,8 +245,10 @@ def not_a_secret_by_name(value: str) -> str | None:
         return "too short"
     if any(ch.isspace() for ch in stripped):
         return "prose"
-    if filters.is_url_without_credentials(stripped) or filters.is_path(stripped):
-        return "a URL or path"
+    if filters.is_url_without_credentials(stripped) or filters.is_path(stripped) or _URN.match(stripped):
+        return "a URL, URN or path"
+    if _REGEX_LIKE.search(stripped):
+        return "a regular expression"
     if filters.is_name_like(stripped) or _ALL_CAPS_LABEL.match(stripped):
         return "a name"
     if _SINGLE_WORD.match(stripped) and not any(ch.isdigit() for ch in stripped) and len(stripped) <= 8:

@@ -67,6 +67,7 @@ class VaultObjectWithoutExpiry(KVPythonRule):
             client.set_secret("db-password", os.environ["DB_PASSWORD"], expires_on=expiry)
             key_client.create_rsa_key("signing-key", size=3072, expires_on=expiry)
             client.set_secret("db-password", value, **options)
+            potential.set_secret(line)  # not a SecretClient: one argument
             """
         ),
     ]
@@ -77,6 +78,9 @@ class VaultObjectWithoutExpiry(KVPythonRule):
             return
         kind = _CREATORS.get(func.attr.value)
         if kind is None or passes_kwargs(node):
+            return
+        # SecretClient.set_secret(name, value) takes two; other classes' set_secret(x) is not it.
+        if kind == "secret" and keyword_arg(node, "value", 1) is None:
             return
         expires = keyword_arg(node, "expires_on")
         if expires is not None and not (isinstance(expires.value, cst.Name) and expires.value.value == "None"):
