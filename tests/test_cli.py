@@ -210,3 +210,35 @@ def test_usage_errors_are_one_line_exit_2(tmp_path):
     assert run.code == 2
     run = kvlint(cwd=tmp_path)
     assert run.code == 2
+
+
+def test_colour_only_on_a_terminal(tmp_path):
+    """Under a pseudo-terminal kvlint colours its output; piped (every other test) it does not."""
+    import pty
+    import sys
+
+    write(tmp_path, "app.py", BAD_PY)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env["KVLINT_CACHE_DIR"] = str(tmp_path / ".kvlint_cache")
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kvlint", "check", "app.py"], cwd=tmp_path, env=env,
+                            stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(main)
+    out = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 1
+    assert "\x1b[31mKV101\x1b[0m" in out
+    env["NO_COLOR"] = "1"
+    plain = subprocess.run([sys.executable, "-m", "kvlint", "check", "app.py"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True)
+    assert "\x1b[" not in plain.stdout

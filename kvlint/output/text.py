@@ -36,7 +36,7 @@ def render_finding(finding: Finding, paint: Painter, show_source: bool = True) -
         gutter = " " * width + " |"
         lines.append(paint(gutter, "blue"))
         for number, text in finding.snippet:
-            lines.append(f"{paint(str(number).rjust(width) + ' |', 'blue')} {text.expandtabs(4)}")
+            lines.append(f"{paint(str(number).rjust(width) + ' |', 'blue')} {text.expandtabs(4)}".rstrip())
             if number == loc.start_line and finding.masked:
                 start, end = finding.masked[0]
                 prefix = text[: start - 1].expandtabs(4)
