@@ -91,17 +91,17 @@ class Reporter:
         return ""
 
     def _without_duplicates(self) -> list[_Pending]:
-        """One finding per secret and line: when a code rule and a catalogue detector (KV0xx)
-        report the same secret on the same line in the same category, the code rule, which knows
-        the context, is kept."""
+        """One finding per secret and line: when a code rule and a catalogue detector (built-in or
+        a user's) report the same secret on the same line in the same category, the code rule,
+        which knows the context, is kept."""
         claimed = {
             (p.location.start_line, p.key, p.spec.category)
             for p in self._pending
-            if p.key.startswith("secret:") and not p.spec.id.startswith("KV0")
+            if p.key.startswith("secret:") and p.spec.source != "text"
         }
         return [
             p for p in self._pending
-            if not (p.spec.id.startswith("KV0") and (p.location.start_line, p.key, p.spec.category) in claimed)
+            if not (p.spec.source == "text" and (p.location.start_line, p.key, p.spec.category) in claimed)
         ]
 
     def findings(self) -> list[Finding]:
