@@ -74,12 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record the current findings in FILE (no secrets, no line numbers) and exit 0")
     check.set_defaults(handler=cmd_check)
 
-    rules = sub.add_parser("rules", help="list all rules")
+    rules = sub.add_parser("rules", help="list all rules (with your own detectors from the configuration)")
     rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--config", metavar="FILE", type=Path, help="configuration file")
     rules.set_defaults(handler=cmd_rules)
 
     explain = sub.add_parser("explain", help="show the documentation of one rule")
     explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. KV101")
+    explain.add_argument("--config", metavar="FILE", type=Path, help="configuration file")
     explain.set_defaults(handler=cmd_explain)
 
     docs = sub.add_parser("docs", help="write docs/rules.md from the rules (or --check that it is current)")
@@ -271,10 +273,14 @@ def _file_stamp(path: Path) -> str:
         return "missing"
 
 
-def cmd_rules(args: argparse.Namespace) -> int:
-    from kvlint.registry import load_registry
+def configured_registry(args: argparse.Namespace) -> Any:
+    """Built-in rules plus the detectors the configuration adds (`extend-detectors`)."""
+    registry, _ = load_pipeline(prepare_config(args, Path.cwd()))
+    return registry
 
-    registry = load_registry()
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    registry = configured_registry(args)
     if args.format == "json":
         import json
 
@@ -291,9 +297,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from kvlint.docs import explain
-    from kvlint.registry import load_registry
 
-    spec = load_registry().lookup(args.rule)
+    spec = configured_registry(args).lookup(args.rule)
     if spec is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `kvlint rules`)")
     sys.stdout.write(explain(spec))

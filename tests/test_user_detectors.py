@@ -51,6 +51,9 @@ def test_user_detector_reports_like_a_builtin(tmp_path):
     rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert rules["ACME001"]["properties"]["kvlint/category"] == "hardcoded-secret"
     assert kvlint("check", "--ignore", "ACME001", "src", cwd=tmp_path).code == 0
+    assert "ACME001  acme-api-token" in kvlint("rules", cwd=tmp_path).out
+    explained = kvlint("explain", "ACME001", cwd=tmp_path)
+    assert explained.code == 0 and "Finds Acme API tokens." in explained.out
 
 
 def test_a_changed_user_detector_invalidates_the_cache(tmp_path):
