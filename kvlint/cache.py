@@ -6,6 +6,7 @@ One JSON file per configuration digest, in the user cache dir (or `cache-dir`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -73,6 +74,25 @@ class Cache:
             os.replace(tmp, self.file)
         except OSError:
             pass  # a cache that cannot be written only costs time
+
+
+def code_stamp() -> str:
+    """Size and mtime of kvlint's own files and catalogue: a rule edited in a development checkout
+    invalidates the cache even though the version number did not change."""
+    import importlib.resources
+
+    import kvlint
+
+    folders = [Path(kvlint.__file__).parent]
+    with contextlib.suppress(ModuleNotFoundError, TypeError):
+        folders.append(Path(str(importlib.resources.files("kvlint.catalogue"))))
+    stamp = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.suffix in (".py", ".toml"):
+                info = path.stat()
+                stamp.update(f"{path}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return stamp.hexdigest()
 
 
 def config_digest(*parts: Any) -> str:

@@ -208,7 +208,7 @@ def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from kvlint.cache import Cache, config_digest, default_cache_dir
+    from kvlint.cache import Cache, code_stamp, config_digest, default_cache_dir
     from kvlint.engine import run_scan
     from kvlint.model import Notification
     from kvlint.walk import collect_files
@@ -227,7 +227,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         folder = config.resolve(config.cache_dir) if config.cache_dir else default_cache_dir()
         catalogue_state = [(s.id, s.origin) for s in pipeline.specs]
         digest = config_digest(
-            __version__, catalogue_state, config.options, config.severity, config.per_file_ignores,
+            __version__, code_stamp(), catalogue_state, config.options, config.severity, config.per_file_ignores,
             config.inline_suppressions, redact.salt(), datetime.date.today().isoformat(),
             [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
         )
