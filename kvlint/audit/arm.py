@@ -88,19 +88,46 @@ class VaultState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> VaultState:
+        """Raises ValueError naming the field when a (hand-edited) snapshot has the wrong shape."""
+        where = "vault"
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: expected an object")
+        where = f"vault {data.get('id')!r}" if isinstance(data.get("id"), str) else where
         return cls(
-            id=data["id"],
-            name=data["name"],
-            subscription_id=data["subscriptionId"],
-            resource_group=data["resourceGroup"],
-            location=data.get("location", ""),
-            properties=data.get("properties") or {},
-            tags=data.get("tags") or {},
-            secrets=list(data.get("secrets") or []),
-            keys=list(data.get("keys") or []),
-            role_assignments=list(data.get("roleAssignments") or []),
-            unread=list(data.get("unread") or []),
+            id=_field(data, "id", str, where),
+            name=_field(data, "name", str, where),
+            subscription_id=_field(data, "subscriptionId", str, where),
+            resource_group=_field(data, "resourceGroup", str, where),
+            location=_field(data, "location", str, where, ""),
+            properties=_field(data, "properties", dict, where, {}),
+            tags=_field(data, "tags", dict, where, {}),
+            secrets=_objects(data, "secrets", where),
+            keys=_objects(data, "keys", where),
+            role_assignments=_objects(data, "roleAssignments", where),
+            unread=[str(part) for part in _field(data, "unread", list, where, [])],
         )
+
+
+def _field(data: dict[str, Any], key: str, kind: type, where: str, default: Any = None) -> Any:
+    """data[key] when it has the expected JSON type; absent or null gives the default (if any)."""
+    value = data.get(key)
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, kind):
+        names = {str: "a string", dict: "an object", list: "an array"}
+        raise ValueError(f"{where}: '{key}' must be {names.get(kind, kind.__name__)}")
+    return value
+
+
+def _objects(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
+    items = _field(data, key, list, where, [])
+    if not all(isinstance(item, dict) for item in items):
+        raise ValueError(f"{where}: every entry of '{key}' must be an object")
+    return list(items)
+
+
+# Unix seconds a snapshot may claim to have been read at: years 2000 to 2200.
+_READ_AT_RANGE = range(946_684_800, 7_258_118_400)
 
 
 @dataclass
@@ -132,12 +159,29 @@ class AuditRead:
     def from_dict(cls, data: dict[str, Any]) -> AuditRead:
         if not isinstance(data, dict) or data.get("kvlintSnapshot") != SNAPSHOT_FORMAT:
             raise ValueError(f"not a kvlint audit snapshot (format {SNAPSHOT_FORMAT})")
+        try:
+            return cls._from_checked(data)
+        except ValueError as exc:
+            raise ValueError(f"not a kvlint audit snapshot: {exc}") from None
+
+    @classmethod
+    def _from_checked(cls, data: dict[str, Any]) -> AuditRead:
+        read_at = data.get("readAt")
+        if (not isinstance(read_at, int | float) or isinstance(read_at, bool)
+                or not _READ_AT_RANGE[0] <= read_at <= _READ_AT_RANGE[-1]):  # also refuses NaN and infinity
+            raise ValueError("'readAt' must be the unix time of the read")
+        subscriptions = _objects(data, "subscriptions", "snapshot")
+        for entry in subscriptions:
+            _field(entry, "subscriptionId", str, "subscription")
+        problems = []
+        for entry in _objects(data, "problems", "snapshot"):
+            problems.append(Problem(*(_field(entry, key, str, "problem") for key in ("scope", "what", "reason"))))
         return cls(
-            endpoint=data.get("endpoint", ""),
-            read_at=int(data.get("readAt") or 0),
-            subscriptions=list(data.get("subscriptions") or []),
-            vaults=[VaultState.from_dict(v) for v in data.get("vaults") or []],
-            problems=[Problem(**p) for p in data.get("problems") or []],
+            endpoint=str(data.get("endpoint") or ""),
+            read_at=int(read_at),
+            subscriptions=subscriptions,
+            vaults=[VaultState.from_dict(v) for v in _field(data, "vaults", list, "snapshot", [])],
+            problems=problems,
         )
 
 

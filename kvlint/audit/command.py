@@ -195,11 +195,14 @@ def _load_snapshot(path: str) -> Any:
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return AuditRead.from_dict(data)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise UsageError(f"{path} is not a kvlint audit snapshot") from None
+    except ValueError:  # invalid JSON or not UTF-8
+        raise UsageError(f"{path} is not a kvlint audit snapshot (not JSON)") from None
+    try:
+        return AuditRead.from_dict(data)
+    except ValueError as exc:  # the message names the field, never a value
+        raise UsageError(f"{path}: {exc}") from None
 
 
 def _save_snapshot(snapshot: Any, path: str) -> None:

@@ -34,31 +34,30 @@ def to_vault(state: VaultState, source: str = LIVE) -> Vault:
     props = state.properties or {}
     vault = Vault(ref=state.id, origin=Origin(source, resource_id=state.id), name=state.name)
     vault.location = state.location or None
-    vault.tenant = props.get("tenantId")
-    vault.sku = (props.get("sku") or {}).get("name")
+    vault.tenant = _text(props.get("tenantId"))
+    vault.sku = _text(_object(props.get("sku")).get("name"))
     # The live resource states its effective mode; if a service version omits it, don't guess.
-    rbac = props.get("enableRbacAuthorization")
-    vault.rbac_authorization = bool(rbac) if rbac is not None else UNKNOWN
+    rbac = _flag(props.get("enableRbacAuthorization"))
+    vault.rbac_authorization = rbac if rbac is not None else UNKNOWN
     soft = props.get("enableSoftDelete")
     vault.soft_delete = bool(soft) if soft is not None else True
     days = props.get("softDeleteRetentionInDays")
     vault.soft_delete_retention_days = int(days) if isinstance(days, int) else DEFAULT_SOFT_DELETE_RETENTION_DAYS
     # ARM leaves enablePurgeProtection out until it is switched on (it can never be switched off).
     vault.purge_protection = bool(props.get("enablePurgeProtection"))
-    vault.public_network_access = props.get("publicNetworkAccess") or "Enabled"
+    vault.public_network_access = _text(props.get("publicNetworkAccess")) or "Enabled"
     acls = props.get("networkAcls")
     if isinstance(acls, dict):
-        vault.network_default_action = acls.get("defaultAction") or "Allow"
-        vault.network_bypass = acls.get("bypass")
-        vault.ip_rules = [str(r.get("value")) for r in acls.get("ipRules") or [] if isinstance(r, dict)]
-        vault.vnet_rules = [str(r.get("id")) for r in acls.get("virtualNetworkRules") or [] if isinstance(r, dict)]
+        vault.network_default_action = _text(acls.get("defaultAction")) or "Allow"
+        vault.network_bypass = _text(acls.get("bypass"))
+        vault.ip_rules = [str(r.get("value")) for r in _objects(acls.get("ipRules"))]
+        vault.vnet_rules = [str(r.get("id")) for r in _objects(acls.get("virtualNetworkRules"))]
     else:  # no network rules at all: every network may connect
         vault.network_default_action = "Allow"
         vault.network_bypass = None
         vault.ip_rules = []
         vault.vnet_rules = []
-    vault.access_policies = [_policy(p, state.id, source) for p in props.get("accessPolicies") or []
-                             if isinstance(p, dict)]
+    vault.access_policies = [_policy(p, state.id, source) for p in _objects(props.get("accessPolicies"))]
     vault.secrets = [_secret(s, source) for s in state.secrets]
     vault.keys = [_key(k, source) for k in state.keys]
     return vault
@@ -67,71 +66,92 @@ def to_vault(state: VaultState, source: str = LIVE) -> Vault:
 def _policy(entry: dict[str, Any], vault_id: str, source: str) -> AccessPolicy:
     permissions: dict[str, set[str] | Unknown] = {}
     for cls in PERMISSION_CLASSES:
-        granted = (entry.get("permissions") or {}).get(cls)
-        if granted:
+        granted = _object(entry.get("permissions")).get(cls)
+        if isinstance(granted, str):
+            granted = [granted]
+        if granted and isinstance(granted, list):
             permissions[cls] = {str(p).lower() for p in granted}
     return AccessPolicy(
         principal=str(entry.get("objectId") or ""),
         origin=Origin(source, resource_id=vault_id),
-        tenant=entry.get("tenantId"),
-        application_id=entry.get("applicationId"),
+        tenant=_text(entry.get("tenantId")),
+        application_id=_text(entry.get("applicationId")),
         permissions=permissions,
     )
 
 
 def _time(value: Any) -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):  # not a date a service could have written
+            return None
     return None
 
 
+# A hand-edited snapshot may hold any JSON: a field of the wrong type reads as absent.
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
 def _secret(data: dict[str, Any], source: str) -> VaultSecret:
-    attrs = data.get("attributes") or {}
+    attrs = _object(data.get("attributes"))
     return VaultSecret(
-        name=data.get("name") or "",
-        origin=Origin(source, resource_id=data.get("id")),
-        enabled=attrs.get("enabled"),
+        name=_text(data.get("name")) or "",
+        origin=Origin(source, resource_id=_text(data.get("id"))),
+        enabled=_flag(attrs.get("enabled")),
         not_before=_time(attrs.get("nbf")),
         expires=_time(attrs.get("exp")),
         created=_time(attrs.get("created")),
         updated=_time(attrs.get("updated")),
-        content_type=data.get("contentType"),
+        content_type=_text(data.get("contentType")),
         has_literal_value=False,  # the management plane never returns values
     )
 
 
 def _key(data: dict[str, Any], source: str) -> VaultKey:
-    attrs = data.get("attributes") or {}
+    attrs = _object(data.get("attributes"))
     policy: RotationPolicy | Unknown | None
     if not data.get("rotationPolicyRead", True):
         policy = UNKNOWN
-    elif data.get("rotationPolicy"):
+    elif isinstance(data.get("rotationPolicy"), dict) and data["rotationPolicy"]:
         policy = _rotation(data["rotationPolicy"])
     else:
         policy = None
     return VaultKey(
-        name=data.get("name") or "",
-        origin=Origin(source, resource_id=data.get("id")),
-        enabled=attrs.get("enabled"),
+        name=_text(data.get("name")) or "",
+        origin=Origin(source, resource_id=_text(data.get("id"))),
+        enabled=_flag(attrs.get("enabled")),
         not_before=_time(attrs.get("nbf")),
         expires=_time(attrs.get("exp")),
         created=_time(attrs.get("created")),
         updated=_time(attrs.get("updated")),
-        key_type=data.get("kty"),
+        key_type=_text(data.get("kty")),
         rotation_policy=policy,
     )
 
 
 def _rotation(data: dict[str, Any]) -> RotationPolicy:
     actions = []
-    for item in data.get("lifetimeActions") or []:
-        if not isinstance(item, dict):
-            continue
-        trigger = item.get("trigger") or {}
-        action = (item.get("action") or {}).get("type")
+    for item in _objects(data.get("lifetimeActions")):
+        trigger = _object(item.get("trigger"))
+        action = _object(item.get("action")).get("type")
         actions.append(LifetimeAction(
             action=str(action).lower() if action else UNKNOWN,
-            time_after_create=trigger.get("timeAfterCreate"),
-            time_before_expiry=trigger.get("timeBeforeExpiry"),
+            time_after_create=_text(trigger.get("timeAfterCreate")),
+            time_before_expiry=_text(trigger.get("timeBeforeExpiry")),
         ))
-    return RotationPolicy(expiry_time=(data.get("attributes") or {}).get("expiryTime"), lifetime_actions=actions)
+    return RotationPolicy(expiry_time=_text(_object(data.get("attributes")).get("expiryTime")),
+                          lifetime_actions=actions)

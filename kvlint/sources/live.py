@@ -72,9 +72,14 @@ class LiveSource(Source):
         from kvlint.audit.arm import AuditRead
 
         try:
-            snapshot = AuditRead.from_dict(json.loads(doc.text))
-        except (ValueError, TypeError, KeyError):
-            reporter.notify("warning", "not a readable kvlint audit snapshot; skipped")
+            data = json.loads(doc.text)
+        except ValueError:
+            reporter.notify("warning", "not a readable kvlint audit snapshot (invalid JSON); skipped")
+            return None
+        try:
+            snapshot = AuditRead.from_dict(data)
+        except ValueError as exc:  # the message names the field, never a value
+            reporter.notify("warning", f"{exc}; skipped")
             return None
         self.judge(snapshot, reporter, doc)
         return None
