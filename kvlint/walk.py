@@ -35,6 +35,23 @@ def display_path(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+# Control characters in a file name would break one-finding-per-line output: shown escaped.
+_CONTROL_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(32), 127]} | {10: "\\n", 13: "\\r", 9: "\\t"}
+
+
+def printable(display: str) -> str:
+    """A display path that every output can encode and print on one line: bytes of a file name
+    that are not UTF-8 (kept by Python as lone surrogates) become U+FFFD and control characters
+    are escaped. The file itself is still opened by its real name."""
+    try:
+        display.encode("utf-8")
+    except UnicodeEncodeError:
+        display = display.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if display.isprintable():
+        return display
+    return display.translate(_CONTROL_ESCAPES)
+
+
 def _git_files(folder: Path) -> list[str] | None:
     """Tracked plus untracked-not-ignored files under `folder` (relative), or None outside a work tree."""
     try:
@@ -106,6 +123,14 @@ class _Matcher:
         return self.spec.match_file(path)
 
 
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a special file"
+
+
 class _Collector:
     def __init__(self, config: Config, root: Path) -> None:
         self.config = config
@@ -131,23 +156,30 @@ class _Collector:
         self.result.notifications.append(Notification(level, message, path=display))
 
     def consider(self, absolute: str, display: str, explicit: bool, base: str) -> None:
+        display = printable(display)
         try:
             info = os.lstat(absolute)
-            if stat.S_ISLNK(info.st_mode):
-                target = os.path.realpath(absolute)
-                real_base = os.path.realpath(base)
-                if target != real_base and not target.startswith(real_base.rstrip("/") + "/"):
-                    self.note("note", "skipped: symbolic link leaves the scanned folder", display)
-                    return
-                info = os.stat(target)
-                key = target
-            else:
-                key = absolute
         except OSError as exc:
             if explicit:
                 self.note("error", f"cannot read: {exc.strerror}", display)
             return  # listed by git but deleted in the work tree
-        if not stat.S_ISREG(info.st_mode) or key in self.seen:
+        key = absolute
+        if stat.S_ISLNK(info.st_mode):
+            try:
+                info = os.stat(absolute)
+            except OSError:
+                self.note("note", "skipped: broken symbolic link", display)
+                return
+            target = os.path.realpath(absolute)
+            real_base = os.path.realpath(base)
+            if target != real_base and not target.startswith(real_base.rstrip("/") + "/"):
+                self.note("note", "skipped: symbolic link leaves the scanned folder", display)
+                return
+            key = target
+        if stat.S_ISDIR(info.st_mode) or key in self.seen:
+            return  # a link to a folder inside the scan: its files are listed on their own
+        if not stat.S_ISREG(info.st_mode):
+            self.note("note", f"skipped: not a regular file ({_special_kind(info.st_mode)})", display)
             return
         if info.st_size > self.config.max_file_size:
             self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "

@@ -84,8 +84,8 @@ def pseudo_path(resource_id: str) -> str:
 
 def _artifact(path: str) -> dict[str, Any]:
     if PurePosixPath(path).is_absolute():
-        return {"uri": "file://" + quote(path)}
-    return {"uri": quote(path), "uriBaseId": "%SRCROOT%"}
+        return {"uri": "file://" + quote(path, errors="surrogateescape")}
+    return {"uri": quote(path, errors="surrogateescape"), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(loc: Location) -> dict[str, Any]:
