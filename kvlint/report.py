@@ -132,11 +132,12 @@ class Reporter:
             if masked_lines and loc.path is not None and 0 < loc.start_line <= len(masked_lines):
                 first = max(1, loc.start_line - CONTEXT_LINES)
                 last = max(loc.start_line, min(shown_lines, loc.start_line + CONTEXT_LINES))
-                snippet = tuple((n, masked_lines[n - 1]) for n in range(first, last + 1))
+                # A CRLF file's carriage returns are line endings, not text to show.
+                snippet = tuple((n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1))
                 start = self.masker.masked_col(loc.start_line, loc.start_col)
                 end_col = loc.end_col if (loc.end_line or loc.start_line) == loc.start_line and loc.end_col else None
                 end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
-                    masked_lines[loc.start_line - 1]) + 1
+                    masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
                 masked_span = ((start, max(end, start + 1)),)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]
