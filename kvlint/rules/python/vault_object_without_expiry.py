@@ -15,6 +15,11 @@ _CREATORS = {
     "create_ec_key": "key",
     "create_oct_key": "key",
 }
+# Positional parameters each creator takes; more positional arguments mean another library's method.
+_POSITIONAL = {"set_secret": 2, "create_key": 2, "create_rsa_key": 1, "create_ec_key": 1, "create_oct_key": 1}
+# Keywords of other SDKs' methods of the same name (AWS KMS `create_key(policy=..., key_usage=...)`).
+_FOREIGN_KEYWORDS = frozenset(["policy", "key_usage", "key_spec", "customer_master_key_spec", "origin",
+                               "multi_region", "description", "bypass_policy_lockout_safety_check"])
 
 
 class VaultObjectWithoutExpiry(KVPythonRule):
@@ -68,6 +73,8 @@ class VaultObjectWithoutExpiry(KVPythonRule):
             key_client.create_rsa_key("signing-key", size=3072, expires_on=expiry)
             client.set_secret("db-password", value, **options)
             potential.set_secret(line)  # not a SecretClient: one argument
+            kms.create_key(policy="", key_usage="ENCRYPT_DECRYPT")  # AWS KMS, not Key Vault
+            backend.create_key(policy, usage, spec, description, tags, multi_region, origin)
             """
         ),
     ]
@@ -81,6 +88,11 @@ class VaultObjectWithoutExpiry(KVPythonRule):
             return
         # SecretClient.set_secret(name, value) takes two; other classes' set_secret(x) is not it.
         if kind == "secret" and keyword_arg(node, "value", 1) is None:
+            return
+        positional = sum(1 for arg in node.args if arg.keyword is None and not arg.star)
+        keywords = {arg.keyword.value for arg in node.args if arg.keyword is not None}
+        if positional > _POSITIONAL[func.attr.value] or keywords & _FOREIGN_KEYWORDS or any(
+                k[:1].isupper() for k in keywords):  # boto3-style KeyUsage=...
             return
         expires = keyword_arg(node, "expires_on")
         if expires is not None and not (isinstance(expires.value, cst.Name) and expires.value.value == "None"):
