@@ -14,7 +14,7 @@ from kvlint.detectors.entropy import shannon_entropy
 
 # Words that stand for "no value here" rather than a secret.
 _NON_SECRET_WORDS = frozenset(
-    ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown", "guest", "anonymous"]
+    ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown", "guest", "anonymous", "xyzzy"]
 )
 
 _PLACEHOLDER_PATTERNS = re.compile(
@@ -34,6 +34,8 @@ _PLACEHOLDER_PATTERNS = re.compile(
     | ^(?:your|my|the|a|an|some|insert|enter|put|add|paste)[-_ ](?:[a-z]+[-_ ])*
          (?:password|passwd|pwd|secret|token|key|api[-_]?key|value|here|pass|credential|sas|string)s?\b
     | ^your[-_ ]?[a-z]
+    | ^my[-_ ]?(?:password|passwd|pwd|pass|secret|token|key|api[-_]?key)s?\d{0,2}$   # MYTOKEN1
+    | ^\[[A-Za-z][\w\- ]{0,40}\]      # [token], [password] slots
     | [-_ ]here$
     | ^replace[-_ ]?me | ^change[-_ ]?me$ | ^change[-_ ]?it$ | ^to[-_ ]?be[-_ ]?replaced
     | @Microsoft\.KeyVault\(           # App Service Key Vault references
@@ -93,7 +95,7 @@ def is_placeholder(value: str) -> bool:
     if not stripped:
         return True
     lowered = stripped.lower()
-    word = lowered.rstrip("0123456789")
+    word = lowered.strip("-@").rstrip("0123456789")  # "-anonymous@": the anonymous FTP password
     if word in _NON_SECRET_WORDS and len(lowered) - len(word) <= 3:
         return True  # "password", "secret1", "changeme123"
     if len(set(stripped)) == 1:  # 000000, ******, aaaaaaa

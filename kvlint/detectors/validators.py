@@ -273,7 +273,10 @@ def jwt_details(match: re.Match[str]) -> str:
 
 # Prefix words that make "token" mean something other than a credential.
 _TOKEN_NOT_CREDENTIAL = frozenset(
-    ["next", "page", "continuation", "pagination", "csrf", "xsrf", "cancellation", "cancel", "sync", "lexer", "parser", "eof", "start", "end", "resume", "cursor", "skip", "marker", "type", "kind", "max", "min", "num", "count"]
+    ["next", "page", "continuation", "pagination", "csrf", "xsrf", "cancellation", "cancel", "sync", "lexer", "parser", "eof", "start", "end", "resume", "cursor", "skip", "marker", "type", "kind", "max", "min", "num", "count",
+     # idempotency and operation tokens (AWS ClientToken, --client-request-token, PolicyUpdateToken...)
+     "starting", "sequence", "request", "idempotency", "client", "creation", "change", "update", "registration",
+     "export", "import", "unit", "output", "input", "product", "stop"]
 )
 _HASH_WORDS = frozenset(["hash", "hashed", "sha", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "fingerprint", "thumbprint", "etag", "version"])
 _KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -312,6 +315,8 @@ def secret_named(key: str) -> bool:
         if tuple(words[-len(ending):]) == ending:
             if ending == ("token",) and len(words) > 1 and words[-2] in _TOKEN_NOT_CREDENTIAL:
                 return False
+            if ending == ("token",) and words[-3:-1] == ["public", "key"]:
+                return False  # .NET publicKeyToken: a hash of a public key
             return not (ending == ("pass",) and len(words) > 1 and words[-2] in ("by", "no"))
     return False
 
@@ -321,7 +326,7 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
 
     `in_query`: the key is a parameter inside a string (`?password=...`, `;pwd=...`), so an
     unquoted value is a literal even in a code file."""
-    value = value.strip()
+    value = _TRAILING_ESCAPES.sub("", value.strip())  # 'secret\\n' typed into a prompt is 'secret'
     if len(value) < 6 or len(value) > 400:
         return False
     if filters.is_placeholder(value) or filters.is_env_lookup(value):
@@ -332,8 +337,14 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if _INTERPOLATION.search(value) or _REGEX_SYNTAX.search(value):
         return False  # f-strings / format strings and regular expressions are not literals
-    if value.startswith(("!", "|", ">", "&", "*")) and not quoted:
-        return False  # YAML tags, block scalars, anchors and aliases
+    if _DOC_EXAMPLE.search(value):
+        return False  # documentation values: AWS-style ...EXAMPLE / ...EXAMPLEKEY, ExamplePassword1
+    if _CODE_REFERENCE.fullmatch(value) or _MARKUP_NAME.fullmatch(value):
+        return False  # Jobs[-1].JobId, get_key(), #ansiyellow, #bygroup
+    if not quoted and _NOT_A_LITERAL_START.match(value):
+        return False  # --next-option, ::Scope, $dir/file, YAML tags, block scalars, anchors and aliases
+    if not quoted and (_HTML_ENTITY.search(value) or _PROSE_WORD.fullmatch(value)):
+        return False  # text of a document: “secret:1”, "... the `--x-key` flags."
     if not quoted:
         if filters.is_code_path(path) and not in_query:
             return False  # an unquoted right-hand side in code is an expression
@@ -351,12 +362,16 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if _encodes_placeholder(value):
         return False  # base64 of "password", "changeme"... in a Kubernetes Secret
+    if _LABEL_WORDS.fullmatch(value) and set(key_words(value)) & words & _SECRET_WORDS:
+        return False  # a label naming the secret: ACL_CREDENTIALS = "Access-Control-Allow-Credentials"
     if re.fullmatch(r"[A-Za-z_]+", value):  # words and identifiers: ExampleSecret, _RSAPrivateKey
         if re.fullmatch(r"_*(?:[A-Z]{2,}|[A-Z]?[a-z]+)(?:_*(?:[A-Z]{2,}(?![a-z])|[A-Z][a-z]+|[a-z]+))*_*", value):
             return False  # camelCase / PascalCase / snake_case words: AsyncTokenCredential
+        if re.fullmatch(r"_*[A-Za-z][a-z]*(?:_+[A-Za-z][a-z]*){2,}_*", value):
+            return False  # snake_case with one-letter parts: _S_token_subexpr_lookahead_begin
         return len(value) >= 20 and shannon_entropy(value) >= 3.8
     if value.isdigit():
-        return len(value) >= 8 and len(set(value)) >= 4
+        return len(value) >= 8 and len(set(value)) >= 4 and value not in _DIGIT_RUNS
     if re.fullmatch(r"#[0-9A-Fa-f]{3,8}", value):
         return False  # a colour
     if re.fullmatch(r"[\d.:\-/ TZ+]+", value):
@@ -364,6 +379,18 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     if re.fullmatch(r"[A-Za-z]+\d{1,2}", value) and len(value) < 8:
         return False
     return shannon_entropy(value) >= 2.0
+
+
+_TRAILING_ESCAPES = re.compile(r"(?:\\+[nrt])+$")
+_DIGIT_RUNS = "1234567890" * 41  # 123456789012...: a counting placeholder, not a secret
+_DOC_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?\d*$|(?i:^(?:my|your|an?)?[-_]?example[-_]?[a-z])|(?i:example\d*$)")
+_CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$.]*(?:\[[^\[\]\s]*\]|\([^()\s]*\))+(?:\.[A-Za-z_$][\w$]*)*")
+_MARKUP_NAME = re.compile(r"#[A-Za-z][\w\-]*")
+_NOT_A_LITERAL_START = re.compile(r"--|::?|\$\{?[A-Za-z_]|[!|>&*]")
+_HTML_ENTITY = re.compile(r"&(?:[lr][sd]quo|quot|amp|lt|gt|nbsp|apos|[mn]dash|hellip|#\d{2,5}|#x[0-9a-fA-F]{2,4});?")
+_PROSE_WORD = re.compile(r"[A-Za-z]+[.,;:]")
+_LABEL_WORDS = re.compile(r"[A-Za-z]+(?:[-_ .][A-Za-z]+)+")
+_SECRET_WORDS = frozenset(["password", "passwd", "passphrase", "secret", "token", "credential", "credentials"])
 
 
 def _encodes_placeholder(value: str) -> bool:
@@ -383,8 +410,26 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
         return False
     quoted = match.group("q") is not None
     start = match.start("key")
-    in_query = start > 0 and match.string[start - 1] in "?&;"
+    text = match.string
+    if start > 0 and text[start - 1] == ":" and text[match.end("key"):match.end("key") + 1] == ":":
+        return False  # a segment of a colon path: arn:aws:secretsmanager:...:secret:<name>
+    if _SCOPED_NAME.search(text, max(0, start - 120), start):
+        return False  # a type name: "AWS::SecretsManager::Secret": "<schema hash>"
+    if not quoted and _next_key(secret, match):
+        return False  # `passphrase= password= ...`: an empty value, then the next key
+    if quoted and secret != secret.strip():
+        return False  # a piece of a message being put together: "<missing " + name + ">"
+    in_query = start > 0 and text[start - 1] in "?&;"
     return value_looks_secret(secret, quoted=quoted, path=path, key=key, in_query=in_query)
+
+
+_SCOPED_NAME = re.compile(r"[\"'][\w:]*::$")
+
+
+def _next_key(secret: str, match: re.Match[str]) -> bool:
+    """The 'value' is the next `key=` of a list, separated from an empty value by blanks."""
+    start = match.start("secret")
+    return start > 0 and match.string[start - 1] in " \t" and re.fullmatch(r"[A-Za-z_][\w.\-]*=", secret) is not None
 
 
 _AUTH_WORDS = frozenset(["user", "username", "login", "admin", "name", "password", "pass"])
@@ -423,6 +468,9 @@ def command_line_value(secret: str, match: re.Match[str]) -> bool:
     return plausible_password(secret, match)
 
 
+_PLACEHOLDER_USERS = frozenset(["user", "username", "login", "name", "me", "someone", "myuser", "youruser"])
+
+
 @validator
 def url_credentials(secret: str, match: re.Match[str]) -> bool:
     """scheme://user:password@host with a literal password."""
@@ -436,6 +484,8 @@ def url_credentials(secret: str, match: re.Match[str]) -> bool:
         return False
     if password.lower() == user.lower():
         return False  # documented defaults such as guest:guest, postgres:postgres
+    if user.lower() in _PLACEHOLDER_USERS and len(password) < 8:
+        return False  # documentation: https://user:p%2Fss@mirror.example.com/
     if len(password) < 4 or ":" in password:
         return False  # too short to be a credential, or a scheme-specific path (cvs://:pserver:...)
     return not re.fullmatch(r"\d{1,5}", password)  # host:port misparsed
@@ -444,7 +494,7 @@ def url_credentials(secret: str, match: re.Match[str]) -> bool:
 @validator
 def plausible_password(secret: str, match: re.Match[str]) -> bool:
     """A connection-string password that is a literal, not a template slot."""
-    if len(secret) < 4:
+    if len(secret) < 4 or _next_key(secret, match):
         return False
     if filters.is_placeholder(secret) or filters.is_env_lookup(secret):
         return False
