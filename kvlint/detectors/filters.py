@@ -30,10 +30,10 @@ _PLACEHOLDER_PATTERNS = re.compile(
     | ^\$env:                          # PowerShell environment
     | ^\{[A-Za-z_0-9]*\}$              # {} {0} {password} format fields
     | ^%[sd]$
-    | x{6,} | X{6,} | \*{3,} | \.{3,} | … | _{4,} | \#{4,}
+    | x{6,} | X{6,} | \*{3,} | \.{3,} | … | \\u2026 | &hellip; | _{4,} | \#{4,}   # masked (kvlint's own JSON output)
     | ^(?:your|my|the|a|an|some|insert|enter|put|add|paste)[-_ ](?:[a-z]+[-_ ])*
          (?:password|passwd|pwd|secret|token|key|api[-_]?key|value|here|pass|credential|sas|string)s?\b
-    | ^your[-_ ]?[a-z]
+    | ^your[-_ @.]?[a-z]
     | ^my[-_ ]?(?:password|passwd|pwd|pass|secret|token|key|api[-_]?key)s?\d{0,2}$   # MYTOKEN1
     | ^\[[A-Za-z][\w\- ]{0,40}\]      # [token], [password] slots
     | [-_ ]here$
@@ -61,10 +61,11 @@ _URL_NO_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^@\s]*$")
 _DOTTED_OR_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
 # words joined by separators, all lower-case or all upper-case (db-password, kv_secret_01,
-# APP_SECRET), or a dotted namespace (Microsoft.KeyVault). Capitalised words joined by dashes
+# APP_SECRET, storage_v1_client, oauth2client:secrets#ns), or a dotted namespace (Microsoft.KeyVault). Capitalised words joined by dashes
 # ("Summer-Sale-2024") are what people choose as passwords, so they are not names.
 _NAME_LIKE = re.compile(
-    r"^(?:(?:[a-z]+|\d+)(?:[-_.:/](?:[a-z]+|\d+))+|(?:[A-Z]+|\d+)(?:[-_.:/](?:[A-Z]+|\d+))+"
+    r"^(?:(?:[a-z]+\d{0,2}|[a-z]{3,}\d[a-z]{3,}|\d+)(?:[-_.:/#+](?:[a-z]+\d{0,2}|[a-z]{3,}\d[a-z]{3,}|\d+))+"
+    r"|(?:[A-Z]+\d{0,2}|\d+)(?:[-_.:/](?:[A-Z]+\d{0,2}|\d+))+"
     r"|[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)+)$"
 )
 

@@ -317,6 +317,8 @@ def secret_named(key: str) -> bool:
                 return False
             if ending == ("token",) and words[-3:-1] == ["public", "key"]:
                 return False  # .NET publicKeyToken: a hash of a public key
+            if ending == ("credential",) and len(words) > 1 and words[-2] in ("amz", "goog"):
+                return False  # X-Amz-Credential / X-Goog-Credential: key id or account, date, region
             return not (ending == ("pass",) and len(words) > 1 and words[-2] in ("by", "no"))
     return False
 
@@ -326,7 +328,11 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
 
     `in_query`: the key is a parameter inside a string (`?password=...`, `;pwd=...`), so an
     unquoted value is a literal even in a code file."""
-    value = _TRAILING_ESCAPES.sub("", value.strip())  # 'secret\\n' typed into a prompt is 'secret'
+    # A line of text ends at an escaped newline ('secret\\n' typed into a prompt is 'secret'), a
+    # query-string value at the next parameter (password=x&from_page=/).
+    if _NESTED.match(value.strip()):
+        return False  # secret_version=projects/..., value=None, {"username": ...}: judged on their own
+    value = _QUERY_NEXT.split(_ESCAPED_BREAK.split(value.strip(), 1)[0], 1)[0]
     if len(value) < 6 or len(value) > 400:
         return False
     if filters.is_placeholder(value) or filters.is_env_lookup(value):
@@ -339,12 +345,17 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False  # f-strings / format strings and regular expressions are not literals
     if _DOC_EXAMPLE.search(value):
         return False  # documentation values: AWS-style ...EXAMPLE / ...EXAMPLEKEY, ExamplePassword1
-    if _CODE_REFERENCE.fullmatch(value) or _MARKUP_NAME.fullmatch(value):
-        return False  # Jobs[-1].JobId, get_key(), #ansiyellow, #bygroup
+    if (_CODE_REFERENCE.fullmatch(value) or _CALL_OPENED.fullmatch(value) or _MARKUP_NAME.fullmatch(value)
+            or _FORMAT_TEMPLATE.search(value)):
+        return False  # Jobs[-1].JobId, get_key(), Credentials(, #ansiyellow, 'InvalidToken:%s'
+    if _QUALIFIED_NAME.fullmatch(value) and all(_WORD_RUN.search(part) for part in value.split(".")):
+        return False  # spec.preferredAuthentication, google_oauth2.Credentials
     if not quoted and _NOT_A_LITERAL_START.match(value):
         return False  # --next-option, ::Scope, $dir/file, YAML tags, block scalars, anchors and aliases
     if not quoted and (_HTML_ENTITY.search(value) or _PROSE_WORD.fullmatch(value)):
         return False  # text of a document: “secret:1”, "... the `--x-key` flags."
+    if not quoted and _POWERSHELL_CMDLET.fullmatch(value):
+        return False  # $password = ConvertTo-SecureString ... quoted in a document
     if not quoted:
         if filters.is_code_path(path) and not in_query:
             return False  # an unquoted right-hand side in code is an expression
@@ -369,6 +380,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
             return False  # camelCase / PascalCase / snake_case words: AsyncTokenCredential
         if re.fullmatch(r"_*[A-Za-z][a-z]*(?:_+[A-Za-z][a-z]*){2,}_*", value):
             return False  # snake_case with one-letter parts: _S_token_subexpr_lookahead_begin
+    if _TYPE_NAME.fullmatch(value) and len(_WORD_RUN.findall(value)) >= 2:
+        return False  # generated type names: V1SecretVolumeSource, S3BucketPolicy
         return len(value) >= 20 and shannon_entropy(value) >= 3.8
     if value.isdigit():
         return len(value) >= 8 and len(set(value)) >= 4 and value not in _DIGIT_RUNS
@@ -381,13 +394,23 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     return shannon_entropy(value) >= 2.0
 
 
-_TRAILING_ESCAPES = re.compile(r"(?:\\+[nrt])+$")
+_ESCAPED_BREAK = re.compile(r"\\+[nrt]")
+_QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
+_NESTED = re.compile(r"[A-Za-z_][A-Za-z_.\-]{2,}=[^=]|\{|\[.*\]$")
 _DIGIT_RUNS = "1234567890" * 41  # 123456789012...: a counting placeholder, not a secret
 _DOC_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?\d*$|(?i:^(?:my|your|an?)?[-_]?example[-_]?[a-z])|(?i:example\d*$)")
 _CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$.]*(?:\[[^\[\]\s]*\]|\([^()\s]*\))+(?:\.[A-Za-z_$][\w$]*)*")
 _MARKUP_NAME = re.compile(r"#[A-Za-z][\w\-]*")
-_NOT_A_LITERAL_START = re.compile(r"--|::?|\$\{?[A-Za-z_]|[!|>&*]")
+_CALL_OPENED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([\w$.]*")
+_FORMAT_TEMPLATE = re.compile(r"%[sr]|%\(\w+\)[sdr]")
+_QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_WORD_RUN = re.compile(r"[a-z]{3}")
+_TYPE_NAME = re.compile(r"(?:[A-Z][a-z]+|[A-Z]\d+(?![a-z])|[A-Z]{2,}\d*(?![a-z]))+")
+_NOT_A_LITERAL_START = re.compile(r"--|::?|\$\$|\$\{?[A-Za-z_]|[!|>&*]")
 _HTML_ENTITY = re.compile(r"&(?:[lr][sd]quo|quot|amp|lt|gt|nbsp|apos|[mn]dash|hellip|#\d{2,5}|#x[0-9a-fA-F]{2,4});?")
+_POWERSHELL_CMDLET = re.compile(
+    r"(?:Get|Set|New|Remove|ConvertTo|ConvertFrom|Read|Write|Invoke|Import|Export|Add|Clear|Select|Start|Stop|"
+    r"Test|Out|Format|Join|Split|Update|Register|Unregister|Protect|Unprotect)-[A-Z][A-Za-z]+")
 _PROSE_WORD = re.compile(r"[A-Za-z]+[.,;:]")
 _LABEL_WORDS = re.compile(r"[A-Za-z]+(?:[-_ .][A-Za-z]+)+")
 _SECRET_WORDS = frozenset(["password", "passwd", "passphrase", "secret", "token", "credential", "credentials"])
@@ -413,6 +436,8 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
     text = match.string
     if start > 0 and text[start - 1] == ":" and text[match.end("key"):match.end("key") + 1] == ":":
         return False  # a segment of a colon path: arn:aws:secretsmanager:...:secret:<name>
+    if key.lower() == "pwd" and (text[start - 1:start] == "`" or text[max(0, start - 2):start] == "$("):
+        return False  # the shell's `pwd` command, not a password
     if _SCOPED_NAME.search(text, max(0, start - 120), start):
         return False  # a type name: "AWS::SecretsManager::Secret": "<schema hash>"
     if not quoted and _next_key(secret, match):
