@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from kvlint.detectors import filters
+from kvlint.detectors.validators import value_looks_secret
 from kvlint.document import Document
 
 _FACTS_VIEW = "kvlint.python.facts"
@@ -256,4 +257,6 @@ def not_a_secret_by_name(value: str) -> str | None:
     if _IDENTIFIER_ISH.match(stripped) and _LABEL_WORDS.search(stripped) and not any(
             ch.isdigit() for ch in stripped):
         return "a label naming a secret"  # NextToken, token_fail_reason, ExampleSecret
+    if not value_looks_secret(stripped, quoted=True, path=None):
+        return "not secret-like by the catalogue's rules"  # names, type names, dotted paths, doc examples
     return None

@@ -91,6 +91,9 @@ class LiteralAssignedToSecretName(KVPythonRule):
             db_password = os.environ["DB_PASSWORD"]
             api_key = os.getenv("API_KEY", "")
             token_type = "Bearer"
+            STORAGE_V1_CLIENT_KEY = "storage_v1_client"
+            _SECRET_NAMESPACE = "oauth2client:secrets#ns"
+            FIELDS = {"image_pull_secrets": "list[V1LocalObjectReference]", "secret": "V1SecretVolumeSource"}
             NEXT_TOKEN = "NextToken"
             password_reset_url = "https://example.com/reset"
             PASSWORD_PROMPT = "Enter your password: "
