@@ -181,21 +181,22 @@ class _Collector:
         if not stat.S_ISREG(info.st_mode):
             self.note("note", f"skipped: not a regular file ({_special_kind(info.st_mode)})", display)
             return
-        if info.st_size > self.config.max_file_size:
-            self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "
-                                 f"{self.config.max_file_size} (max-file-size)", display)
-            return
         try:
             with open(absolute, "rb") as handle:
                 head = handle.read(BINARY_PROBE)
         except OSError as exc:
             self.note("error", f"cannot read: {exc.strerror}", display)
             return
+        # Binary first: a large library or image is a binary file, not a text file kvlint missed.
         if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
             if explicit:
                 self.note("note", "skipped: binary file (NUL bytes)", display)
             else:
                 self.skipped_binary += 1
+            return
+        if info.st_size > self.config.max_file_size:
+            self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "
+                                 f"{self.config.max_file_size} (max-file-size)", display)
             return
         self.seen.add(key)
         self.result.files.append((Path(absolute), display))
