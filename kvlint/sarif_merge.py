@@ -28,7 +28,10 @@ class MergeError(ValueError):
 
 def category(run: dict[str, Any]) -> str:
     """GitHub's category of a run: automationDetails.id up to (not including) its last '/'."""
-    ident = (run.get("automationDetails") or {}).get("id") or ""
+    details = run.get("automationDetails")
+    ident = details.get("id") if isinstance(details, dict) else None
+    if not isinstance(ident, str):
+        return ""
     return ident.rsplit("/", 1)[0] if "/" in ident else ident
 
 
@@ -48,18 +51,45 @@ def load(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("version") != "2.1.0" or not isinstance(doc.get("runs"), list):
         raise MergeError(f"{path}: not a SARIF 2.1.0 log (needs \"version\": \"2.1.0\" and a runs array)")
     for index, run in enumerate(doc["runs"]):
-        if not isinstance(run, dict) or not isinstance(run.get("tool", {}).get("driver", {}).get("name"), str):
-            raise MergeError(f"{path}: runs[{index}] has no tool.driver.name")
+        problem = _shape_problem(run)
+        if problem:
+            raise MergeError(f"{path}: runs[{index}]{problem}")
     return doc
+
+
+# Members of a run the merge reads, and the JSON type each must have when present.
+_RUN_MEMBERS = {"automationDetails": dict, "results": list, "artifacts": list, "invocations": list,
+                "originalUriBaseIds": dict}
+
+
+def _shape_problem(run: Any) -> str | None:
+    """What makes a run unmergeable (' has no tool.driver.name'), or None: the merge trusts these shapes."""
+    if not isinstance(run, dict):
+        return " is not an object"
+    tool = run.get("tool")
+    driver = tool.get("driver") if isinstance(tool, dict) else None
+    if not isinstance(driver, dict) or not isinstance(driver.get("name"), str):
+        return " has no tool.driver.name"
+    if not isinstance(driver.get("rules", []), list) or not all(isinstance(r, dict) for r in driver.get("rules", [])):
+        return ".tool.driver.rules must be an array of objects"
+    for member, kind in _RUN_MEMBERS.items():
+        if run.get(member) is not None and not isinstance(run[member], kind):
+            return f".{member} must be an {'object' if kind is dict else 'array'}"
+    if not all(isinstance(result, dict) for result in run.get("results") or []):
+        return ".results must hold objects"
+    if not all(isinstance(base, dict) for base in (run.get("originalUriBaseIds") or {}).values()):
+        return ".originalUriBaseIds must map names to objects"
+    return None
 
 
 def _rule_id(result: dict[str, Any], rules: list[dict[str, Any]]) -> str | None:
     if isinstance(result.get("ruleId"), str):
         return result["ruleId"]
-    index = result.get("ruleIndex", (result.get("rule") or {}).get("index"))
-    if isinstance(index, int) and 0 <= index < len(rules):
-        return rules[index].get("id")
-    return (result.get("rule") or {}).get("id")
+    rule = result.get("rule") if isinstance(result.get("rule"), dict) else {}
+    index = result.get("ruleIndex", rule.get("index"))
+    if isinstance(index, int) and 0 <= index < len(rules) and isinstance(rules[index].get("id"), str):
+        return rules[index]["id"]
+    return rule.get("id") if isinstance(rule.get("id"), str) else None
 
 
 def _shift_artifacts(node: Any, offset: int) -> None:
@@ -118,7 +148,7 @@ class _Group:
         self.warnings: list[str] = []
 
     def add(self, run: dict[str, Any], origin: str) -> None:
-        ident = (run.get("automationDetails") or {}).get("id")
+        ident = (run.get("automationDetails") or {}).get("id")  # a dict or absent: see _shape_problem
         details = self.run.get("automationDetails")
         if isinstance(details, dict) and ident != details.get("id"):
             details["id"] = category(run) + "/"  # same category, different run ids: keep the category only
