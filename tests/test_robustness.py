@@ -313,3 +313,60 @@ def test_malformed_audit_snapshot_is_a_usage_error_naming_the_field(tmp_path):
     (tmp_path / "audit-snapshot.json").write_text(json.dumps(snapshot))
     run = kvlint("audit", "--from-snapshot", "audit-snapshot.json", cwd=tmp_path)
     assert run.code == 2 and "'readAt'" in run.err
+
+
+def test_large_binaries_are_binary_files_not_size_warnings(tmp_path):
+    (tmp_path / "lib.so").write_bytes(b"\x7fELF\x00" + bytes(range(256)) * 20)
+    (tmp_path / "big.env").write_text(BAD_ENV * 200)
+    run = kvlint("check", "--no-cache", "--max-file-size", "1KB", ".", cwd=tmp_path)
+    assert run.code == 0
+    assert "big.env: skipped:" in run.err and "over the size limit" in run.err
+    assert "lib.so" not in run.err and "skipped 1 binary file(s)" in run.err
+
+
+def _sample_sarif() -> dict:
+    from kvlint.output.sarif import render
+
+    case = next(c for c in CASES if c.example.bad and c.spec.id == "KV082")
+    result = scan_text(PIPELINE, case.example.file, case.example.code)
+    return json.loads(render(result, [s for s in PIPELINE.specs if s.id in {f.rule_id for f in result.findings}]))
+
+
+@settings(PROFILE, max_examples=100)
+@given(rng=st.randoms(use_true_random=False), rate=st.sampled_from([0.003, 0.01, 0.05, 0.2]))
+def test_sarif_merge_refuses_or_merges_any_json(tmp_path_factory, rng, rate):
+    from kvlint.sarif_merge import MergeError, load, merge
+
+    folder = tmp_path_factory.mktemp("merge")
+    path = folder / "in.sarif"
+    run = dict(_SARIF["runs"][0])  # the tool's name kept: every other member of the run mangled
+    for member in ("results", "automationDetails", "invocations", "originalUriBaseIds", "artifacts"):
+        run[member] = _retype(run.get(member, [{"location": {"uri": "a.py"}}]), rng, rate)
+    run["tool"] = {"driver": {**run["tool"]["driver"], "rules": _retype(run["tool"]["driver"]["rules"], rng, rate)}}
+    path.write_text(json.dumps({**_SARIF, "runs": [run, _retype(run, rng, rate / 4)]}), encoding="utf-8")
+    try:
+        docs = [("a", load(path)), ("b", load(path))]
+    except MergeError:
+        return
+    merged, _ = merge(docs)
+    json.dumps(merged)
+
+
+_SARIF = _sample_sarif()
+
+
+@pytest.mark.parametrize("run", [
+    {"tool": 5}, {"tool": {"driver": 5}}, {"tool": {"driver": {"name": "k", "rules": [5]}}},
+    {"tool": {"driver": {"name": "k"}}, "results": "x"}, {"tool": {"driver": {"name": "k"}}, "results": [5]},
+    {"tool": {"driver": {"name": "k"}}, "automationDetails": 5},
+    {"tool": {"driver": {"name": "k"}}, "automationDetails": {"id": 5}, "results": [{"rule": 5, "ruleIndex": "x"}]},
+    {"tool": {"driver": {"name": "k"}}, "originalUriBaseIds": {"SRC": 5}},
+])
+def test_sarif_merge_of_malformed_runs_is_a_usage_error_or_a_merge(tmp_path, run):
+    (tmp_path / "in.sarif").write_text(json.dumps({"version": "2.1.0", "runs": [run]}))
+    result = kvlint("sarif", "merge", "in.sarif", "in.sarif", "-o", "out.sarif", cwd=tmp_path)
+    assert result.code in (0, 2), result.err
+    if result.code == 2:
+        assert result.err.startswith("kvlint: error: in.sarif: runs[0]") and "internal error" not in result.err
+    else:
+        assert json.loads((tmp_path / "out.sarif").read_text())["runs"]
