@@ -370,3 +370,12 @@ def test_sarif_merge_of_malformed_runs_is_a_usage_error_or_a_merge(tmp_path, run
         assert result.err.startswith("kvlint: error: in.sarif: runs[0]") and "internal error" not in result.err
     else:
         assert json.loads((tmp_path / "out.sarif").read_text())["runs"]
+
+
+def test_columns_after_astral_characters_are_code_points_and_sarif_says_so(tmp_path):
+    (tmp_path / "app.env").write_text(f"NOTE=\U0001f600\U0001f600 DB_PASSWORD={PASSWORD}\n", encoding="utf-8")
+    run = kvlint("check", "--no-cache", "--format", "sarif", "app.env", cwd=tmp_path)
+    sarif = json.loads(run.out)["runs"][0]
+    region = sarif["results"][0]["locations"][0]["physicalLocation"]["region"]
+    # 'NOTE=' 5 + two emoji + space = 8 characters, 'DB_PASSWORD=' 12 more: the value starts at 21.
+    assert region["startColumn"] == 21 and sarif["columnKind"] == "unicodeCodePoints"

@@ -171,6 +171,8 @@ def build_run(result_set: ScanResult, specs: Sequence[RuleSpec], category: str =
             }
         },
         "automationDetails": {"id": category},
+        # Columns count characters, as Python does; SARIF's default would be UTF-16 code units.
+        "columnKind": "unicodeCodePoints",
         "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "The root of the scanned repository."}}},
         "invocations": [
             {
