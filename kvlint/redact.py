@@ -63,12 +63,14 @@ class Masker:
     secrets: set[str] = field(default_factory=set)
     _masked_lines: list[str] | None = None
     _replacements: dict[int, list[tuple[int, int, int]]] | None = None
+    _shift_indexes: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
 
     def add(self, region: tuple[int, int, int, int], secret: str | None) -> None:
         self.regions.append(region)
         if secret and len(secret) >= 4:
             self.secrets.add(secret)
         self._masked_lines = None
+        self._replacements = None
 
     @property
     def original_lines(self) -> list[str]:
@@ -116,6 +118,7 @@ class Masker:
             replacements[index] = shifts
         self._masked_lines = masked
         self._replacements = replacements
+        self._shift_indexes = {}
 
     @property
     def masked_lines(self) -> list[str]:
@@ -133,13 +136,29 @@ class Masker:
         if self._replacements is None:
             self._compute()
         assert self._replacements is not None
-        shift, zero = 0, col - 1
-        for start, end, shown in self._replacements.get(line - 1, ()):
-            if zero >= end:
-                shift += shown - (end - start)
-            elif zero > start:
+        shifts = self._replacements.get(line - 1)
+        zero = col - 1
+        if not shifts:
+            return zero + 1
+        # Replacements are sorted and disjoint: bisect instead of walking them (a minified file can
+        # hold thousands on one line, and this runs for every finding on it).
+        ends, cumulative = self._shift_index(line - 1, shifts)
+        before = bisect_right(ends, zero)  # replacements that end at or before the column
+        shift = cumulative[before]
+        if before < len(shifts):
+            start, _, shown = shifts[before]
+            if zero > start:
                 return start + min(zero - start, shown) + shift + 1
         return zero + shift + 1
+
+    def _shift_index(self, index: int, shifts: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:
+        cached = self._shift_indexes.get(index)
+        if cached is None:
+            cumulative = [0]
+            for start, end, shown in shifts:
+                cumulative.append(cumulative[-1] + shown - (end - start))
+            cached = self._shift_indexes[index] = ([end for _, end, _ in shifts], cumulative)
+        return cached
 
 
 def line_starts(text: str) -> list[int]:

@@ -379,3 +379,29 @@ def test_columns_after_astral_characters_are_code_points_and_sarif_says_so(tmp_p
     region = sarif["results"][0]["locations"][0]["physicalLocation"]["region"]
     # 'NOTE=' 5 + two emoji + space = 8 characters, 'DB_PASSWORD=' 12 more: the value starts at 21.
     assert region["startColumn"] == 21 and sarif["columnKind"] == "unicodeCodePoints"
+
+
+def _masked_col_by_walking(masker, line: int, col: int) -> int:
+    """The straightforward definition masked_col must agree with."""
+    masker.masked_lines  # noqa: B018 (computes the replacements)
+    shift, zero = 0, col - 1
+    for start, end, shown in masker._replacements.get(line - 1, ()):
+        if zero >= end:
+            shift += shown - (end - start)
+        elif zero > start:
+            return start + min(zero - start, shown) + shift + 1
+    return zero + shift + 1
+
+
+@settings(PROFILE, max_examples=150)
+@given(spans=st.lists(st.tuples(st.integers(0, 200), st.integers(1, 30)), max_size=30),
+       columns=st.lists(st.integers(1, 260), min_size=1, max_size=20))
+def test_masked_columns_agree_with_walking_the_replacements(spans, columns):
+    from kvlint.redact import Masker
+
+    masker = Masker("x" * 250 + "\nsecond line")
+    for start, length in spans:
+        masker.add((1, start + 1, 1, start + 1 + length), None)
+    for col in columns:
+        assert masker.masked_col(1, col) == _masked_col_by_walking(masker, 1, col)
+    assert masker.masked_col(2, 3) == 3
