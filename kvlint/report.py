@@ -139,6 +139,7 @@ class Reporter:
                 end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
                     masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
                 masked_span = ((start, max(end, start + 1)),)
+                snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]
             out.append(
@@ -163,3 +164,30 @@ class Reporter:
 
 def with_suppression(finding: Finding, reason: str | None) -> Finding:
     return replace(finding, suppressed=True, suppression_reason=reason)
+
+
+# Longest snippet line kept: a minified file's single line would flood terminals, JSON and caches.
+SNIPPET_WIDTH = 160
+_LEAD = 40  # characters kept before the finding on a shortened line
+
+
+def _shortened(snippet: tuple[tuple[int, str], ...], line: int, span: tuple[tuple[int, int], ...]
+               ) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, int], ...]]:
+    """Long snippet lines cut to a window around the finding (with an ellipsis where cut); the
+    masked span (1-based columns) moved along."""
+    if all(len(text) <= SNIPPET_WIDTH for _, text in snippet):
+        return snippet, span
+    start, end = span[0]
+    out = []
+    for number, text in snippet:
+        if len(text) <= SNIPPET_WIDTH:
+            out.append((number, text))
+            continue
+        first = max(0, start - 1 - _LEAD) if number == line else 0
+        last = min(len(text), first + SNIPPET_WIDTH)
+        shown = (redact.ELLIPSIS if first else "") + text[first:last] + (redact.ELLIPSIS if last < len(text) else "")
+        out.append((number, shown))
+        if number == line:
+            offset = (1 if first else 0) - first
+            start, end = start + offset, min(end + offset, len(shown) + 1)
+    return tuple(out), ((start, max(end, start + 1)),)

@@ -405,3 +405,15 @@ def test_masked_columns_agree_with_walking_the_replacements(spans, columns):
     for col in columns:
         assert masker.masked_col(1, col) == _masked_col_by_walking(masker, 1, col)
     assert masker.masked_col(2, 3) == 3
+
+
+def test_code_frames_of_minified_lines_are_a_window_around_the_finding(tmp_path):
+    filler = "".join(f"var a{i}={{k:e[{i}]}};" for i in range(600))
+    (tmp_path / "bundle.js").write_text(f'{filler}var password="{PASSWORD}";{filler}\n', encoding="utf-8")
+    run = kvlint("check", "--no-cache", "--format", "json", "bundle.js", cwd=tmp_path)
+    finding = json.loads(run.out)["findings"][0]
+    (_number, line), = finding["snippet"]
+    start, end = finding["masked"][0]
+    assert len(line) <= 162 and line.startswith("…") and line.endswith("…")
+    assert line[start - 1:end - 1] == PASSWORD[:3] + "…"  # the mask keeps a quarter of a short secret
+    assert PASSWORD not in run.out
