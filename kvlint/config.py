@@ -159,7 +159,7 @@ def _apply(config: Config, table: dict[str, Any], origin: str) -> Config:
 
 def read_config_file(path: Path) -> Config:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -191,7 +191,7 @@ def find_config_file(start: Path) -> Path | None:
 
 def _has_kvlint_table(pyproject: Path) -> bool:
     try:
-        return "kvlint" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+        return "kvlint" in tomllib.loads(pyproject.read_text(encoding="utf-8-sig")).get("tool", {})
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False  # a broken unrelated pyproject is not ours to judge
 

@@ -417,3 +417,13 @@ def test_code_frames_of_minified_lines_are_a_window_around_the_finding(tmp_path)
     assert len(line) <= 162 and line.startswith("…") and line.endswith("…")
     assert line[start - 1:end - 1] == PASSWORD[:3] + "…"  # the mask keeps a quarter of a short secret
     assert PASSWORD not in run.out
+
+
+@pytest.mark.parametrize("name,text", [(".kvlint.toml", 'ignore = ["KV082"]\n'),
+                                       ("pyproject.toml", '[tool.kvlint]\nignore = ["KV082"]\n')])
+def test_configuration_written_with_a_byte_order_mark_is_read(tmp_path, name, text):
+    # Windows editors (and PowerShell's Out-File) put a BOM in front of UTF-8 files.
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (tmp_path / "app.env").write_text(BAD_ENV)
+    run = kvlint("check", "--no-cache", ".", cwd=tmp_path)
+    assert run.code == 0 and "No findings." in run.out, run.out + run.err

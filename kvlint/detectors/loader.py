@@ -192,7 +192,7 @@ def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> 
     except OSError as exc:
         raise DetectorError(file, "file", f"cannot read: {exc.strerror or exc.__class__.__name__}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise DetectorError(file, "file", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
