@@ -256,12 +256,7 @@ class ShellScanner:
                 i = self._dollar(i, end, out, expansions, depth, nested, start, in_quotes=False)
                 continue
             if char == "`" and self.dialect != "powershell":
-                close = text.find("`", i + 1, end)
-                close = end if close < 0 else close
-                self._nested_scan(i + 1, close, depth, nested, self._assignment_name(text[start:i]))
-                expansions.append(Expansion("subst", "", i, close + 1))
-                out.append(text[i : close + 1])
-                i = close + 1
+                i = self._backticks(i, end, out, expansions, depth, nested, start)
                 continue
             run = _PLAIN_RUN.match(text, i, end)
             if run and run.end() > i:  # a run of ordinary characters at once
@@ -303,16 +298,23 @@ class ShellScanner:
                 i = self._dollar(i, end, out, expansions, depth, nested, word_start, in_quotes=True)
                 continue
             if char == "`" and self.dialect != "powershell":
-                close = text.find("`", i + 1, end)
-                close = end if close < 0 else close
-                self._nested_scan(i + 1, close, depth, nested, self._assignment_name(text[word_start:i]))
-                expansions.append(Expansion("subst", "", i, close + 1))
-                out.append(text[i : close + 1])
-                i = close + 1
+                i = self._backticks(i, end, out, expansions, depth, nested, word_start)
                 continue
             out.append(char)
             i += 1
         return end
+
+    def _backticks(
+        self, i: int, end: int, out: list[str], expansions: list[Expansion], depth: int, nested: list, word_start: int
+    ) -> int:
+        """A `...` command substitution starting at i; returns the index after it."""
+        text = self.text
+        close = text.find("`", i + 1, end)
+        close = end if close < 0 else close
+        self._nested_scan(i + 1, close, depth, nested, self._assignment_name(text[word_start:i]))
+        expansions.append(Expansion("subst", "", i, close + 1))
+        out.append(text[i : close + 1])
+        return close + 1
 
     def _dollar(
         self,
