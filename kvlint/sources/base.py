@@ -20,7 +20,6 @@ class Source:
     """
 
     name: ClassVar[str]
-    rule_base: ClassVar[type[Rule] | None] = None  # code rules of this source subclass it
 
     def __init__(self, rules: Sequence[Rule], specs: Sequence[RuleSpec], config: Any, registry: Any) -> None:
         self.rules = list(rules)  # instances of code rules enabled for this source

@@ -63,7 +63,6 @@ class LiveRule(Rule):
 
 class LiveSource(Source):
     name: ClassVar[str] = "live"
-    rule_base = LiveRule
 
     def applies(self, doc: Document) -> bool:
         return doc.suffix == ".json" and SNAPSHOT_MARKER in doc.text[:4096]

@@ -188,7 +188,6 @@ def value_location(path: str, node: ScalarNode) -> Location:
 
 class ManifestSource(Source):
     name = "manifest"
-    rule_base = ManifestRule
 
     def applies(self, doc: Document) -> bool:
         # Every Kubernetes object has both words; anything else is not worth parsing here.

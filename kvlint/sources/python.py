@@ -105,7 +105,6 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
 class PythonSource(Source):
     name = "python"
-    rule_base = PythonRule
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

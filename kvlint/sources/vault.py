@@ -69,7 +69,6 @@ class VaultRule(Rule):
 
 class VaultSource(Source):
     name: ClassVar[str] = "vault"
-    rule_base = VaultRule
 
     def applies(self, doc: Document) -> bool:
         if not self.rules:
