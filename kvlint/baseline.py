@@ -104,7 +104,7 @@ def _gone(entry: Entry, scanned: set[str], root: Path) -> bool:
     return bool(entry.path) and not entry.path.startswith("/") and not (root / entry.path).exists()
 
 
-def apply(result: ScanResult, path: Path, scanned: set[str], root: Path) -> None:
+def apply(result: ScanResult, path: Path, scanned: set[str], root: Path, report_stale: bool = True) -> None:
     """Drop findings recorded in the baseline; report entries that no longer match as notes.
 
     `scanned` holds the display paths of this run's files: pre-commit passes a few files at a
@@ -123,7 +123,8 @@ def apply(result: ScanResult, path: Path, scanned: set[str], root: Path) -> None
                 continue
         kept.append(finding)
     result.findings[:] = kept
-    stale = [e for e in sorted(entries) if e.fingerprint not in matched and _gone(e, scanned, root)]
+    stale = [e for e in sorted(entries)
+             if report_stale and e.fingerprint not in matched and _gone(e, scanned, root)]
     for entry in stale:
         result.notifications.append(Notification(
             "note",

@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="scan files and folders (default: .)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     add_output_options(check)
+    check.add_argument("--commits", metavar="RANGE",
+                       help="scan the lines the commits of RANGE added (e.g. origin/main..HEAD) instead of the files")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     check.add_argument("--max-file-size", metavar="SIZE", help="skip (and report) files larger than SIZE, e.g. 2MB")
     check.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core)")
@@ -208,6 +210,11 @@ def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.commits:
+        from kvlint.history.command import run
+
+        pathspecs = [] if args.paths == ["."] else list(args.paths)
+        return run(args, [args.commits], since=None, pathspecs=pathspecs, category="kvlint/commits/")
     from kvlint.cache import Cache, code_stamp, config_digest, default_cache_dir
     from kvlint.engine import run_scan
     from kvlint.model import Notification

@@ -18,3 +18,6 @@ def register(extensions: list[Callable[[Any], None]]) -> None:
     from kvlint.sarif_merge import register as register_sarif
 
     extensions.append(register_sarif)
+    from kvlint.history.command import register as register_history
+
+    extensions.append(register_history)

@@ -57,6 +57,10 @@ class Location:
     resource_id: str | None = None  # ARM resource id for live or snapshot sources
     logical: str | None = None  # e.g. "Deployment/api > containers[0] > env[2]"
     message: str | None = None  # annotation, used on related locations
+    # Set for a region of a file as one commit left it (history scans); the path and lines are
+    # those of that commit, which the work tree may no longer have.
+    commit: str | None = None  # full sha
+    commit_date: str | None = None  # ISO 8601 commit date
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -68,7 +72,9 @@ class Location:
     @property
     def display(self) -> str:
         if self.path is not None:
-            return f"{self.path}:{self.start_line}:{self.start_col}"
+            where = f"{self.path}:{self.start_line}:{self.start_col}"
+            # git's own `rev:path` form, so `git show abc1234:path` shows the file.
+            return f"{self.commit[:7]}:{where}" if self.commit else where
         return self.resource_id or self.logical or "?"
 
 
@@ -162,3 +168,4 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     files_scanned: int = 0
+    repository_uri: str | None = None  # history scans: the repository's remote, without credentials

@@ -99,6 +99,11 @@ def _region(loc: Location) -> dict[str, Any]:
 
 
 def physical_location(loc: Location) -> dict[str, Any]:
+    if loc.path is not None and loc.commit:
+        # A line of an older commit may not exist at the analysed one: point at the file; the
+        # commit and its line are in the result's properties.
+        return {"artifactLocation": _artifact(loc.path),
+                "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 2}}
     if loc.path is not None:
         return {"artifactLocation": _artifact(loc.path), "region": _region(loc)}
     return {
@@ -135,6 +140,12 @@ def result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "kvlint/name": finding.rule_name,
         },
     }
+    commit = finding.location.commit or next((r.commit for r in finding.related if r.commit), None)
+    if commit:
+        origin = finding.location if finding.location.commit else next(r for r in finding.related if r.commit)
+        out["properties"].update({"kvlint/commit": commit, "kvlint/commitDate": origin.commit_date,
+                                  "kvlint/commitPath": origin.path, "kvlint/commitLine": origin.start_line,
+                                  "kvlint/inWorkTree": not finding.location.commit})
     if finding.related:
         out["relatedLocations"] = [sarif_location(r, i) for i, r in enumerate(finding.related, start=1)]
     return out
@@ -181,7 +192,26 @@ def build_run(result_set: ScanResult, specs: Sequence[RuleSpec], category: str =
             }
         ],
         "results": [result(f, index[f.rule_id]) for f in result_set.findings if not f.suppressed],
+        **_provenance(result_set),
     }
+
+
+MAX_PROVENANCE = 100
+
+
+def _provenance(result_set: ScanResult) -> dict[str, Any]:
+    """History scans: the commits results were found in, as versionControlProvenance."""
+    if not result_set.repository_uri:
+        return {}
+    commits: dict[str, None] = {}
+    for finding in result_set.findings:
+        for loc in (finding.location, *finding.related):
+            if loc.commit and len(commits) < MAX_PROVENANCE:
+                commits.setdefault(loc.commit)
+    if not commits:
+        return {}
+    return {"versionControlProvenance": [{"repositoryUri": result_set.repository_uri, "revisionId": sha}
+                                         for sha in commits]}
 
 
 def render(result_set: ScanResult, specs: Sequence[RuleSpec], category: str = "kvlint/check/") -> str:
