@@ -254,7 +254,7 @@ def test_check_commands_run_on_a_project_and_gate_as_documented(path, tmp_path):
         f'from azure.keyvault.secrets import SecretClient\nclient.set_secret("db", "{fake}")\n', encoding="utf-8")
     ran = 0
     for where, args in workflow_commands(path):
-        if args[0] != "check":
+        if args[0] != "check" or "--commits" in args:  # history needs a repository: see below
             continue
         args = [a.replace("/pipeline/", f"{tmp_path}/pipeline/") for a in args]
         output = next((args[i + 1] for i, a in enumerate(args) if a in ("--output", "-o")), None)
@@ -273,3 +273,49 @@ def test_check_commands_run_on_a_project_and_gate_as_documented(path, tmp_path):
             assert fake not in sarif
         ran += 1
     assert ran >= 2
+
+
+def test_pull_request_commits_job_fails_on_a_secret_added_and_removed(tmp_path):
+    """The workflow's `check --commits "$BASE..$HEAD"` in a real repository, with the step's env."""
+    import base64
+    import os
+
+    from clirun import kvlint
+
+    doc = load(CI_DIR / "github-kvlint.yml")
+    job = doc["jobs"]["kvlint-commits"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    checkout = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # history, not a shallow clone
+    step = next(s for s in job["steps"] if "--commits" in str(s.get("run", "")))
+    (args,) = kvlint_commands(step["run"])
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+    def git(*git_args):
+        return subprocess.run(["git", *git_args], cwd=repo, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    git("init", "-q", "-b", "main")
+    (repo / "README.md").write_text("hello\n")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    base = git("rev-parse", "HEAD")
+    key = base64.b64encode(bytes(range(100, 164))).decode()
+    (repo / "app.env").write_text(f"AZURE_STORAGE=AccountName=a1;AccountKey={key}\n")
+    git("add", ".")
+    git("commit", "-qm", "add")
+    git("rm", "-q", "app.env")
+    git("commit", "-qm", "remove")
+    head = git("rev-parse", "HEAD")
+    assert set(step["env"]) == {"BASE", "HEAD"}
+    args = [a.replace("$BASE", base).replace("$HEAD", head) for a in args]
+    run = kvlint(*args, cwd=repo)
+    assert run.code == 1, run.out + run.err
+    sarif = json.loads((repo / "kvlint-commits.sarif").read_text(encoding="utf-8"))
+    (result,) = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "KV001" and result["properties"]["kvlint/inWorkTree"] is False
+    assert key[10:20] not in json.dumps(sarif)
