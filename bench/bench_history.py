@@ -93,8 +93,15 @@ def measure_kvlint(args: list[str], cwd: Path) -> tuple[float, int]:
 
 
 def patch_bytes(repo: Path) -> int:
-    proc = subprocess.run(["git", "log", "-p", "-U0", "--format="], cwd=repo, capture_output=True, check=True)
-    return len(proc.stdout)
+    # Counted as it streams: holding it here would count against kvlint, whose peak memory
+    # starts from this process's size.
+    proc = subprocess.Popen(["git", "log", "-p", "-U0", "--format="], cwd=repo, stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    total = 0
+    while chunk := proc.stdout.read(1 << 20):
+        total += len(chunk)
+    proc.wait()
+    return total
 
 
 def main() -> None:
