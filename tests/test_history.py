@@ -206,3 +206,14 @@ def test_usage_errors(repo: Path, tmp_path: Path) -> None:
     outside.mkdir()
     none = kvlint("history", cwd=outside)
     assert none.code == 2 and "not inside a git repository" in none.err
+
+
+def test_shallow_clone_says_how_to_fetch_the_history(repo: Path, tmp_path: Path) -> None:
+    base = git(repo, "rev-parse", "HEAD")
+    commit(repo, "two", **{"a.txt": "a\n"})
+    commit(repo, "three", **{"b.txt": "b\n"})
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(clone)], check=True)
+    run = kvlint("check", "--commits", f"{base}..HEAD", cwd=clone)
+    assert run.code == 2
+    assert "shallow clone" in run.err and "fetch-depth: 0" in run.err

@@ -88,7 +88,9 @@ def repository_root(start: Path) -> Path:
     except subprocess.TimeoutExpired:
         raise GitError("git rev-parse did not answer") from None
     if proc.returncode != 0:
-        raise GitError(f"{start} is not inside a git repository")
+        reason = proc.stderr.strip().splitlines()
+        detail = f" ({reason[0].removeprefix('fatal: ')})" if reason and "dubious ownership" in reason[0] else ""
+        raise GitError(f"{start} is not inside a git repository{detail}")
     return Path(proc.stdout.strip())
 
 
@@ -139,7 +141,11 @@ def check_revisions(root: Path, revisions: list[str]) -> None:
             proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", part + "^{commit}"],
                                   cwd=root, capture_output=True, text=True, timeout=60)
             if proc.returncode != 0:
-                raise GitError(f"unknown revision {part!r} (in {revision!r})")
+                shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=root,
+                                         capture_output=True, text=True, timeout=60).stdout.strip() == "true"
+                hint = "; this is a shallow clone: fetch the history (actions/checkout: fetch-depth: 0)" \
+                    if shallow else ""
+                raise GitError(f"unknown revision {part!r} (in {revision!r}){hint}")
 
 
 def read_changes(root: Path, revisions: list[str], since: str | None = None,
