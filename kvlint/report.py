@@ -21,6 +21,7 @@ class _Pending:
     severity: Severity
     confidence: Confidence
     key: str
+    secret_region: tuple[int, int, int, int] | None = None  # where the secret is written, when in the file
 
 
 @dataclass
@@ -47,14 +48,13 @@ class Reporter:
         confidence: Confidence | None = None,
         key: str | None = None,
     ) -> None:
+        region = None
         if secret is not None:
             where = secret_location or location
             if where.path is not None:
-                self.masker.add(
-                    (where.start_line, where.start_col, where.end_line or where.start_line,
-                     where.end_col or where.start_col),
-                    secret,
-                )
+                region = (where.start_line, where.start_col, where.end_line or where.start_line,
+                          where.end_col or where.start_col)
+                self.masker.add(region, secret)
             else:
                 self.masker.add((0, 0, 0, 0), secret)
             fingerprint_key = "secret:" + redact.secret_hash(secret)
@@ -69,6 +69,7 @@ class Reporter:
                 self.severity_overrides.get(spec.id) or severity or spec.severity,
                 confidence or spec.confidence,
                 fingerprint_key,
+                region,
             )
         )
 
@@ -91,18 +92,22 @@ class Reporter:
         return ""
 
     def _without_duplicates(self) -> list[_Pending]:
-        """One finding per secret and line: when a code rule and a catalogue detector (built-in or
-        a user's) report the same secret on the same line in the same category, the code rule,
-        which knows the context, is kept."""
-        claimed = {
-            (p.location.start_line, p.key, p.spec.category)
-            for p in self._pending
-            if p.key.startswith("secret:") and p.spec.source != "text"
-        }
-        return [
-            p for p in self._pending
-            if not (p.spec.source == "text" and (p.location.start_line, p.key, p.spec.category) in claimed)
-        ]
+        """One finding per secret: reports of the same category about one secret (the same secret on
+        the same line, or overlapping secret regions such as a base64 `data:` value and its decoded
+        text) become one finding, at the most specific rule (see `_merged`)."""
+        groups = _secret_groups(self._pending)
+        if not groups:
+            return self._pending
+        out: list[_Pending] = []
+        done: set[int] = set()
+        for index, item in enumerate(self._pending):
+            group = groups.get(index)
+            if group is None:
+                out.append(item)
+            elif group[0] not in done:
+                done.add(group[0])
+                out.append(_merged([self._pending[i] for i in group]))
+        return out
 
     def findings(self) -> list[Finding]:
         if not self._pending:
@@ -160,6 +165,90 @@ class Reporter:
                 )
             )
         return out
+
+
+def _specificity(item: _Pending) -> tuple[int, int, int]:
+    """How much a report knows: a verified format (high confidence) beats a name heuristic, then
+    the more severe, then a code rule (it knows the context) over a catalogue detector."""
+    return (_CONFIDENCE_RANK[item.confidence], item.severity.rank, 0 if item.spec.source == "text" else 1)
+
+
+_CONFIDENCE_RANK = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+
+
+def _merged(group: list[_Pending]) -> _Pending:
+    """The group's finding: the most specific rule's id, severity, confidence, location and
+    message; when a detector wins over a code rule, the code rule's context (the variable, the
+    manifest field) is kept in the message."""
+    ranked = sorted(group, key=_specificity, reverse=True)  # stable: the first reported wins ties
+    winner = ranked[0]
+    message = winner.message
+    if winner.spec.source == "text":
+        context = next((p for p in ranked if p.spec.source != "text"), None)
+        if context is not None:
+            message = f"{winner.message}: {context.message}"
+    related: list[Location] = []
+    for item in group:
+        related.extend(r for r in item.related if r not in related)
+    return replace(winner, message=message, related=tuple(related))
+
+
+def _secret_groups(pending: list[_Pending]) -> dict[int, list[int]]:
+    """Index -> sorted indexes of its group, for reports that share a secret (groups of one left out)."""
+    parent = list(range(len(pending)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    secrets = [i for i, p in enumerate(pending) if p.key.startswith("secret:")]
+    if len(secrets) < 2:
+        return {}
+    same: dict[tuple[int, str, str], int] = {}
+    for i in secrets:
+        p = pending[i]
+        first = same.setdefault((p.location.start_line, p.key, p.spec.category), i)
+        union(first, i)
+    # Overlapping regions, per category: sorted by start, each region joins the run it starts inside.
+    by_category: dict[str, list[int]] = {}
+    for i in secrets:
+        if pending[i].secret_region is not None:
+            by_category.setdefault(pending[i].spec.category, []).append(i)
+    for members in by_category.values():
+        members.sort(key=lambda i: _region_start(pending[i]))
+        run_end: tuple[int, int] | None = None
+        run_first = -1
+        for i in members:
+            start, end = _region_start(pending[i]), _region_end(pending[i])
+            if run_end is not None and start < run_end:
+                union(run_first, i)
+                run_end = max(run_end, end)
+            else:
+                run_first, run_end = i, end
+    members_of: dict[int, list[int]] = {}
+    for i in secrets:
+        members_of.setdefault(find(i), []).append(i)
+    return {i: group for group in members_of.values() if len(group) > 1 for i in group}
+
+
+def _region_start(item: _Pending) -> tuple[int, int]:
+    region = item.secret_region
+    assert region is not None
+    return region[0], region[1]
+
+
+def _region_end(item: _Pending) -> tuple[int, int]:
+    region = item.secret_region
+    assert region is not None
+    # An empty region still occupies its position.
+    return max((region[2], region[3]), (region[0], region[1] + 1))
 
 
 def with_suppression(finding: Finding, reason: str | None) -> Finding:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kvlint.detectors.validators import key_words, secret_named, value_looks_secret
+from kvlint.model import Confidence, Severity
 from kvlint.sources.yamlnodes import ScalarNode
 
 # Key names of Kubernetes Secrets that always hold secret material (nodePublishSecretRef, TLS, SSH).
@@ -32,6 +33,19 @@ class SecretHit:
 
     reason: str
     secret: str = field(repr=False)
+    # The recognising detector's severity and confidence (None for the name + value heuristic).
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+
+    def strength(self, severity: Severity, confidence: Confidence) -> dict[str, Any]:
+        """`severity`/`confidence` arguments for reporting this hit under a rule of the given
+        defaults: a verified format found by a detector is reported at least as strongly as the
+        detector would report it, so that the rule (which knows the context) stays the finding."""
+        _rank = {Confidence.LOW: 0, Confidence.MEDIUM: 1, Confidence.HIGH: 2}
+        return {
+            "severity": self.severity if self.severity and self.severity.rank > severity.rank else None,
+            "confidence": self.confidence if self.confidence and _rank[self.confidence] > _rank[confidence] else None,
+        }
 
 
 def catalogue_hit(catalogue: Any, text: str) -> SecretHit | None:
@@ -43,7 +57,8 @@ def catalogue_hit(catalogue: Any, text: str) -> SecretHit | None:
     if catalogue is None or not text:
         return None
     for match in catalogue.scan(text):
-        return SecretHit(f"recognised as: {match.detector.summary}", match.secret)
+        return SecretHit(f"recognised as: {match.detector.summary}", match.secret,
+                         Severity(match.severity or match.detector.severity), Confidence(match.detector.confidence))
     return None
 
 

@@ -4,7 +4,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import catalogue_hit, decode_base64, literal_secret
+from kvlint.sources.secretvalues import SecretHit, catalogue_hit, decode_base64, literal_secret
 from kvlint.sources.yamlnodes import MappingNode, ScalarNode
 
 
@@ -75,7 +75,7 @@ class ConfigmapSecretValue(ManifestRule):
                     continue
                 hit = literal_secret(self.file.catalogue, key.value, value)
                 if hit is not None:
-                    self._report(obj, f"data.{key.value}", value, hit.secret, hit.reason)
+                    self._report(obj, f"data.{key.value}", value, hit, hit.reason)
         binary = obj.node.get("binaryData")
         if isinstance(binary, MappingNode):
             for key, value in binary.pairs:
@@ -84,8 +84,8 @@ class ConfigmapSecretValue(ManifestRule):
                 raw = decode_base64(value.value)
                 hit = catalogue_hit(self.file.catalogue, raw.decode("utf-8", "replace")) if raw else None
                 if hit is not None:
-                    self._report(obj, f"binaryData.{key.value}", value, hit.secret, f"decoded: {hit.reason}")
+                    self._report(obj, f"binaryData.{key.value}", value, hit, f"decoded: {hit.reason}")
 
-    def _report(self, obj: K8sObject, field: str, node: ScalarNode, secret: str, reason: str) -> None:
+    def _report(self, obj: K8sObject, field: str, node: ScalarNode, hit: SecretHit, reason: str) -> None:
         self.report_node(node, f"{obj.label} keeps a secret in ConfigMap {field} ({reason}); move it to Key Vault",
-                         obj=obj, secret=secret, secret_node=node)
+                         obj=obj, secret=hit.secret, secret_node=node, **hit.strength(self.severity, self.confidence))

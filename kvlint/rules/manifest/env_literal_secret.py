@@ -128,4 +128,4 @@ class EnvLiteralSecret(ManifestRule):
         container_name = container.text("name") or "?"
         self.report_node(value, f"environment variable {name.value} of container '{container_name}' in {obj.label} "
                          f"holds a literal secret ({hit.reason}); reference a Secret or mount it from Key Vault",
-                         obj=obj, secret=hit.secret, secret_node=value)
+                         obj=obj, secret=hit.secret, secret_node=value, **hit.strength(self.severity, self.confidence))

@@ -4,7 +4,7 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import decode_base64, literal_secret, secret_key
+from kvlint.sources.secretvalues import SecretHit, decode_base64, literal_secret, secret_key
 from kvlint.sources.yamlnodes import MappingNode, ScalarNode
 
 
@@ -88,7 +88,7 @@ class SecretManifestPlaintextValue(ManifestRule):
                     continue
                 hit = literal_secret(self.file.catalogue, key.value, value)
                 if hit is not None:
-                    self._report(obj, "stringData", key.value, value, hit.secret, hit.reason)
+                    self._report(obj, "stringData", key.value, value, hit, hit.reason)
 
     def _check_encoded(self, obj: K8sObject, key: str, value: ScalarNode) -> None:
         raw = decode_base64(value.value)
@@ -98,14 +98,14 @@ class SecretManifestPlaintextValue(ManifestRule):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             if secret_key(key) and len(raw) >= 16:  # binary key material (keystores, DER keys)
-                self._report(obj, "data", key, value, value.value, "binary key material under a secret-like key")
+                self._report(obj, "data", key, value, SecretHit("", value.value), "binary key material under a secret-like key")
             return
         assert self.file is not None
         hit = literal_secret(self.file.catalogue, key, text.strip())
         if hit is not None:
-            self._report(obj, "data", key, value, hit.secret, f"decoded: {hit.reason}")
+            self._report(obj, "data", key, value, hit, f"decoded: {hit.reason}")
 
-    def _report(self, obj: K8sObject, field: str, key: str, node: ScalarNode, secret: str, reason: str) -> None:
+    def _report(self, obj: K8sObject, field: str, key: str, node: ScalarNode, hit: SecretHit, reason: str) -> None:
         self.report_node(node, f"{obj.label} commits {field}.{key} in the repository ({reason}); keep it in Key "
-                         "Vault and mount it, or create the Secret at deploy time", obj=obj, secret=secret,
-                         secret_node=node)
+                         "Vault and mount it, or create the Secret at deploy time", obj=obj, secret=hit.secret,
+                         secret_node=node, **hit.strength(self.severity, self.confidence))
