@@ -35,7 +35,7 @@ FAKE_VALUE = "FAKE-EXAMPLE-NOT-A-REAL-PASSWORD-0000"
 # Where each file must carry each finding: a substring of the expected line.
 EXPECTED_LINES = {
     "insecure-vault.json": {
-        "KV301": ['"keys": ["all"]', '"secrets": ["Get", "List", "Set", "Delete", "Purge"]'],
+        "KV301": ['"keys": ["all"]'],
         "KV310": ['"enableRbacAuthorization": false'],
         "KV312": ['"softDeleteRetentionInDays": 7'],
         "KV313": ['"name": "[parameters(\'vaultName\')]"'],
@@ -44,7 +44,7 @@ EXPECTED_LINES = {
         "KV330": ['"value": "FAKE'],
     },
     "insecure-vault.tf": {
-        "KV301": ['key_permissions    = ["All"]', 'secret_permissions = ["Get", "List", "Set", "Delete", "Purge"]'],
+        "KV301": ['key_permissions    = ["All"]'],
         "KV310": ["enable_rbac_authorization  = false"],
         "KV312": ["soft_delete_retention_days = 7"],
         "KV313": ['resource "azurerm_key_vault" "demo"'],
@@ -53,7 +53,7 @@ EXPECTED_LINES = {
         "KV330": ['value        = "FAKE'],
     },
     "insecure-vault.sh": {
-        "KV301": ["--key-permissions all", "--secret-permissions get list set delete purge"],
+        "KV301": ["--key-permissions all"],
         "KV310": ["--enable-rbac-authorization false"],
         "KV312": ["--retention-days 7"],
         "KV313": ["az keyvault create"],
@@ -61,6 +61,12 @@ EXPECTED_LINES = {
         "KV320": ["az keyvault secret set"],
         "KV330": ["--value 'FAKE"],
     },
+}
+
+RELATED_KV301 = {
+    "insecure-vault.json": '"secrets": ["Get", "List", "Set", "Delete", "Purge"]',
+    "insecure-vault.tf": 'secret_permissions = ["Get", "List", "Set", "Delete", "Purge"]',
+    "insecure-vault.sh": "--secret-permissions get list set delete purge",
 }
 
 
@@ -84,6 +90,10 @@ def test_same_insecure_vault_gives_the_same_rule_ids_in_each_file(tmp_path: Path
         for rule_id, needles in EXPECTED_LINES[name].items():
             lines = sorted(f["location"]["start_line"] for f in by_file[name] if f["rule_id"] == rule_id)
             assert lines == sorted(fixture_line(name, needle) for needle in needles), (name, rule_id)
+        # One KV301 per access policy: the second broad permission list is a related location.
+        (broad,) = [f for f in by_file[name] if f["rule_id"] == "KV301"]
+        assert [r["start_line"] for r in broad["related"]] == [fixture_line(name, RELATED_KV301[name])], name
+        assert "all on keys and `purge` on secrets" in broad["message"], broad["message"]
 
 
 def test_literal_secret_is_masked_and_fingerprinted_alike(tmp_path: Path) -> None:

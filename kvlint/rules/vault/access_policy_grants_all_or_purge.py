@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from kvlint.model import Category, Confidence, Severity
+from dataclasses import replace
+
+from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import PRIVILEGED_PERMISSIONS, known_permissions, principal_label, vault_label
+from kvlint.rules.vault._common import (
+    grants_all,
+    known_permissions,
+    listed,
+    policy_key,
+    principal_label,
+    vault_label,
+)
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import PERMISSION_CLASSES, Vault
+
+# The order classes are named in messages.
+_CLASS_ORDER = ("keys", "secrets", "certificates", "storage")
 
 
 class AccessPolicyGrantsAllOrPurge(VaultRule):
@@ -51,7 +63,7 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
                     "objectId": "11111111-1111-1111-1111-111111111111",
                     "permissions": {
                       "keys": ["all"],  // expect: KV301
-                      "secrets": ["Get", "List", "Purge"]  // expect: KV301
+                      "secrets": ["Get", "List", "Purge"]
                     }
                   }]
                 }
@@ -67,6 +79,26 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
               tenant_id          = "00000000-0000-0000-0000-000000000000"
               object_id          = "11111111-1111-1111-1111-111111111111"
               secret_permissions = ["Get", "Purge"] # expect: KV301
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad(
+            """
+            resource "azurerm_key_vault" "kv" {
+              name                = "kv-app"
+              location            = "westeurope"
+              resource_group_name = "rg-app"
+              tenant_id           = "00000000-0000-0000-0000-000000000000"
+              sku_name            = "standard"
+
+              access_policy {
+                tenant_id = "00000000-0000-0000-0000-000000000000"
+                object_id = "11111111-1111-1111-1111-111111111111"
+                secret_permissions      = ["Backup", "Delete", "Get", "List", "Purge", "Recover", "Restore", "Set"] # expect: KV301
+                certificate_permissions = ["All"]
+                key_permissions         = ["Get", "Purge"]
+              }
             }
             """,
             file="main.tf",
@@ -114,12 +146,30 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
         for policy in vault.access_policies:
-            for permission_class in PERMISSION_CLASSES:
-                granted = known_permissions(policy, permission_class)
-                bad = sorted((granted or set()) & PRIVILEGED_PERMISSIONS)
-                if bad:
-                    self.report(
-                        ctx.locate(policy.origin, permission_class),
-                        f"{vault_label(vault)} grants {' and '.join(f'`{p}`' for p in bad)} on {permission_class} "
-                        f"to {principal_label(policy)}",
-                    )
+            everything = [c for c in _CLASS_ORDER if c in PERMISSION_CLASSES and grants_all(policy, c)]
+            purge = [c for c in _CLASS_ORDER if c not in everything
+                     and "purge" in (known_permissions(policy, c) or set())]
+            if not everything and not purge:
+                continue
+            parts = []
+            if everything:
+                parts.append(f"all on {listed(everything)}")
+            if purge:
+                parts.append(f"`purge` on {listed(purge)}")
+            # Point at the first offending list as written; the other lists are related locations.
+            written = sorted(everything + purge, key=lambda c: _position(ctx.locate(policy.origin, c)))
+            here, *others = written
+            related = [
+                replace(ctx.locate(policy.origin, c), message=f"{'all' if c in everything else '`purge`'} on {c}")
+                for c in others if c in policy.origin.fields
+            ]
+            self.report(
+                ctx.locate(policy.origin, here),
+                f"{vault_label(vault)} grants {' and '.join(parts)} to {principal_label(policy)}",
+                related=related,
+                key=policy_key(vault, policy),
+            )
+
+
+def _position(location: Location) -> tuple[int, int]:
+    return location.start_line, location.start_col

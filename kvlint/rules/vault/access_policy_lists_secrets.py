@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import administrators, known_permissions, principal_label, vault_label
+from kvlint.rules.vault._common import (
+    administrators,
+    grants_all,
+    known_permissions,
+    policy_key,
+    principal_label,
+    vault_label,
+)
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import UNKNOWN, Vault
 
@@ -14,7 +21,8 @@ class AccessPolicyListsSecrets(VaultRule):
 
     ## What it does
     Notes access-policy entries that grant `list` on secrets to a principal that is not in the
-    `administrators` option (the same list KV302 uses).
+    `administrators` option (the same list KV302 uses). Secrets granted `all` (however written) are
+    KV301's.
 
     ## Why is this bad?
     An application that reads its secrets by name needs `get` only. `list` reveals the name of every
@@ -61,8 +69,9 @@ class AccessPolicyListsSecrets(VaultRule):
         for policy in vault.access_policies:
             if policy.principal is UNKNOWN or str(policy.principal).lower() in admins:
                 continue
-            if "list" in (known_permissions(policy, "secrets") or set()):
+            if "list" in (known_permissions(policy, "secrets") or set()) and not grants_all(policy, "secrets"):
                 self.report(
                     ctx.locate(policy.origin, "secrets"),
                     f"{vault_label(vault)} lets {principal_label(policy)} list every secret name",
+                    key=policy_key(vault, policy),
                 )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from kvlint.model import Category, Confidence, Severity
+from dataclasses import replace
+
+from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.vault._common import (
     WRITE_PERMISSIONS,
     administrators,
+    grants_all,
     known_permissions,
+    policy_key,
     principal_label,
     vault_label,
 )
@@ -22,8 +26,9 @@ class AccessPolicyWriteToNonAdmin(VaultRule):
     Reports access-policy entries granting permissions that create, change, delete, recover, back
     up, restore or release objects (`set`, `create`, `update`, `import`, `delete`, `recover`,
     `backup`, `restore`, `rotate`, `release`, issuer and SAS management ...) to a principal whose
-    object id is not in the `administrators` option. `all` and `purge` are KV301's. A principal
-    given as an unresolved expression is not judged.
+    object id is not in the `administrators` option, once per entry, naming the permissions of
+    every class. `all` (written as such or as every permission of a class) and `purge` are KV301's.
+    A principal given as an unresolved expression is not judged.
 
     ## Why is this bad?
     Workloads read secrets; they rarely write them. A compromised application that can `set` or
@@ -104,11 +109,23 @@ class AccessPolicyWriteToNonAdmin(VaultRule):
         for policy in vault.access_policies:
             if policy.principal is UNKNOWN or str(policy.principal).lower() in admins:
                 continue
-            for permission_class in PERMISSION_CLASSES:
-                writes = sorted((known_permissions(policy, permission_class) or set()) & WRITE_PERMISSIONS)
-                if writes:
-                    self.report(
-                        ctx.locate(policy.origin, permission_class),
-                        f"{vault_label(vault)} grants {', '.join(f'`{p}`' for p in writes)} on {permission_class} "
-                        f"to {principal_label(policy)}, which is not a configured administrator",
-                    )
+            # One finding per entry; classes granted `all` (however written) are KV301's.
+            grants = [(c, sorted((known_permissions(policy, c) or set()) & WRITE_PERMISSIONS))
+                      for c in PERMISSION_CLASSES if not grants_all(policy, c)]
+            grants = sorted(((c, w) for c, w in grants if w), key=lambda g: _position(ctx.locate(policy.origin, g[0])))
+            if not grants:
+                continue
+            described = "; ".join(f"{', '.join(f'`{p}`' for p in writes)} on {c}" for c, writes in grants)
+            related = [replace(ctx.locate(policy.origin, c), message=f"write permissions on {c}")
+                       for c, _ in grants[1:] if c in policy.origin.fields]
+            self.report(
+                ctx.locate(policy.origin, grants[0][0]),
+                f"{vault_label(vault)} grants {described} to {principal_label(policy)}, "
+                "which is not a configured administrator",
+                related=related,
+                key=policy_key(vault, policy),
+            )
+
+
+def _position(location: Location) -> tuple[int, int]:
+    return location.start_line, location.start_col

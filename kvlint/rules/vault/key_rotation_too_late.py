@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import object_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import UNKNOWN, RotationPolicy, Vault, duration_days
 
@@ -130,6 +130,7 @@ class KeyRotationTooLate(VaultRule):
                     ctx.locate(key.origin, "rotation_policy"),
                     f"key '{name}' in {vault_label(vault)} is rotated {earliest:.0f} days after creation "
                     f"(maximum: {limit})",
+                    key=object_key(vault, "key", key.name),
                 )
 
 

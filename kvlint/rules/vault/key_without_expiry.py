@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import object_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -82,4 +82,5 @@ class KeyWithoutExpiry(VaultRule):
         for key in vault.keys:
             if key.expires is None and key.enabled is not False:
                 name = key.name if isinstance(key.name, str) else "(name not known statically)"
-                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no expiry date")
+                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no expiry date",
+                            key=object_key(vault, "key", key.name))

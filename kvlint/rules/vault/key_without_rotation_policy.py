@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import object_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import UNKNOWN, RotationPolicy, Vault
 
@@ -105,11 +105,13 @@ class KeyWithoutRotationPolicy(VaultRule):
             name = key.name if isinstance(key.name, str) else "(name not known statically)"
             policy = key.rotation_policy
             if policy is None:
-                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no rotation policy")
+                self.report(ctx.locate(key.origin), f"key '{name}' in {vault_label(vault)} has no rotation policy",
+                            key=object_key(vault, "key", key.name))
             elif isinstance(policy, RotationPolicy):
                 rotating = policy.rotating_actions()
                 if rotating is not UNKNOWN and not rotating:
                     self.report(
                         ctx.locate(key.origin, "rotation_policy"),
                         f"the rotation policy of key '{name}' in {vault_label(vault)} never rotates the key",
+                        key=object_key(vault, "key", key.name),
                     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import vault_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -92,4 +92,5 @@ class PurgeProtectionDisabled(VaultRule):
             self.report(
                 ctx.locate(vault.origin, "purge_protection"),
                 f"{vault_label(vault)} does not enable purge protection",
+                key=vault_key(vault),
             )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import command_key
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import SECRET_ECHO, Command
 
@@ -79,4 +80,5 @@ class SecretEchoedToLog(VaultRule):
     def check_commands(self, commands: Sequence[Command], ctx: VaultContext) -> None:
         for command in commands:
             if command.kind == SECRET_ECHO and command.printed:
-                self.report(ctx.locate(command.origin), f"`{command.program}` prints a secret ({command.detail})")
+                self.report(ctx.locate(command.origin), f"`{command.program}` prints a secret ({command.detail})",
+                            key=command_key(command))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import command_key
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import SECRET_ARGUMENT, Command
 
@@ -83,4 +84,5 @@ class SecretOnCommandLine(VaultRule):
                 self.report(
                     ctx.locate(command.origin),
                     f"a secret ({command.detail}) is passed to `{command.program}` on its command line",
+                    key=command_key(command),
                 )

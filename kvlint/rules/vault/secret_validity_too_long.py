@@ -6,7 +6,7 @@ from datetime import datetime
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import object_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -101,4 +101,5 @@ class SecretValidityTooLong(VaultRule):
                 self.report(
                     ctx.locate(secret.origin, "expires"),
                     f"secret '{name}' in {vault_label(vault)} is valid for {days} days (maximum: {limit})",
+                    key=object_key(vault, "secret", secret.name),
                 )

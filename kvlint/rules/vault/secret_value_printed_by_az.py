@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
+from kvlint.rules.vault._common import command_key
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import SECRET_VALUE_READ, Command
 
@@ -70,4 +71,5 @@ class SecretValuePrintedByAz(VaultRule):
                 what = "the whole secret object, value included" if command.detail == "full secret object" else (
                     "the secret value"
                 )
-                self.report(ctx.locate(command.origin), f"`az keyvault secret show` of '{name}' prints {what}")
+                self.report(ctx.locate(command.origin), f"`az keyvault secret show` of '{name}' prints {what}",
+                            key=command_key(command))

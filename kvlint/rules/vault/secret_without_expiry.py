@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import object_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -96,4 +96,5 @@ class SecretWithoutExpiry(VaultRule):
         for secret in vault.secrets:
             if secret.expires is None and secret.enabled is not False and secret.managed is not True:
                 name = secret.name if isinstance(secret.name, str) else "(name not known statically)"
-                self.report(ctx.locate(secret.origin), f"secret '{name}' in {vault_label(vault)} has no expiry date")
+                self.report(ctx.locate(secret.origin), f"secret '{name}' in {vault_label(vault)} has no expiry date",
+                            key=object_key(vault, "secret", secret.name))

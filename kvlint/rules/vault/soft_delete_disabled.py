@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import vault_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -83,4 +83,5 @@ class SoftDeleteDisabled(VaultRule):
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
         if vault.soft_delete is False:
-            self.report(ctx.locate(vault.origin, "soft_delete"), f"{vault_label(vault)} has soft delete disabled")
+            self.report(ctx.locate(vault.origin, "soft_delete"), f"{vault_label(vault)} has soft delete disabled",
+                        key=vault_key(vault))

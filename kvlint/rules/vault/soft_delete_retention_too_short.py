@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import vault_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -91,4 +91,5 @@ class SoftDeleteRetentionTooShort(VaultRule):
             self.report(
                 ctx.locate(vault.origin, "soft_delete_retention_days"),
                 f"{vault_label(vault)} keeps deleted objects for {days} days (policy minimum: {minimum})",
+                key=vault_key(vault),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import vault_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import Vault
 
@@ -101,4 +101,5 @@ class VaultOpenToPublicNetwork(VaultRule):
             self.report(
                 ctx.locate(vault.origin, field_name),
                 f"{vault_label(vault)} allows public network access with firewall default action Allow",
+                key=vault_key(vault),
             )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.vault._common import vault_label
+from kvlint.rules.vault._common import vault_key, vault_label
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel import UNKNOWN, Vault
 
@@ -100,6 +100,7 @@ class VaultUsesAccessPolicies(VaultRule):
             self.report(
                 ctx.locate(vault.origin, "rbac_authorization"),
                 f"{vault_label(vault)} uses access policies, not Azure RBAC, to authorise data access",
+                key=vault_key(vault),
             )
         elif vault.rbac_authorization is UNKNOWN and not vault.is_reference and vault.access_policies:
             # The default is not knowable, but granting through access policies shows the model in use
@@ -110,4 +111,5 @@ class VaultUsesAccessPolicies(VaultRule):
                 f"{vault_label(vault)} grants data access through access policies; "
                 "set the RBAC permission model explicitly and use role assignments",
                 confidence=Confidence.MEDIUM,
+                key=vault_key(vault),
             )
