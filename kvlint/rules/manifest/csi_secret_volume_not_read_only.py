@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject, mounts_of, secrets_store_volumes
@@ -16,9 +18,10 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
     """Secrets Store CSI volume or its mount is not read-only.
 
     ## What it does
-    Flags pod volumes using the Secrets Store CSI driver without `csi.readOnly: true`, and
-    `volumeMounts` of such volumes without `readOnly: true` (a note when the volume itself is
-    read-only, since the files then cannot be changed anyway).
+    Flags pod volumes using the Secrets Store CSI driver without `csi.readOnly: true`, once per
+    volume (its `volumeMounts` without `readOnly: true` are named in the same finding, as related
+    locations), and, on a read-only volume, each `volumeMount` without `readOnly: true` (a note,
+    since the files then cannot be changed anyway).
 
     ## Why is this bad?
     The driver refuses to publish a volume that is not read-only ("Readonly is not true in
@@ -51,7 +54,7 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
                     - name: db
                       image: busybox
                       volumeMounts:
-                        - name: secrets  # expect: KV212
+                        - name: secrets
                           mountPath: /mnt/secrets-store
                   volumes:
                     - name: secrets
@@ -60,6 +63,28 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
                         volumeAttributes: {secretProviderClass: db-secrets}
             """,
             file="statefulset.yaml",
+        ),
+        Bad(
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: reader
+            spec:
+              containers:
+                - name: app
+                  image: busybox
+                  volumeMounts:
+                    - name: secrets  # expect: KV212
+                      mountPath: /mnt/secrets-store
+              volumes:
+                - name: secrets
+                  csi:
+                    driver: secrets-store.csi.k8s.io
+                    readOnly: true
+                    volumeAttributes: {secretProviderClass: app-secrets}
+            """,
+            file="pod.yaml",
         ),
     ]
     GOOD = [
@@ -97,16 +122,22 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
         for pod_spec in self.file.pod_specs(obj):
             for _, volume, csi in secrets_store_volumes(pod_spec):
                 volume_name = volume.text("name") or "?"
-                volume_read_only = _read_only(csi)
-                if not volume_read_only:
+                writable = [(container, mount) for _, _, container, mount in mounts_of(pod_spec, volume_name)
+                            if not _read_only(mount)]
+                if not _read_only(csi):
+                    # One problem, one finding: the volume, with its writable mounts named in it.
+                    mounts = [f"'{container.text('name') or '?'}'" for container, _ in writable]
+                    also = f"; mounted without readOnly: true in container {', '.join(mounts)}" if mounts else ""
+                    related = [replace(self.location_of(mount.key_node("name") or mount, obj),
+                                       message=f"mount in container '{container.text('name') or '?'}'")
+                               for container, mount in writable]
                     self.report_node(volume.key_node("csi") or csi,
                                      f"Secrets Store CSI volume '{volume_name}' of {obj.label} is not readOnly: true; "
-                                     "the driver refuses to mount it", obj=obj)
-                for _, _, container, mount in mounts_of(pod_spec, volume_name):
-                    if _read_only(mount):
-                        continue
+                                     f"the driver refuses to mount it{also}", obj=obj, related=related)
+                    continue
+                for container, mount in writable:
                     self.report_node(
                         mount.key_node("name") or mount,
                         f"container '{container.text('name') or '?'}' of {obj.label} mounts the secret volume "
                         f"'{volume_name}' without readOnly: true",
-                        obj=obj, severity=Severity.NOTE if volume_read_only else None)
+                        obj=obj, severity=Severity.NOTE)
