@@ -110,10 +110,14 @@ class Registry:
         raise SelectionError(f"{token!r} matches no rule id, name, id prefix or category")
 
     def select(self, select: Sequence[str] | None, ignore: Sequence[str]) -> list[RuleSpec]:
+        """The enabled rules. Opt-in rules (`default_enabled = False`) are enabled only by their own
+        id or name, never by ALL, a prefix or a category."""
         chosen: dict[str, RuleSpec] = {}
         for token in select or ["ALL"]:
+            named = self.lookup(token.strip())
             for spec in self.matching(token):
-                chosen[spec.id] = spec
+                if spec.default_enabled or spec is named:
+                    chosen[spec.id] = spec
         for token in ignore:
             for spec in self.matching(token):
                 chosen.pop(spec.id, None)

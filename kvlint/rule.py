@@ -111,6 +111,8 @@ class RuleSpec:
     options: Mapping[str, Any] = field(default_factory=dict)
     origin: str = ""  # module or catalogue file that defines it
     impl: Any = None  # the Rule class, or the catalogue Detector
+    # False for opt-in rules (notes that are no security problem): enabled only when named by id or name.
+    default_enabled: bool = True
 
     @property
     def tags(self) -> list[str]:
@@ -132,6 +134,8 @@ class Rule:
     source: ClassVar[str] = ""
     # Default values of the rule's options; users override them under [tool.kvlint.options.KVxxx].
     options: ClassVar[Mapping[str, Any]] = {}
+    # Opt-in rules (False) run only when `select` names them by id or name (`select = ["ALL", "KV209"]`).
+    default_enabled: ClassVar[bool] = True
     BAD: ClassVar[Sequence[Example]] = ()
     GOOD: ClassVar[Sequence[Example]] = ()
 
@@ -219,4 +223,5 @@ def spec_from_class(cls: type[Rule]) -> RuleSpec:
         options=dict(cls.options),
         origin=cls.__module__,
         impl=cls,
+        default_enabled=bool(cls.default_enabled),
     )

@@ -16,26 +16,30 @@ BOOLEAN_PARAMETERS = ("usePodIdentity", "useVMManagedIdentity", "useAzureTokenPr
 CLOUD_NAMES = ("azurepubliccloud", "azureusgovernmentcloud", "azurechinacloud", "azuregermancloud",
                "azurestackcloud")
 OBJECT_TYPES = ("secret", "key", "cert")
+OBJECT_KEYS = ("objectName", "objectType", "objectVersion", "objectVersionHistory", "objectAlias", "objectFormat",
+               "objectEncoding", "filePermission")
 _GO_BOOL_WORDS = ("1", "t", "T", "true", "True", "TRUE", "0", "f", "F", "false", "False", "FALSE")
 
 
 class SpcInvalidParameter(ManifestRule):
-    """SecretProviderClass parameter that is deprecated, misspelt or invalid.
+    """SecretProviderClass parameter that is misspelt or has an invalid value.
 
     ## What it does
     Checks the Azure provider's parameters and each `objects` entry the way the provider reads
-    them: the deprecated `tenantId` spelling (note), a missing `keyvaultName` or `tenantID`,
-    parameter names that differ from a known one only in case (`keyVaultName`), booleans that Go's
-    `strconv.ParseBool` rejects, unknown `cloudName`, and per object: missing `objectName`,
-    unknown `objectType`, `objectFormat`/`objectEncoding` on anything but a secret or with an
-    unknown value, an `objectAlias` that is absolute or climbs out with `..`, a non-integer
-    `objectVersionHistory` and a `filePermission` that is not octal.
+    them: a missing `keyvaultName` or `tenantID` (`tenantId` counts), parameter names that differ
+    from a known one only in case (`keyVaultName`), booleans that Go's `strconv.ParseBool` rejects,
+    unknown `cloudName`, and per object: missing `objectName`, a misspelt key the provider ignores
+    (`objectversion`, `objectVerison`: the object is then not pinned), unknown `objectType`,
+    `objectFormat`/`objectEncoding` on anything but a secret or with an unknown value, an
+    `objectAlias` that is absolute or climbs out with `..`, a non-integer `objectVersionHistory`
+    and a `filePermission` that is not octal. The older `tenantId` spelling, which works, is not
+    reported here (see the opt-in KV209).
 
     ## Why is this bad?
     Most of these make the mount fail at pod start (the pod hangs in `ContainerCreating`), which
     teams then "fix" under pressure by loosening identity or permissions. A misspelt name is
-    silently ignored, so a setting the reviewer relied on is not applied; `tenantId` still works
-    but is deprecated and will be removed.
+    silently ignored, so a setting the reviewer relied on is not applied (a misspelt
+    `objectVersion` leaves the object following the latest version).
 
     ## How to fix
     Use the parameter names and values of the Azure provider's documentation: `tenantID`,
@@ -76,7 +80,12 @@ class SpcInvalidParameter(ManifestRule):
                       objectEncoding: base64  # expect: KV208
                       objectAlias: ../etc/passwd  # expect: KV208
                       objectVersion: 0123456789abcdef0123456789abcdef
-                tenantId: 00000000-0000-0000-0000-000000000000  # expect: KV208
+                    - |
+                      objectName: api-key
+                      objectType: secret
+                      objectEncoding: "SECRET_ALIAS"  # expect: KV208
+                      objectverison: 0123456789abcdef0123456789abcdef  # expect: KV208
+                tenantId: 00000000-0000-0000-0000-000000000000
             """,
             file="spc.yaml",
         ),
@@ -126,14 +135,6 @@ class SpcInvalidParameter(ManifestRule):
             if key.value not in KNOWN_PARAMETERS and key.value.lower() in known_lower and not key.templated:
                 self.report_node(key, f"{obj.label}: parameter '{key.value}' is not read by the Azure provider "
                                  f"(did you mean '{known_lower[key.value.lower()]}'?)", obj=obj)
-        legacy = parameters.key_node("tenantId")
-        if legacy is not None:
-            if "tenantID" in parameters:
-                self.report_node(legacy, f"{obj.label}: 'tenantId' is ignored because 'tenantID' is also set; "
-                                 "remove it", obj=obj, severity=Severity.NOTE)
-            else:
-                self.report_node(legacy, f"{obj.label}: the 'tenantId' spelling is deprecated; use 'tenantID'",
-                                 obj=obj, severity=Severity.NOTE)
         anchor = obj.node.get("spec")
         where = anchor.key_node("parameters") if isinstance(anchor, MappingNode) else None
         assert self.file is not None
@@ -159,6 +160,11 @@ class SpcInvalidParameter(ManifestRule):
     def _check_object(self, obj: K8sObject, entry: SpcObject) -> None:
         node = entry.node
         label = f"{obj.label}, object '{node.text('objectName') or entry.index + 1}'"
+        for key, _ in node.pairs:
+            meant = _meant(key.value) if not key.templated else None
+            if meant is not None:
+                self.report_node(key, f"{label}: '{key.value}' is not read by the Azure provider (did you mean "
+                                 f"'{meant}'?); the setting is ignored", obj=obj)
         name = node.scalar("objectName")
         assert self.file is not None
         empty = name is not None and not name.templated and (name.is_null or not name.value.strip())
@@ -197,6 +203,33 @@ class SpcInvalidParameter(ManifestRule):
         if _set(permission) and parse_octal_mode(permission.value) is None:
             self.report_node(permission, f"{label}: filePermission must be an octal mode such as 0440", obj=obj,
                              severity=Severity.ERROR)
+
+
+def _meant(key: str) -> str | None:
+    """The object key a misspelt one stands for: same letters in another case, or one or two letters
+    off (`objectVerison`); None for known keys and for keys unlike any."""
+    if key in OBJECT_KEYS:
+        return None
+    for known in OBJECT_KEYS:
+        if key.lower() == known.lower() or (len(key) > 8 and _distance(key.lower(), known.lower()) <= 2):
+            return known
+    return None
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (edits and adjacent swaps), for short keys only."""
+    if abs(len(a) - len(b)) > 2 or len(a) > 40 or len(b) > 40:
+        return 3
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][len(b)]
 
 
 def _set(node: ScalarNode | None) -> bool:
