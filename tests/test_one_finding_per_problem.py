@@ -277,3 +277,16 @@ def test_the_tenant_id_spelling_is_not_a_default_finding_but_invalid_values_are(
         _, found, _ = findings(tmp_path, "--select", select, "spc.yaml")
         assert [(f["location"]["start_line"], f["severity"]) for f in found if f["rule_id"] == "KV209"] == [
             (10, "note")], select
+
+
+def test_fixing_kv101_on_a_line_does_not_make_kv107_on_that_line_new(tmp_path):
+    code = ("import os\n\nfrom azure.keyvault.secrets import SecretClient\n\n"
+            "client = SecretClient(vault_url, credential)\nclient.set_secret(\"db-password\", {value})\n")
+    write(tmp_path, "seed.py", code.format(value='"Zq8-fake-Rt5wX2kLm9"'))
+    run = kvlint("check", "--no-cache", "--select", "KV101,KV107", "seed.py", "--write-baseline", "b.jsonl",
+                 cwd=tmp_path)
+    assert run.code == 0 and "wrote 2 finding(s)" in run.err, run.err
+    write(tmp_path, "seed.py", code.format(value='os.environ["DB_PASSWORD"]'))  # the KV101 fix
+    run = kvlint("check", "--no-cache", "--select", "KV101,KV107", "seed.py", "--baseline", "b.jsonl", cwd=tmp_path)
+    assert run.code == 0, run.out + run.err
+    assert "1 known finding(s) not reported, 1 stale" in run.err, run.err

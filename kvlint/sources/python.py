@@ -91,6 +91,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
         related: Sequence[Location] = (),
         severity: Severity | None = None,
         confidence: Confidence | None = None,
+        key: str | None = None,
     ) -> None:
         self.report(
             self.location_of(node),
@@ -100,6 +101,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
             related=related,
             severity=severity,
             confidence=confidence,
+            key=key,
         )
 
 
