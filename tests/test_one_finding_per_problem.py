@@ -290,3 +290,34 @@ def test_fixing_kv101_on_a_line_does_not_make_kv107_on_that_line_new(tmp_path):
     run = kvlint("check", "--no-cache", "--select", "KV101,KV107", "seed.py", "--baseline", "b.jsonl", cwd=tmp_path)
     assert run.code == 0, run.out + run.err
     assert "1 known finding(s) not reported, 1 stale" in run.err, run.err
+
+
+def test_a_manifest_finding_is_known_by_its_object_and_field_not_by_its_line(tmp_path):
+    pod = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app
+spec:
+  containers:
+    - name: app
+      image: app:1
+      volumeMounts:
+        - {{name: secrets, mountPath: {mount}}}
+  volumes:
+    - name: secrets
+      csi: {{driver: secrets-store.csi.k8s.io, readOnly: true, volumeAttributes: {{secretProviderClass: app}}}}
+"""
+    write(tmp_path, "pod.yaml", pod.format(mount="/mnt/secrets"))
+    run = kvlint("check", "--no-cache", "--select", "KV212,KV213", "--fail-on", "note", "pod.yaml",
+                 "--write-baseline", "b.jsonl", cwd=tmp_path)
+    assert "wrote 2 finding(s)" in run.err, run.out + run.err
+    # Unrelated text on both lines changes (the mount path, a tag comment) and a container is added above.
+    changed = pod.format(mount="/var/run/secrets").replace("    - name: app\n", "    - name: sidecar\n"
+                                                           "      image: sidecar@sha256:" + "0" * 64 + "\n"
+                                                           "    - name: app\n").replace("app:1", "app:1  # v1")
+    write(tmp_path, "pod.yaml", changed)
+    run = kvlint("check", "--no-cache", "--select", "KV212,KV213", "--fail-on", "note", "pod.yaml",
+                 "--baseline", "b.jsonl", cwd=tmp_path)
+    assert run.code == 0, run.out + run.err
+    assert "2 known finding(s) not reported, 0 stale" in run.err, run.err

@@ -159,8 +159,19 @@ class ManifestRule(Rule):
         if secret is not None and secret_node is not None:
             assert self.file is not None
             secret_location = value_location(self.file.path, secret_node)
+        # Without a secret, a finding is known by its object and the path to its node, not by its line.
+        key = None
+        if secret is None and obj is not None:
+            path = node_path(obj.node, node)
+            if path is None and self.file is not None:  # inside a SecretProviderClass `objects` entry
+                for entry in self.file._spc_objects.get(id(obj.node), ()):
+                    inner = node_path(entry.node, node) if entry.item is not node else ""
+                    if inner is not None:
+                        path = f"objects[{entry.node.text('objectName') or entry.index}].{inner}"
+                        break
+            key = f"{obj.label}|{path}" if path is not None else None
         self.report(self.location_of(node, obj), message, secret=secret, secret_location=secret_location,
-                    related=related, severity=severity, confidence=confidence)
+                    related=related, severity=severity, confidence=confidence, key=key)
 
     def report_in(self, reporter: Reporter, location: Location, message: str, **kwargs: Any) -> None:
         """Report into another file's reporter (from `finalize`)."""
@@ -169,6 +180,30 @@ class ManifestRule(Rule):
             self.report(location, message, **kwargs)
         finally:
             self.bind(None)
+
+
+def node_path(root: Node, target: Node, limit: int = 10_000) -> str | None:
+    """`spec.template.spec.volumes[secrets].csi`: the keys from `root` to `target`, list items named by
+    their `name` when they have one (so inserting a sibling changes nothing), else by index. A key
+    node stands for its value's place. None when `target` is not in the tree (an embedded document)."""
+    stack: list[tuple[Node, str]] = [(root, "")]
+    seen = 0
+    while stack and seen < limit:
+        node, path = stack.pop()
+        seen += 1
+        if node is target:
+            return path
+        if isinstance(node, MappingNode):
+            for key, value in node.pairs:
+                inner = f"{path}.{key.value}" if path else key.value
+                if key is target:
+                    return inner + ":key"
+                stack.append((value, inner))
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.items):
+                name = item.text("name") if isinstance(item, MappingNode) else None
+                stack.append((item, f"{path}[{name if name else index}]"))
+    return None
 
 
 def node_location(path: str, node: Node, obj: K8sObject | None = None) -> Location:
