@@ -14,8 +14,9 @@ class ConfigmapSecretValue(ManifestRule):
     ## What it does
     Runs every `data` value of a ConfigMap (and every decoded `binaryData` value) through the
     secret detector catalogue, and flags values under secret-like keys (`DB_PASSWORD`,
-    `apiKey` ...) that look like secrets. Template expressions and placeholders are skipped; when a
-    catalogue detector reports the same secret on the same line, only this finding is kept.
+    `apiKey` ...) that look like secrets. Template expressions and placeholders are skipped. A value
+    a detector recognises is reported at the detector's severity and confidence when they are higher
+    (a storage key in a ConfigMap is an error), and the detector's own finding is merged into this one.
 
     ## Why is this bad?
     ConfigMaps are meant for non-confidential configuration: they are readable by far more

@@ -17,8 +17,9 @@ class EnvLiteralSecret(ManifestRule):
     holds a secret (`DB_PASSWORD`, `AZURE_CLIENT_SECRET`, `apiKey` ...) and whose value looks like
     one, or whose value the secret detector catalogue recognises. Names of files, paths, lengths
     and the like (`*_FILE`, `*_PATH`, `*_LENGTH`) are not secrets; template expressions, `$(VAR)`
-    references and placeholders are never taken for values. When a catalogue detector reports the
-    same secret on the same line, only this finding (which names the variable) is kept.
+    references and placeholders are never taken for values. A value a detector recognises is
+    reported at least at the detector's severity and confidence, and the detector's finding on the
+    same secret is merged into this one (which names the variable).
 
     ## Why is this bad?
     The value is committed to git and shows up in `kubectl get -o yaml`, in the API server's audit

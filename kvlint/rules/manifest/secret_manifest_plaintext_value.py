@@ -15,8 +15,9 @@ class SecretManifestPlaintextValue(ManifestRule):
     Reads `kind: Secret` manifests: every `data` value is base64-decoded and run through the
     secret detector catalogue, as is every `stringData` value; values under secret-like keys
     (`password`, `clientsecret`, `tls.key` ...) that look like secrets are flagged too. The finding
-    is on the line of the value. Template expressions and placeholders are skipped; when a catalogue
-    detector reports the same `stringData` secret on the same line, only this finding is kept.
+    is on the line of the value. Template expressions and placeholders are skipped. A value a detector
+    recognises is reported at least at the detector's confidence, and a detector's finding on the
+    same value (a `stringData` secret, or the base64 text of a `data` value) is merged into this one.
 
     ## Why is this bad?
     base64 is an encoding, not encryption: anyone with the repository (every clone, fork and CI

@@ -36,8 +36,9 @@ class KVPythonRule(PythonRule):
 
     def catalogue_secret(self, node: cst.CSTNode, secret: str) -> str | None:
         """The secret as the detector catalogue spells it on the literal's lines, when a detector
-        finds the same secret there. Reporting that exact text lets the reporter keep this rule's
-        finding, which knows the context, over the detector's duplicate (one secret, one finding)."""
+        finds the same secret there. Reporting that exact text lets the reporter merge this rule's
+        finding and the detector's into one (one secret, one finding): at the detector's id when its
+        verified format is more certain, with this rule's context in the message."""
         if self.catalogue is None or self.document is None:
             return None
         loc = self.location_of(node)
