@@ -217,21 +217,32 @@ def _secret_groups(pending: list[_Pending]) -> dict[int, list[int]]:
         first = same.setdefault((p.location.start_line, p.key, p.spec.category), i)
         union(first, i)
     # Overlapping regions, per category: sorted by start, each region joins the run it starts inside.
+    # A run in which the detectors found different secrets (two keys in one block scalar a rule
+    # reports as a whole) is several problems: there only reports of the same secret are merged.
     by_category: dict[str, list[int]] = {}
     for i in secrets:
         if pending[i].secret_region is not None:
             by_category.setdefault(pending[i].spec.category, []).append(i)
     for members in by_category.values():
         members.sort(key=lambda i: _region_start(pending[i]))
+        runs: list[list[int]] = []
         run_end: tuple[int, int] | None = None
-        run_first = -1
         for i in members:
             start, end = _region_start(pending[i]), _region_end(pending[i])
             if run_end is not None and start < run_end:
-                union(run_first, i)
+                runs[-1].append(i)
                 run_end = max(run_end, end)
             else:
-                run_first, run_end = i, end
+                runs.append([i])
+                run_end = end
+        for run in runs:
+            if len({pending[i].key for i in run if pending[i].spec.source == "text"}) <= 1:
+                for i in run[1:]:
+                    union(run[0], i)
+                continue
+            first_with: dict[str, int] = {}
+            for i in run:
+                union(first_with.setdefault(pending[i].key, i), i)
     members_of: dict[int, list[int]] = {}
     for i in secrets:
         members_of.setdefault(find(i), []).append(i)

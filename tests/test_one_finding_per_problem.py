@@ -321,3 +321,16 @@ spec:
                  "--baseline", "b.jsonl", cwd=tmp_path)
     assert run.code == 0, run.out + run.err
     assert "2 known finding(s) not reported, 0 stale" in run.err, run.err
+
+
+def test_two_keys_in_one_block_value_stay_two_findings(tmp_path):
+    # KV221 reports the whole block scalar; the detector finds two different keys inside it.
+    first, second = storage_key(1), storage_key(2)
+    conn = "DefaultEndpointsProtocol=https;AccountName=acmefake;AccountKey={};EndpointSuffix=core.windows.net"
+    write(tmp_path, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  settings.ini: |\n"
+                               f"    a = {conn.format(first)}\n    b = {conn.format(second)}\n")
+    code, found, output = findings(tmp_path, "--fail-on", "error", "cm.yaml")
+    assert code == 1
+    assert sorted((f["rule_id"], f["location"]["start_line"], f["severity"]) for f in found) == [
+        ("KV001", 8, "error"), ("KV221", 6, "error")], found
+    assert first not in output and second not in output
