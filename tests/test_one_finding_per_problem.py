@@ -334,3 +334,14 @@ def test_two_keys_in_one_block_value_stay_two_findings(tmp_path):
     assert sorted((f["rule_id"], f["location"]["start_line"], f["severity"]) for f in found) == [
         ("KV001", 8, "error"), ("KV221", 6, "error")], found
     assert first not in output and second not in output
+
+
+def test_kv106_is_known_by_sink_and_value_not_by_the_rest_of_the_line(tmp_path):
+    code = ("from azure.keyvault.secrets import SecretClient\n\nclient = SecretClient(url, credential)\n"
+            "secret = client.get_secret(\"db\")\nprint({text}, secret.value)\n")
+    write(tmp_path, "show.py", code.format(text='"value:"'))
+    run = kvlint("check", "--no-cache", "--select", "KV106", "show.py", "--write-baseline", "b.jsonl", cwd=tmp_path)
+    assert "wrote 1 finding(s)" in run.err, run.out + run.err
+    write(tmp_path, "show.py", code.format(text='"the database password is"'))
+    run = kvlint("check", "--no-cache", "--select", "KV106", "show.py", "--baseline", "b.jsonl", cwd=tmp_path)
+    assert run.code == 0, run.out + run.err

@@ -15,6 +15,9 @@ _WRITERS = {"sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sy
 _PRINTERS = {"print", "pprint", "pprint.pprint", "pprint.pp", "click.echo", "click.secho", "typer.echo"}
 
 
+_EMPTY_MODULE = cst.Module(body=[])
+
+
 class SecretValueInOutput(KVPythonRule):
     """Key Vault secret value printed, logged, or put in an exception or warning message.
 
@@ -203,7 +206,9 @@ class SecretValueInOutput(KVPythonRule):
             origin = self._related(taint.origin, "the secret is fetched from Key Vault here")
             if origin.start_line != related[0].start_line:
                 related.append(origin)
-        self.report(self.location_of(at), message, related=related)
+        # Known by where the value goes and what it is read from, not by other text on the line.
+        self.report(self.location_of(at), message, related=related,
+                    key=f"{message}|{_EMPTY_MODULE.code_for_node(taint.source)}")
 
     def _related(self, node: cst.CSTNode, message: str) -> Location:
         loc = self.location_of(node)
