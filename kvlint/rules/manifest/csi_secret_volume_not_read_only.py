@@ -127,7 +127,10 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
                 if not _read_only(csi):
                     # One problem, one finding: the volume, with its writable mounts named in it.
                     mounts = [f"'{container.text('name') or '?'}'" for container, _ in writable]
-                    also = f"; mounted without readOnly: true in container {', '.join(mounts)}" if mounts else ""
+                    also = "" if not mounts else (f"; its mount in container {mounts[0]} is not read-only either"
+                                                  if len(mounts) == 1 else
+                                                  f"; its mounts in containers {', '.join(mounts)} are not read-only "
+                                                  "either")
                     related = [replace(self.location_of(mount.key_node("name") or mount, obj),
                                        message=f"mount in container '{container.text('name') or '?'}'")
                                for container, mount in writable]
