@@ -247,6 +247,20 @@ class VaultCertificate:
 
 
 @dataclass
+class RoleAssignment:
+    """An Azure RBAC role assignment whose scope is this vault (or an object in it).
+
+    `role` is the role's name ("Key Vault Administrator") or its definition id/GUID, as written.
+    """
+
+    principal: str | Unknown
+    role: str | Unknown
+    origin: Origin
+    scope: str | Unknown | None = None
+    principal_type: str | Unknown | None = None  # "ServicePrincipal", "User", "Group" when stated
+
+
+@dataclass
 class Vault:
     """A Key Vault as declared or as read live.
 
@@ -278,6 +292,10 @@ class Vault:
     secrets: list[VaultSecret] = field(default_factory=list)
     keys: list[VaultKey] = field(default_factory=list)
     certificates: list[VaultCertificate] = field(default_factory=list)
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
+    # Other places the same vault is declared or granted (another file, a module's own block):
+    # findings about the vault name them as related locations.
+    related: list[Origin] = field(default_factory=list)
 
     @property
     def display_name(self) -> str:
@@ -532,5 +550,9 @@ def _decode_vault(data: dict[str, Any]) -> Vault:
             "certificates": lambda items: [
                 _decode_common(i, VaultCertificate, {"origin": origin}) for i in items
             ],
+            "role_assignments": lambda items: [
+                _decode_common(i, RoleAssignment, {"origin": origin}) for i in items
+            ],
+            "related": lambda items: [origin(i) for i in items],
         },
     )

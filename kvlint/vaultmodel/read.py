@@ -8,6 +8,10 @@ import re
 from kvlint.vaultmodel.model import DeclaredResult, Problem
 
 _AZ_KEYVAULT = re.compile(r"\baz\s+keyvault\b")
+# Az PowerShell / AzureRM Key Vault cmdlets (and New-AzRoleAssignment), any case.
+_PS_CMDLET = re.compile(
+    r"\b(?:New|Update|Set|Add|Get)-Az(?:ureRm|ure)?(?:KeyVault\w*|RoleAssignment)\b", re.IGNORECASE
+)
 _ARM_KEYVAULT = re.compile(r"microsoft\.keyvault/vaults", re.IGNORECASE)
 _CI_HINT = re.compile(r"keyvault|secrets\.", re.IGNORECASE)
 _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
@@ -60,7 +64,9 @@ def might_contain_vault(path: str, text: str) -> bool:
         return "azurerm_key_vault" in text or bool(_ARM_KEYVAULT.search(text))
     if kind == "ci":
         return bool(_CI_HINT.search(text))
-    if kind in ("sh", "powershell", "dockerfile", "makefile"):
+    if kind == "powershell":
+        return bool(_AZ_KEYVAULT.search(text) or _PS_CMDLET.search(text))
+    if kind in ("sh", "dockerfile", "makefile"):
         return bool(_AZ_KEYVAULT.search(text))
     return False
 
@@ -104,7 +110,26 @@ def _read(kind: str, path: str, text: str) -> DeclaredResult:
         reader.read_chunk(chunk)
     result = reader.result()
     result.problems.extend(problems)
+    ps_chunks = [c for c in chunks if c.dialect == "powershell" and _PS_CMDLET.search(c.text)]
+    if ps_chunks:
+        _read_cmdlets(path, ps_chunks, result)
     return result
+
+
+def _read_cmdlets(path: str, chunks: list, result: DeclaredResult) -> None:
+    """Az PowerShell cmdlets, with the tree-sitter grammar (an optional, lazily imported dependency)."""
+    try:
+        from kvlint.vaultmodel.powershell import PsReader
+    except ImportError:  # pragma: no cover - the grammar ships as a dependency
+        result.problems.append(Problem(path, "PowerShell grammar (tree-sitter-powershell) not installed; "
+                                             "Az cmdlets not read"))
+        return
+    reader = PsReader(path)
+    for chunk in chunks:
+        reader.read_chunk(chunk)
+    cmdlets = reader.result()
+    result.vaults.extend(cmdlets.vaults)
+    result.commands.extend(cmdlets.commands)
 
 
 def _read_json(path: str, text: str) -> DeclaredResult:

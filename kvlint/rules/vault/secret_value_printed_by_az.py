@@ -71,5 +71,7 @@ class SecretValuePrintedByAz(VaultRule):
                 what = "the whole secret object, value included" if command.detail == "full secret object" else (
                     "the secret value"
                 )
-                self.report(ctx.locate(command.origin), f"`az keyvault secret show` of '{name}' prints {what}",
+                program = "az keyvault secret show" if command.program in (None, "az") else (
+                    f"{command.program} {command.detail}")
+                self.report(ctx.locate(command.origin), f"`{program}` of '{name}' prints {what}",
                             key=command_key(command))
