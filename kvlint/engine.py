@@ -178,16 +178,19 @@ class Pipeline:
             return suppress.apply(findings, text, path)
         return findings, []
 
-    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path]) -> FileOutcome:
+    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path | str]) -> FileOutcome:
         outcome = FileOutcome()
         reporters: dict[str, Reporter] = {}
 
         def open_reporter(path: str) -> Reporter:
             if path not in reporters:
                 text = ""
-                if path in texts:
+                source = texts.get(path)
+                if isinstance(source, str):  # an in-memory document (scan_text)
+                    text = source
+                elif source is not None:
                     try:
-                        text = decode(texts[path].read_bytes(), path)[0]
+                        text = decode(source.read_bytes(), path)[0]
                     except OSError:
                         text = ""
                 reporters[path] = self.reporter(path, text)
@@ -282,7 +285,7 @@ def scan_text(pipeline: Pipeline, path: str, text: str) -> ScanResult:
     outcome = pipeline.scan_document(Document(path, text))
     result = ScanResult(findings=outcome.findings, notifications=outcome.notifications, files_scanned=1)
     if outcome.facts:
-        final = pipeline.finalize([(path, outcome.facts)], {})
+        final = pipeline.finalize([(path, outcome.facts)], {path: text})
         result.findings.extend(final.findings)
         result.notifications.extend(final.notifications)
     return result

@@ -18,7 +18,16 @@ from kvlint.model import Location
 from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources.base import Source
-from kvlint.vaultmodel import Command, Origin, Vault, file_kind, might_contain_vault, read_declared
+from kvlint.vaultmodel import (
+    Command,
+    DeclaredResult,
+    Origin,
+    Vault,
+    file_kind,
+    might_contain_vault,
+    read_declared,
+)
+from kvlint.vaultmodel.read import terraform_scope_hint
 
 
 @dataclass
@@ -68,6 +77,13 @@ class VaultRule(Rule):
 
 
 class VaultSource(Source):
+    """Judges every vault once per scan: `run` reads a file and judges what only that file can
+    judge (its commands, CI documents, literal secret values); the vaults themselves go into the
+    facts, and `finalize` joins them across files (a Terraform vault and a script's `set-policy`
+    on the same name are one vault; Terraform files of one directory are one module, evaluated
+    with its variables, tfvars, locals and local module calls) and judges each joined vault once.
+    """
+
     name: ClassVar[str] = "vault"
 
     def applies(self, doc: Document) -> bool:
@@ -75,29 +91,76 @@ class VaultSource(Source):
             return False
         if any(r.needs_ci_document for r in self._vault_rules()) and file_kind(doc.path) == "ci":
             return True
-        return might_contain_vault(doc.path, doc.text)
+        return might_contain_vault(doc.path, doc.text) or terraform_scope_hint(doc.path, doc.text)
 
     def _vault_rules(self) -> list[VaultRule]:
         return [r for r in self.rules if isinstance(r, VaultRule)]
 
     def run(self, doc: Document, reporter: Reporter) -> Any:
-        result = read_declared(doc.path, doc.text)
+        kind = file_kind(doc.path)
+        resources: list[Any] = []
+        if kind == "terraform" and might_contain_vault(doc.path, doc.text):
+            from kvlint.vaultmodel.read import read_terraform_file
+
+            result, resources = read_terraform_file(doc.path, doc.text)
+        elif kind in ("terraform", "tfvars"):
+            result = DeclaredResult()
+        else:
+            result = read_declared(doc.path, doc.text)
         for problem in result.problems:
             reporter.notify("warning", f"vault rules skipped: {problem.message}", line=problem.line)
         ctx = VaultContext(now=datetime.now(UTC), doc=doc, commands=result.commands,
                            catalogue=getattr(self.registry, "catalogue", None))
-        is_ci = file_kind(doc.path) == "ci"
+        # A literal secret value is judged here, where the text (for masking and for the
+        # catalogue's own finding on the same line) is at hand; the rest of the vault joins later.
+        literal_views = [_literal_view(vault) for vault in result.vaults]
+        is_ci = kind == "ci"
         for rule in self._vault_rules():
             rule.bind(reporter)
             try:
-                for vault in result.vaults:
-                    rule.check_vault(vault, ctx)
+                for view in literal_views:
+                    if view is not None:
+                        rule.check_vault(view, ctx)
                 rule.check_commands(result.commands, ctx)
                 if is_ci and rule.needs_ci_document:
                     rule.check_document(doc, ctx)
             finally:
                 rule.bind(None)
-        return None
+        if kind == "terraform":
+            return {"resources": [r.to_dict() for r in resources],
+                    "scope": terraform_scope_hint(doc.path, doc.text)}
+        if kind == "tfvars":
+            return {"tfvars": True}
+        return {"vaults": [v.to_dict() for v in result.vaults]} if result.vaults else None
+
+    def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
+        from kvlint.vaultmodel.join import join_vaults
+        from kvlint.vaultmodel.tfeval import scan_vaults
+
+        vaults: list[Vault] = []
+        terraform: dict[str, dict[str, Any]] = {}
+        for path, data in facts:
+            if not isinstance(data, dict):
+                continue
+            if "resources" in data or "tfvars" in data:
+                terraform[path] = data
+            vaults.extend(Vault.from_dict(v) for v in data.get("vaults", []))
+        if terraform:
+            vaults = scan_vaults(terraform, lambda path: open_reporter(path).text) + vaults
+        joined = join_vaults(vaults)
+        if not joined:
+            return
+        router = _RoutingReporter(open_reporter)
+        ctx = VaultContext(now=datetime.now(UTC), catalogue=getattr(self.registry, "catalogue", None))
+        for rule in self._vault_rules():
+            rule.bind(router)  # type: ignore[arg-type]
+            try:
+                for vault in joined:
+                    router.vault = vault
+                    rule.check_vault(vault, ctx)
+            finally:
+                rule.bind(None)
+                router.vault = None
 
     def judge_vaults(self, vaults: Sequence[Vault], reporter: Reporter, now: datetime | None = None) -> None:
         """Run every enabled vault rule on vaults read live (or from an audit snapshot)."""
@@ -109,3 +172,39 @@ class VaultSource(Source):
                     rule.check_vault(vault, ctx)
             finally:
                 rule.bind(None)
+
+
+def _literal_view(vault: Vault) -> Vault | None:
+    """The vault's secrets that carry a literal value, under a reference to the vault (so that no
+    vault-level rule judges it), removed from the vault itself."""
+    literal = [s for s in vault.secrets if s.literal is not None]
+    if not literal:
+        return None
+    vault.secrets = [s for s in vault.secrets if s.literal is None]
+    return Vault(ref=vault.ref, origin=vault.origin, name=vault.name, is_reference=True, secrets=literal)
+
+
+class _RoutingReporter:
+    """Finalize's reporter: a finding goes to the reporter of the file it is located in, with the
+    judged vault's other origins added as related locations."""
+
+    def __init__(self, open_reporter: Any) -> None:
+        self.open_reporter = open_reporter
+        self.vault: Vault | None = None
+
+    def report(self, spec: Any, location: Location, message: str, **kwargs: Any) -> None:
+        related = list(kwargs.pop("related", ()) or ())
+        if self.vault is not None and self.vault.related:  # a vault joined from several places
+            seen = {(r.path, r.start_line) for r in related} | {(location.path, location.start_line)}
+            for origin in [self.vault.origin, *self.vault.related]:
+                if origin.path is None or origin.span is None:
+                    continue
+                if (origin.path, origin.span.line) in seen:
+                    continue
+                seen.add((origin.path, origin.span.line))
+                related.append(Location(origin.path, origin.span.line, origin.span.column,
+                                        origin.span.end_line, origin.span.end_column))
+        self.open_reporter(location.path).report(spec, location, message, related=related, **kwargs)
+
+    def notify(self, level: str, message: str, line: int | None = None) -> None:
+        return None

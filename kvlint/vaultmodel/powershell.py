@@ -517,7 +517,7 @@ class PsReader:
         vault = self.vault(params.get("vaultname"), origin)
         name = self._param_value(params.get("name"))
         secret = VaultSecret(name=name if isinstance(name, str) else UNKNOWN, origin=origin)
-        secret.enabled = False if "disable" in params else True
+        secret.enabled = "disable" not in params
         content_type = self._param_value(params.get("contenttype"))
         secret.content_type = content_type if isinstance(content_type, str) or content_type is None else UNKNOWN
         self._dates(secret, params, origin)
@@ -540,7 +540,7 @@ class PsReader:
         vault = self.vault(params.get("vaultname"), origin)
         name = self._param_value(params.get("name"))
         key = VaultKey(name=name if isinstance(name, str) else UNKNOWN, origin=origin)
-        key.enabled = False if "disable" in params else True
+        key.enabled = "disable" not in params
         key_type = self._param_value(params.get("keytype"))
         key.key_type = key_type if isinstance(key_type, str) or key_type is None else UNKNOWN
         self._dates(key, params, origin)

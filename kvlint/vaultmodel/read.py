@@ -18,11 +18,13 @@ _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
 
 
 def file_kind(path: str) -> str | None:
-    """ "terraform", "json", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
+    """ "terraform", "tfvars", "json", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
     normalised = "/" + path.replace("\\", "/").lstrip("/")
     name = posixpath.basename(normalised).lower()
     if name.endswith(".tf"):
         return "terraform"
+    if name.endswith(".tfvars"):
+        return "tfvars"
     if name.endswith(".json"):
         return "json"
     if name.endswith((".sh", ".bash", ".zsh", ".ksh")):
@@ -69,6 +71,30 @@ def might_contain_vault(path: str, text: str) -> bool:
     if kind in ("sh", "dockerfile", "makefile"):
         return bool(_AZ_KEYVAULT.search(text))
     return False
+
+
+_TF_SCOPE = re.compile(r'(?m)^[ \t]*(?:variable|module)[ \t]+"|^[ \t]*locals[ \t]*\{')
+
+
+def terraform_scope_hint(path: str, text: str) -> bool:
+    """A Terraform file with variables, locals or module calls, or a .tfvars file: the scan's
+    Terraform evaluation may need it even when it declares no vault."""
+    kind = file_kind(path)
+    return kind == "tfvars" or (kind == "terraform" and bool(_TF_SCOPE.search(text)))
+
+
+def read_terraform_file(path: str, text: str) -> tuple[DeclaredResult, list]:
+    """`read_declared` for a .tf file, also returning its Key Vault resources (for finalize)."""
+    from kvlint.vaultmodel.terraform import read_terraform_resources
+
+    try:
+        return read_terraform_resources(path, text)
+    except RecursionError:
+        return DeclaredResult(problems=[Problem(path, "file nested too deeply to analyse; skipped")]), []
+    except Exception as error:  # a reader bug must not stop the scan; the text may quote the file
+        return DeclaredResult(
+            problems=[Problem(path, f"internal error while reading ({type(error).__name__}); skipped")]
+        ), []
 
 
 def read_declared(path: str, text: str) -> DeclaredResult:

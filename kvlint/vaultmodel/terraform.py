@@ -25,12 +25,19 @@ RESOURCE_TYPES = frozenset(
 
 
 def read_terraform(path: str, text: str) -> DeclaredResult:
+    return read_terraform_resources(path, text)[0]
+
+
+def read_terraform_resources(path: str, text: str) -> tuple[DeclaredResult, list[TfResource]]:
     """Parse only the Key Vault blocks when they can be cut out cheaply (python-hcl2 reads about
-    30 KB/s; a module rarely has more than a few vault blocks), else the whole file."""
+    30 KB/s; a module rarely has more than a few vault blocks), else the whole file.
+
+    The resources are returned too: the scan's finalize step rebuilds them with the module's
+    variables, locals and module-call inputs (kvlint.vaultmodel.tfeval)."""
     result = DeclaredResult()
     if len(text) > MAX_TF_BYTES:
         result.problems.append(Problem(path, "Terraform file too large to parse; skipped"))
-        return result
+        return result, []
     blocks = vault_blocks(text)
     pieces = [(0, text)] if blocks is None else blocks
     resources: list[TfResource] = []
@@ -39,7 +46,88 @@ def read_terraform(path: str, text: str) -> DeclaredResult:
         if tree is not None:
             resources.extend(_resources(path, tree, line_offset, result))
     result.vaults.extend(build_vaults(path, "terraform", resources))
-    return result
+    return result, resources
+
+
+_SCOPE_HEADER = re.compile(r'(?m)^[ \t]*(?:variable[ \t]+"[^"\n]*"|locals|module[ \t]+"[^"\n]*")[ \t]*\{')
+
+
+def read_scope(path: str, text: str) -> dict[str, Any]:
+    """`variable` defaults, `locals` and `module` calls of one .tf file (values as written, in
+    memory only: a default may be a secret), each with its region.
+
+    {"variables": {name: (raw default | absent marker, span)}, "locals": {name: (raw, span)},
+     "modules": [{"name", "source", "span", "inputs": {name: (raw, span, value span)}}]}
+    """
+    scope: dict[str, Any] = {"variables": {}, "locals": {}, "modules": []}
+    if len(text) > MAX_TF_BYTES:
+        return scope
+    for match in _SCOPE_HEADER.finditer(text):
+        end = _block_end(text, match.end() - 1)
+        if end is None:
+            continue
+        start = text.rfind("\n", 0, match.start()) + 1
+        line_offset = text.count("\n", 0, start)
+        tree = _parse(path, text[start:end], line_offset, DeclaredResult())
+        if tree is None:
+            continue
+        _scope_blocks(tree, line_offset, scope)
+    return scope
+
+
+def _scope_blocks(tree: Any, line_offset: int, scope: dict[str, Any]) -> None:
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    for child in tree.body.children:
+        if not isinstance(child, BlockRule):
+            continue
+        labels = [_label(label) for label in child.labels]
+        attrs: dict[str, tuple[Any, Span | None, Span | None]] = {}
+        for item in child.body.children:
+            if isinstance(item, AttributeRule):
+                attrs[item.identifier.serialize()] = (
+                    item.expression.serialize(), _span(item, line_offset), _span(item.expression, line_offset)
+                )
+        span = _span(child, line_offset)
+        if labels[0] == "variable" and len(labels) == 2:
+            default = attrs.get("default")
+            nullable = attrs.get("nullable")
+            scope["variables"][labels[1]] = {
+                "default": default[0] if default else NO_DEFAULT,
+                "span": default[1] if default else span,
+                "nullable": not (nullable and nullable[0] is False),
+            }
+        elif labels[0] == "locals":
+            for name, (raw, attr_span, _) in attrs.items():
+                scope["locals"][name] = (raw, attr_span)
+        elif labels[0] == "module" and len(labels) == 2 and "source" in attrs:
+            source = literal_string(attrs["source"][0])
+            scope["modules"].append({
+                "name": labels[1],
+                "source": source,
+                "span": span,
+                "inputs": {k: v for k, v in attrs.items() if k not in _MODULE_META},
+            })
+
+
+NO_DEFAULT = object()  # a variable without a default (required input)
+_MODULE_META = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
+
+
+def read_tfvars(path: str, text: str) -> dict[str, tuple[Any, Span | None]]:
+    """`name = value` assignments of a .tfvars file (in memory only)."""
+    from hcl2.rules.base import AttributeRule
+
+    if len(text) > MAX_TF_BYTES:
+        return {}
+    tree = _parse(path, text, 0, DeclaredResult())
+    if tree is None:
+        return {}
+    return {
+        item.identifier.serialize(): (item.expression.serialize(), _span(item))
+        for item in tree.body.children
+        if isinstance(item, AttributeRule)
+    }
 
 
 def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> Any:
@@ -171,6 +259,8 @@ def _node(block: Any, line_offset: int) -> TfNode:
             name = child.identifier.serialize()
             raw = child.expression.serialize()
             node.attrs[name] = convert(raw)
+            if has_unknown(node.attrs[name]):
+                node.exprs[name] = raw
             if span := _span(child, line_offset):
                 node.spans[name] = span
             literal = literal_string(raw)
@@ -188,6 +278,16 @@ def _node(block: Any, line_offset: int) -> TfNode:
             else:
                 node.blocks.setdefault(labels[0], []).append(_node(child, line_offset))
     return node
+
+
+def has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    return False
 
 
 def literal_string(raw: Any) -> str | None:

@@ -48,6 +48,44 @@ class TfNode:
     dynamic: set[str] = field(default_factory=set)  # names of `dynamic` blocks (content unknown)
     refs: dict[str, str] = field(default_factory=dict)  # attribute -> referenced address
     secrets: dict[str, SecretText] = field(default_factory=dict)  # literal string values
+    # attribute -> the expression as written, for values UNKNOWN here that variables, locals or
+    # module inputs may decide (`var.x`, `!var.x`, `"kv-${var.env}"`); see tfeval.
+    exprs: dict[str, Any] = field(default_factory=dict)
+    literal_judged: bool = False  # a literal secret value, judged where it is written
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, for facts and caches: literal strings of secret-bearing attributes are left out."""
+        attrs = {k: _encode_value(v) for k, v in self.attrs.items() if k not in SECRET_ATTRS}
+        attrs.update({k: {"$unknown": True} for k in self.attrs if k in SECRET_ATTRS})
+        return {
+            "span": self.span.to_dict() if self.span else None,
+            "attrs": attrs,
+            "spans": {k: v.to_dict() for k, v in self.spans.items()},
+            "value_spans": {k: v.to_dict() for k, v in self.value_spans.items()},
+            "blocks": {k: [b.to_dict() for b in v] for k, v in self.blocks.items()},
+            "dynamic": sorted(self.dynamic),
+            "refs": dict(self.refs),
+            "exprs": {k: v for k, v in self.exprs.items() if k not in SECRET_ATTRS},
+            "literal_judged": self.literal_judged or self._literal_value(),
+        }
+
+    def _literal_value(self) -> bool:
+        literal = self.secrets.get("value") or self.secrets.get("value_wo")
+        return literal is not None and literal.reveal() != ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TfNode:
+        return cls(
+            span=Span.from_dict(data["span"]) if data.get("span") else None,
+            attrs={k: _decode_value(v) for k, v in data.get("attrs", {}).items()},
+            spans={k: Span.from_dict(v) for k, v in data.get("spans", {}).items()},
+            value_spans={k: Span.from_dict(v) for k, v in data.get("value_spans", {}).items()},
+            blocks={k: [cls.from_dict(b) for b in v] for k, v in data.get("blocks", {}).items()},
+            dynamic=set(data.get("dynamic", [])),
+            refs=dict(data.get("refs", {})),
+            exprs=dict(data.get("exprs", {})),
+            literal_judged=bool(data.get("literal_judged")),
+        )
 
     def has(self, name: str) -> bool:
         return name in self.attrs
@@ -60,22 +98,57 @@ class TfNode:
         return found[0] if found else None
 
 
+# Attributes that may hold a secret value: never serialised, never resolved from variables.
+SECRET_ATTRS = frozenset({"value", "value_wo", "password", "contents", "content"})
+
+
+def _encode_value(value: Any) -> Any:
+    if value is UNKNOWN:
+        return {"$unknown": True}
+    if isinstance(value, list):
+        return [_encode_value(v) for v in value]
+    if isinstance(value, dict):
+        return {"$map": {k: _encode_value(v) for k, v in value.items()}}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("$unknown") is True:
+            return UNKNOWN
+        return {k: _decode_value(v) for k, v in value.get("$map", {}).items()}
+    if isinstance(value, list):
+        return [_decode_value(v) for v in value]
+    return value
+
+
 @dataclass
 class TfResource:
     rtype: str
     address: str  # e.g. "azurerm_key_vault.demo" or "module.kv.azurerm_key_vault.this"
     node: TfNode
     is_data: bool = False
+    path: str | None = None  # the file, when resources of several files are built together
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rtype": self.rtype, "address": self.address, "node": self.node.to_dict(),
+                "is_data": self.is_data}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], path: str | None = None) -> TfResource:
+        return cls(data["rtype"], data["address"], TfNode.from_dict(data["node"]), bool(data.get("is_data")),
+                   path)
 
 
 def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Vault]:
     vaults: dict[str, Vault] = {}
     for res in resources:
         if res.rtype == "azurerm_key_vault":
-            vault = _reference_vault(path, source, res) if res.is_data else _read_vault(path, source, res)
+            where = res.path or path
+            vault = _reference_vault(where, source, res) if res.is_data else _read_vault(where, source, res)
             vaults[res.address] = vault
 
-    def vault_for(node: TfNode) -> Vault:
+    def vault_for(node: TfNode, path: str) -> Vault:
         ref = node.refs.get("key_vault_id")
         literal_id = node.get("key_vault_id")
         name: Any = UNKNOWN
@@ -90,15 +163,16 @@ def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Va
 
     for res in resources:
         node = res.node
+        where = res.path or path
         if res.rtype == "azurerm_key_vault_access_policy":
-            policy = _policy(path, source, node)
-            vault_for(node).access_policies.append(policy)
+            policy = _policy(where, source, node)
+            vault_for(node, where).access_policies.append(policy)
         elif res.rtype == "azurerm_key_vault_secret":
-            vault_for(node).secrets.append(_secret(path, source, node))
+            vault_for(node, where).secrets.append(_secret(where, source, node))
         elif res.rtype == "azurerm_key_vault_key":
-            vault_for(node).keys.append(_key(path, source, node))
+            vault_for(node, where).keys.append(_key(where, source, node))
         elif res.rtype == "azurerm_key_vault_certificate":
-            vault_for(node).certificates.append(_certificate(path, source, node))
+            vault_for(node, where).certificates.append(_certificate(where, source, node))
     return list(vaults.values())
 
 

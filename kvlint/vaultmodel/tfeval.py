@@ -1,0 +1,274 @@
+"""Terraform across files: a module directory's variables, tfvars, locals and local module calls.
+
+Terraform evaluates a directory (a module) as a whole, so this runs in the scan's finalize step:
+the `.tf` readers hand over their Key Vault resources (`TfResource.to_dict`, no secret values),
+and the variable/locals/module blocks are read here from the files' text, in memory only.
+
+Only what decides security settings is evaluated: `var.x`, `local.x`, `!var.x`, attribute and
+index access into literal objects, and string templates of those. Anything else (functions,
+conditionals, `each.value`, data sources, registry modules) stays UNKNOWN.
+
+Variable precedence follows Terraform: default < terraform.tfvars < *.auto.tfvars (lexical). A
+value a non-auto `.tfvars` (passed with -var-file, so maybe or maybe not) would change is
+UNKNOWN. A module called with a local `source` is judged once per call, with the call's inputs;
+its findings are located at the call, with the module's own block as a related location.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from typing import Any
+
+from kvlint.vaultmodel.model import UNKNOWN, Origin, Span, Vault
+from kvlint.vaultmodel.terraform import NO_DEFAULT, convert, has_unknown, read_scope, read_tfvars
+from kvlint.vaultmodel.tfbuild import SECRET_ATTRS, TfNode, TfResource, build_vaults
+
+MAX_DEPTH = 16
+MAX_MODULE_NESTING = 4
+_REF = re.compile(r"^(!?)\s*(var|local)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[(?:\"[^\"]*\"|\d+)\])*)$")
+_ACCESS = re.compile(r"\.([A-Za-z_][\w-]*)|\[(?:\"([^\"]*)\"|(\d+))\]")
+_TEMPLATE_PART = re.compile(r"\$\{([^{}]*)\}")
+
+
+@dataclass
+class Env:
+    """What `var.` and `local.` mean inside one module instance."""
+
+    variables: dict[str, Any]
+    locals_raw: dict[str, Any] = field(default_factory=dict)
+    _locals: dict[str, Any] = field(default_factory=dict)
+    _busy: set[str] = field(default_factory=set)
+
+    def lookup(self, kind: str, name: str, depth: int) -> Any:
+        if kind == "var":
+            return self.variables.get(name, UNKNOWN)
+        if name in self._locals:
+            return self._locals[name]
+        if name not in self.locals_raw or name in self._busy:
+            return UNKNOWN
+        self._busy.add(name)
+        value = evaluate(self.locals_raw[name], self, depth + 1)
+        self._busy.discard(name)
+        self._locals[name] = value
+        return value
+
+
+def evaluate(raw: Any, env: Env, depth: int = 0) -> Any:
+    """A serialised hcl2 expression -> its value, or UNKNOWN."""
+    if depth > MAX_DEPTH:
+        return UNKNOWN
+    if raw is None or isinstance(raw, bool | int | float):
+        return raw
+    if isinstance(raw, list):
+        return [evaluate(item, env, depth + 1) for item in raw]
+    if isinstance(raw, dict):
+        return {str(k): evaluate(v, env, depth + 1) for k, v in raw.items() if not str(k).startswith("__")}
+    if not isinstance(raw, str):
+        return UNKNOWN
+    literal = convert(raw)
+    if literal is not UNKNOWN:
+        return literal
+    if raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
+        return _reference(raw[2:-1].strip(), env, depth)
+    if raw.startswith('"') and raw.endswith('"') and "%{" not in raw:
+        return _template(raw[1:-1], env, depth)
+    return UNKNOWN
+
+
+def _reference(text: str, env: Env, depth: int) -> Any:
+    match = _REF.match(text)
+    if not match:
+        return UNKNOWN
+    negate, kind, name, path = match.groups()
+    value = env.lookup(kind, name, depth)
+    for access in _ACCESS.finditer(path):
+        key = access.group(1) or access.group(2)
+        if isinstance(value, dict) and key is not None:
+            value = value.get(key, UNKNOWN)
+        elif isinstance(value, list) and access.group(3) is not None and int(access.group(3)) < len(value):
+            value = value[int(access.group(3))]
+        else:
+            return UNKNOWN
+    if negate:
+        return (not value) if isinstance(value, bool) else UNKNOWN
+    return value
+
+
+def _template(body: str, env: Env, depth: int) -> Any:
+    out, last = [], 0
+    for part in _TEMPLATE_PART.finditer(body):
+        value = _reference(part.group(1).strip(), env, depth)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            return UNKNOWN
+        out.append(body[last : part.start()])
+        out.append(str(value))
+        last = part.end()
+    out.append(body[last:])
+    text = "".join(out)
+    return UNKNOWN if "${" in text else text.replace("\\\"", "\"")
+
+
+def direct_variable(raw: Any) -> str | None:
+    """`var.x` or `!var.x` written alone -> "x" (the module input that decides the attribute)."""
+    if isinstance(raw, str) and raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
+        match = _REF.match(raw[2:-1].strip())
+        if match and match.group(2) == "var" and not match.group(4):
+            return match.group(3)
+    return None
+
+
+# --- a scan's Terraform ------------------------------------------------------------------------
+
+
+@dataclass
+class _Dir:
+    path: str
+    resources: list[TfResource] = field(default_factory=list)
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locals_raw: dict[str, Any] = field(default_factory=dict)
+    modules: list[dict[str, Any]] = field(default_factory=list)  # each with "path" (the caller file)
+    tfvars: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file name, assignments)
+
+
+def directory_of(path: str) -> str:
+    return posixpath.normpath(posixpath.dirname(path.replace("\\", "/")) or ".")
+
+
+def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str]) -> list[Vault]:
+    """Every Terraform vault of the scan, evaluated per module instance.
+
+    `files` maps a display path to the facts its run returned (`resources`, `scope`, `tfvars`);
+    `text_of(path)` gives a file's text (read again here: variable values never go into facts).
+    """
+    dirs: dict[str, _Dir] = {}
+    for path in sorted(files):
+        facts = files[path]
+        folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
+        folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources", []))
+        if facts.get("tfvars"):
+            folder.tfvars.append((posixpath.basename(path), {k: v[0] for k, v in
+                                                             read_tfvars(path, text_of(path)).items()}))
+        elif facts.get("scope"):
+            scope = read_scope(path, text_of(path))
+            folder.variables.update(scope["variables"])
+            folder.locals_raw.update({k: v[0] for k, v in scope["locals"].items()})
+            folder.modules.extend({**m, "path": path} for m in scope["modules"])
+    called = {target for folder in dirs.values() for call in folder.modules
+              if (target := _local_target(folder.path, call)) in dirs}
+    vaults: list[Vault] = []
+    for folder in dirs.values():
+        if folder.path not in called:
+            vaults.extend(_instantiate(folder, _root_env(folder), [], dirs))
+    return vaults
+
+
+def _local_target(folder: str, call: dict[str, Any]) -> str | None:
+    source = call.get("source")
+    if not isinstance(source, str) or (not source.startswith(("./", "../")) and source not in (".", "..")):
+        return None  # a registry, git or URL source: not in the tree
+    return posixpath.normpath(posixpath.join(folder, source))
+
+
+def _root_env(folder: _Dir) -> Env:
+    empty = Env({})
+    variables: dict[str, Any] = {}
+    for name, info in folder.variables.items():
+        default = info["default"]
+        variables[name] = UNKNOWN if default is NO_DEFAULT else evaluate(default, empty)
+    auto = sorted((n, a) for n, a in folder.tfvars if n.endswith(".auto.tfvars"))
+    fixed = [(n, a) for n, a in folder.tfvars if n == "terraform.tfvars"]
+    for _, assignments in fixed + auto:
+        for name, raw in assignments.items():
+            variables[name] = evaluate(raw, empty)
+    for file_name, assignments in folder.tfvars:
+        if file_name == "terraform.tfvars" or file_name.endswith(".auto.tfvars"):
+            continue
+        for name, raw in assignments.items():  # a -var-file that may or may not be passed
+            if evaluate(raw, empty) != variables.get(name, UNKNOWN):
+                variables[name] = UNKNOWN
+    return Env(variables, dict(folder.locals_raw))
+
+
+def _call_env(target: _Dir, call: dict[str, Any], caller_env: Env) -> Env:
+    variables: dict[str, Any] = {}
+    empty = Env({})
+    for name, info in target.variables.items():
+        default = info["default"]
+        variables[name] = UNKNOWN if default is NO_DEFAULT else evaluate(default, empty)
+    for name, (raw, _, _) in call["inputs"].items():
+        if name in SECRET_ATTRS:
+            continue
+        value = evaluate(raw, caller_env)
+        info = target.variables.get(name)
+        if value is None and info is not None and not info.get("nullable", True):
+            continue  # null keeps the default of a non-nullable variable
+        variables[name] = value
+    return Env(variables, dict(target.locals_raw))
+
+
+def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict[str, _Dir]) -> list[Vault]:
+    if len(chain) > MAX_MODULE_NESTING:
+        return []
+    call = chain[0] if chain else None
+    span_map: dict[tuple[str, Span], Span] = {}
+    resources = []
+    for res in folder.resources:
+        if res.rtype == "azurerm_key_vault_secret" and res.node.literal_judged:
+            continue  # a literal value: judged in the file that holds it, with the value in hand
+        node = deepcopy(res.node)
+        _resolve(node, env, res.path or "", span_map, chain[-1] if chain else None)
+        resources.append(TfResource(res.rtype, res.address, node, res.is_data, res.path))
+    vaults = build_vaults(folder.path, "terraform", resources)
+    if call is not None:
+        for vault in vaults:
+            _relocate(vault, call, span_map if len(chain) == 1 else {})
+    for inner in folder.modules:
+        target = _local_target(folder.path, inner)
+        if target in dirs:
+            vaults.extend(_instantiate(dirs[target], _call_env(dirs[target], inner, env), [*chain, inner], dirs))
+    return vaults
+
+
+def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, Any] | None) -> None:
+    for attr, raw in node.exprs.items():
+        if attr in SECRET_ATTRS:
+            continue
+        value = evaluate(raw, env)
+        if has_unknown(value):
+            continue
+        node.attrs[attr] = value
+        variable = direct_variable(raw)
+        if call is not None and variable in call["inputs"] and attr in node.spans:
+            span_map[(path, node.spans[attr])] = call["inputs"][variable][1]
+    for blocks in node.blocks.values():
+        for block in blocks:
+            _resolve(block, env, path, span_map, call)
+
+
+def _relocate(vault: Vault, call: dict[str, Any], span_map: dict) -> None:
+    """Point a module's vault (and its children) at the module call; the module's blocks become
+    related locations."""
+    caller, call_span = call["path"], call["span"]
+    related: list[Origin] = []
+
+    def moved(origin: Origin) -> Origin:
+        related.append(origin)
+        fields = {name: span_map[(origin.path, span)] for name, span in origin.fields.items()
+                  if (origin.path, span) in span_map}
+        return Origin(origin.source, caller, call_span, origin.resource_id, fields)
+
+    vault.origin = moved(vault.origin)
+    for collection in (vault.access_policies, vault.secrets, vault.keys, vault.certificates,
+                       vault.role_assignments):
+        for item in collection:
+            item.origin = moved(item.origin)
+    seen: set[tuple[Any, ...]] = set()
+    for origin in related:
+        key = (origin.path, origin.span)
+        if key not in seen:
+            seen.add(key)
+            vault.related.append(Origin(origin.source, origin.path, origin.span))
