@@ -225,7 +225,8 @@ class PsReader:
                 return self._interpolated(inner)
             body = _here_body(text) if kind == "expandable_here_string_literal" else text[1:-1]
             return _unescape(body)
-        if kind in ("generic_token", "simple_name", "command_name_expr", "decimal_integer_literal"):
+        if kind in ("generic_token", "simple_name", "command_name_expr", "decimal_integer_literal", "integer_literal",
+                    "real_literal"):
             return text
         if kind == "variable":
             name = _var_name(text)
@@ -329,7 +330,9 @@ class PsReader:
             inner = _unwrap(value)
             if inner.type == "array_expression":
                 inner = next((c for c in inner.children if c.is_named), inner)
-                inner = _unwrap(inner)
+                while inner.type != "array_literal_expression" and len(named := [
+                        c for c in inner.children if c.is_named]) == 1:
+                    inner = named[0]
             if inner.type == "array_literal_expression":
                 parts = [c for c in inner.children if c.is_named]
             else:

@@ -111,6 +111,9 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
             """,
             file="deploy.sh",
         ),
+        Bad("Set-AzKeyVaultAccessPolicy -VaultName kv-app -ObjectId 11111111-1111-1111-1111-111111111111 `\n"
+            "    -PermissionsToSecrets get,list,purge # expect: KV301\n",
+            file="grant.ps1"),
     ]
     GOOD = [
         Good(
@@ -142,6 +145,8 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
         ),
         Good("az keyvault set-policy -n kv-app --object-id 11111111-1111-1111-1111-111111111111 --secret-permissions get\n",
              file="deploy.sh"),
+        Good("Set-AzKeyVaultAccessPolicy -VaultName kv-app -ObjectId 11111111-1111-1111-1111-111111111111 -PermissionsToSecrets get,list\n",
+             file="grant.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

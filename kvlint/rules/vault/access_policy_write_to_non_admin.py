@@ -80,6 +80,8 @@ class AccessPolicyWriteToNonAdmin(VaultRule):
         ),
         Bad("az keyvault set-policy -n kv-app --object-id 22222222-2222-2222-2222-222222222222 --secret-permissions get set # expect: KV302\n",
             file="deploy.sh"),
+        Bad("Set-AzKeyVaultAccessPolicy -VaultName kv-app -ObjectId 11111111-1111-1111-1111-111111111111 -PermissionsToSecrets @('get', 'set') # expect: KV302\n",
+            file="grant.ps1"),
     ]
     GOOD = [
         Good(
@@ -102,6 +104,8 @@ class AccessPolicyWriteToNonAdmin(VaultRule):
         ),
         Good("az keyvault set-policy -n kv-app --object-id 22222222-2222-2222-2222-222222222222 --secret-permissions get\n",
              file="deploy.sh"),
+        Good("Set-AzKeyVaultAccessPolicy -VaultName kv-app -ObjectId 11111111-1111-1111-1111-111111111111 -PermissionsToSecrets get\n",
+             file="grant.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

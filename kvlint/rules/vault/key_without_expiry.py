@@ -60,6 +60,7 @@ class KeyWithoutExpiry(VaultRule):
             file="main.tf",
         ),
         Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM # expect: KV322\n", file="deploy.sh"),
+        Bad("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination HSM # expect: KV322\n", file="deploy.ps1"),
     ]
     GOOD = [
         Good(
@@ -76,6 +77,8 @@ class KeyWithoutExpiry(VaultRule):
         ),
         Good("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM --expires 2026-12-31T00:00:00Z\n",
              file="deploy.sh"),
+        Good("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination HSM -Expires (Get-Date).AddYears(1)\n",
+             file="deploy.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -70,6 +70,7 @@ class KeyWithoutRotationPolicy(VaultRule):
         ),
         Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA --expires 2026-12-31T00:00:00Z # expect: KV323\n",
             file="deploy.sh"),
+        Bad("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination Software # expect: KV323\n", file="deploy.ps1"),
     ]
     GOOD = [
         Good(
@@ -97,6 +98,13 @@ class KeyWithoutRotationPolicy(VaultRule):
             az keyvault key rotation-policy update --vault-name kv-app -n cmk --value @rotation-policy.json
             """,
             file="deploy.sh",
+        ),
+        Good(
+            """
+            Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination Software
+            Set-AzKeyVaultKeyRotationPolicy -VaultName kv-app -Name cmk -PolicyPath ./rotation.json
+            """,
+            file="deploy.ps1",
         ),
     ]
 

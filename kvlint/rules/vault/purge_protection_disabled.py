@@ -65,6 +65,28 @@ class PurgeProtectionDisabled(VaultRule):
         ),
         Bad('az keyvault create --name "tiexin-keyvault-test" --resource-group "myResourceGroup" --location "EastUS" # expect: KV313\n',
             file="deploy.sh"),
+        Bad('New-AzKeyVault -Name "kv-app" -ResourceGroupName "rg-app" -Location "westeurope" # expect: KV313\n',
+            file="deploy.ps1"),
+        Bad("New-AzureRmKeyVault -VaultName kv-legacy -ResourceGroupName rg-app -Location eastus # expect: KV313\n",
+            file="legacy.ps1"),
+        Bad(
+            """
+            variable "purge_protection" {
+              type    = bool
+              default = false
+            }
+
+            resource "azurerm_key_vault" "kv" {
+              name                     = "kv-app"
+              location                 = "westeurope"
+              resource_group_name      = "rg-app"
+              tenant_id                = "00000000-0000-0000-0000-000000000000"
+              sku_name                 = "standard"
+              purge_protection_enabled = var.purge_protection # expect: KV313
+            }
+            """,
+            file="main.tf",
+        ),
     ]
     GOOD = [
         Good(
@@ -85,6 +107,26 @@ class PurgeProtectionDisabled(VaultRule):
         Good("az keyvault create -n kv-app -g rg-app --enable-purge-protection\n"
              "az keyvault set-policy -n kv-shared --object-id 22222222-2222-2222-2222-222222222222 --secret-permissions get\n",
              file="deploy.sh"),
+        Good("New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope -EnablePurgeProtection\n"
+             "Set-AzKeyVaultAccessPolicy -VaultName kv-shared -ObjectId 11111111-1111-1111-1111-111111111111 -PermissionsToSecrets get\n",
+             file="deploy.ps1"),
+        Good(
+            """
+            variable "purge_protection" {
+              type = bool
+            }
+
+            resource "azurerm_key_vault" "kv" {
+              name                     = "kv-app"
+              location                 = "westeurope"
+              resource_group_name      = "rg-app"
+              tenant_id                = "00000000-0000-0000-0000-000000000000"
+              sku_name                 = "standard"
+              purge_protection_enabled = var.purge_protection
+            }
+            """,
+            file="main.tf",
+        ),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -58,6 +58,14 @@ class SecretEchoedToLog(VaultRule):
             """,
             file="deploy.sh",
         ),
+        Bad(
+            """
+            $pw = Get-AzKeyVaultSecret -VaultName kv-app -Name db-password -AsPlainText
+            Write-Host "password: $pw" # expect: KV340
+            Write-Verbose -Message "db=$pw" -Verbose # expect: KV340
+            """,
+            file="deploy.ps1",
+        ),
     ]
     GOOD = [
         Good(
@@ -74,6 +82,13 @@ class SecretEchoedToLog(VaultRule):
                       echo "$TOKEN" | docker login ghcr.io -u bot --password-stdin
             """,
             file=".github/workflows/deploy.yml",
+        ),
+        Good(
+            """
+            $pw = Get-AzKeyVaultSecret -VaultName kv-app -Name db-password -AsPlainText
+            Write-Host "password read"
+            """,
+            file="deploy.ps1",
         ),
     ]
 

@@ -52,6 +52,9 @@ class SecretValuePrintedByAz(VaultRule):
             """,
             file="azure-pipelines.yml",
         ),
+        Bad("Get-AzKeyVaultSecret -VaultName kv-app -Name db-password -AsPlainText # expect: KV341\n", file="verify.ps1"),
+        Bad("Get-AzKeyVaultSecret -VaultName kv-app -Name db-password -AsPlainText | Write-Output # expect: KV341\n",
+            file="verify.ps1"),
     ]
     GOOD = [
         Good(
@@ -61,6 +64,13 @@ class SecretValuePrintedByAz(VaultRule):
             az keyvault secret show --vault-name kv-app -n api-key --query value -o tsv > /run/secrets/api-key
             """,
             file="verify.sh",
+        ),
+        Good(
+            """
+            $pw = Get-AzKeyVaultSecret -VaultName kv-app -Name db-password -AsPlainText
+            Get-AzKeyVaultSecret -VaultName kv-app -Name db-password
+            """,
+            file="verify.ps1",
         ),
     ]
 

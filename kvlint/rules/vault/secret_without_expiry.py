@@ -62,6 +62,13 @@ class SecretWithoutExpiry(VaultRule):
             file="main.tf",
         ),
         Bad('az keyvault secret set --vault-name kv-app -n db-password --file db.txt # expect: KV320\n', file="deploy.sh"),
+        Bad(
+            """
+            $value = ConvertTo-SecureString $env:DB_PASSWORD -AsPlainText -Force
+            Set-AzKeyVaultSecret -VaultName kv-app -Name db-password -SecretValue $value # expect: KV320
+            """,
+            file="deploy.ps1",
+        ),
     ]
     GOOD = [
         Good(
@@ -90,6 +97,13 @@ class SecretWithoutExpiry(VaultRule):
         ),
         Good("az keyvault secret set --vault-name kv-app -n db-password --file db.txt --expires 2026-12-31T00:00:00Z\n",
              file="deploy.sh"),
+        Good(
+            """
+            $value = ConvertTo-SecureString $env:DB_PASSWORD -AsPlainText -Force
+            Set-AzKeyVaultSecret -VaultName kv-app -Name db-password -SecretValue $value -Expires (Get-Date).AddDays(90)
+            """,
+            file="deploy.ps1",
+        ),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -66,6 +66,18 @@ class SoftDeleteRetentionTooShort(VaultRule):
             file="main.tf",
         ),
         Bad("az keyvault create -n kv-app -g rg-app --retention-days 7 # expect: KV312\n", file="deploy.sh"),
+        Bad(
+            """
+            $params = @{
+                Name                      = 'kv-app'
+                ResourceGroupName         = 'rg-app'
+                Location                  = 'westeurope'
+                SoftDeleteRetentionInDays = 7 # expect: KV312
+            }
+            New-AzKeyVault @params
+            """,
+            file="deploy.ps1",
+        ),
     ]
     GOOD = [
         Good(
@@ -82,6 +94,8 @@ class SoftDeleteRetentionTooShort(VaultRule):
             file="main.tf",
         ),
         Good("az keyvault create -n kv-app -g rg-app --retention-days 90\n", file="deploy.sh"),
+        Good("New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope -SoftDeleteRetentionInDays 90\n",
+             file="deploy.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -69,6 +69,14 @@ class VaultOpenToPublicNetwork(VaultRule):
             file="main.tf",
         ),
         Bad("az keyvault create -n kv-app -g rg-app # expect: KV314\n", file="deploy.sh"),
+        Bad(
+            """
+            New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope -PublicNetworkAccess Disabled
+            Update-AzKeyVault -VaultName kv-app -ResourceGroupName rg-app -PublicNetworkAccess Enabled
+            Update-AzKeyVaultNetworkRuleSet -VaultName kv-app -DefaultAction Allow # expect: KV314
+            """,
+            file="deploy.ps1",
+        ),
     ]
     GOOD = [
         Good(
@@ -91,6 +99,8 @@ class VaultOpenToPublicNetwork(VaultRule):
             file="main.tf",
         ),
         Good("az keyvault create -n kv-app -g rg-app --public-network-access Disabled\n", file="deploy.sh"),
+        Good("New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope -PublicNetworkAccess Disabled\n",
+             file="deploy.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -66,6 +66,13 @@ class VaultSecretValueInSource(VaultRule):
         ),
         Bad('az keyvault secret set --vault-name "tiexin-keyvault-test" -n db-password --value FAKE-Tutorial-Value-0001 # expect: KV330\n',
             file="deploy.sh"),
+        Bad(
+            """
+            $secretvalue = ConvertTo-SecureString "hVFkk965BuUv" -AsPlainText -Force # expect: KV330
+            Set-AzKeyVaultSecret -VaultName kv-app -Name ExamplePassword -SecretValue $secretvalue
+            """,
+            file="quickstart.ps1",
+        ),
     ]
     GOOD = [
         Good(
@@ -92,6 +99,8 @@ class VaultSecretValueInSource(VaultRule):
             file="main.tf",
         ),
         Good('az keyvault secret set --vault-name kv-app -n db-password --value "$DB_PASSWORD"\n', file="deploy.sh"),
+        Good("Set-AzKeyVaultSecret -VaultName kv-app -Name db -SecretValue (ConvertTo-SecureString $env:DB_PASSWORD -AsPlainText -Force)\n",
+             file="deploy.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:

@@ -77,6 +77,8 @@ class VaultUsesAccessPolicies(VaultRule):
             """,
             file="setup-keyvault.sh",
         ),
+        Bad("New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope -DisableRbacAuthorization # expect: KV310\n",
+            file="deploy.ps1"),
     ]
     GOOD = [
         Good(
@@ -93,6 +95,7 @@ class VaultUsesAccessPolicies(VaultRule):
             file="main.tf",
         ),
         Good("az keyvault create -n kv-app -g rg-app\n", file="deploy.sh"),
+        Good("New-AzKeyVault -Name kv-app -ResourceGroupName rg-app -Location westeurope\n", file="deploy.ps1"),
     ]
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
