@@ -65,7 +65,7 @@ class TfNode:
             "blocks": {k: [b.to_dict() for b in v] for k, v in self.blocks.items()},
             "dynamic": sorted(self.dynamic),
             "refs": dict(self.refs),
-            "exprs": {k: v for k, v in self.exprs.items() if k not in SECRET_ATTRS},
+            "exprs": {k: v for k, v in self.exprs.items() if k not in SECRET_ATTRS or _pure_reference(v)},
             "literal_judged": self.literal_judged or self._literal_value(),
         }
 
@@ -100,6 +100,14 @@ class TfNode:
 
 # Attributes that may hold a secret value: never serialised, never resolved from variables.
 SECRET_ATTRS = frozenset({"value", "value_wo", "password", "contents", "content"})
+
+
+_PURE_REFERENCE = re.compile(r'^\$\{\s*(?:var|local|each)\.[\w-]+(?:\.[\w-]+|\[\s*(?:each\.key|\d+|"[\w.-]*")\s*\])*\s*\}$')
+
+
+def _pure_reference(raw: Any) -> bool:
+    """`${var.x}`, `${var.x[each.key]}`: an expression naming a value, holding no text of its own."""
+    return isinstance(raw, str) and bool(_PURE_REFERENCE.match(raw))
 
 
 def _encode_value(value: Any) -> Any:

@@ -23,14 +23,16 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from kvlint.vaultmodel.model import UNKNOWN, Origin, Span, Vault
+from kvlint.vaultmodel.model import UNKNOWN, Origin, SecretText, Span, Vault, VaultSecret
 from kvlint.vaultmodel.terraform import NO_DEFAULT, convert, has_unknown, read_scope, read_tfvars
 from kvlint.vaultmodel.tfbuild import SECRET_ATTRS, TfNode, TfResource, build_vaults
 
 MAX_DEPTH = 16
 MAX_MODULE_NESTING = 4
-_REF = re.compile(r"^(!?)\s*(var|local)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[(?:\"[^\"]*\"|\d+)\])*)$")
-_ACCESS = re.compile(r"\.([A-Za-z_][\w-]*)|\[(?:\"([^\"]*)\"|(\d+))\]")
+_REF = re.compile(
+    r"^(!?)\s*(var|local|each)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+|each\.key)\s*\])*)$"
+)
+_ACCESS = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+)|(each\.key))\s*\]")
 _TEMPLATE_PART = re.compile(r"\$\{([^{}]*)\}")
 
 
@@ -40,12 +42,22 @@ class Env:
 
     variables: dict[str, Any]
     locals_raw: dict[str, Any] = field(default_factory=dict)
+    # Where a variable's value is written (file, region), for a literal secret passed through it.
+    sources: dict[str, tuple[str, Span | None]] = field(default_factory=dict)
+    each: tuple[Any, Any] | None = None  # (each.key, each.value) inside a for_each instance
     _locals: dict[str, Any] = field(default_factory=dict)
     _busy: set[str] = field(default_factory=set)
+
+    def with_each(self, key: Any, value: Any) -> Env:
+        return Env(self.variables, self.locals_raw, self.sources, (key, value))
 
     def lookup(self, kind: str, name: str, depth: int) -> Any:
         if kind == "var":
             return self.variables.get(name, UNKNOWN)
+        if kind == "each":
+            if self.each is None or name not in ("key", "value"):
+                return UNKNOWN
+            return self.each[0] if name == "key" else self.each[1]
         if name in self._locals:
             return self._locals[name]
         if name not in self.locals_raw or name in self._busy:
@@ -87,6 +99,10 @@ def _reference(text: str, env: Env, depth: int) -> Any:
     value = env.lookup(kind, name, depth)
     for access in _ACCESS.finditer(path):
         key = access.group(1) or access.group(2)
+        if access.group(4):
+            key = env.each[0] if env.each is not None and isinstance(env.each[0], str) else None
+            if key is None:
+                return UNKNOWN
         if isinstance(value, dict) and key is not None:
             value = value.get(key, UNKNOWN)
         elif isinstance(value, list) and access.group(3) is not None and int(access.group(3)) < len(value):
@@ -114,10 +130,21 @@ def _template(body: str, env: Env, depth: int) -> Any:
 
 def direct_variable(raw: Any) -> str | None:
     """`var.x` or `!var.x` written alone -> "x" (the module input that decides the attribute)."""
+    match = _single_reference(raw)
+    if match and match.group(2) == "var" and not match.group(4):
+        return match.group(3)
+    return None
+
+
+def base_variable(raw: Any) -> str | None:
+    """`var.x`, `var.x["k"]`, `var.x[each.key]` -> "x" (where a value passed through it is written)."""
+    match = _single_reference(raw)
+    return match.group(3) if match and match.group(2) == "var" and not match.group(1) else None
+
+
+def _single_reference(raw: Any) -> re.Match[str] | None:
     if isinstance(raw, str) and raw.startswith("${") and raw.endswith("}") and raw.count("${") == 1:
-        match = _REF.match(raw[2:-1].strip())
-        if match and match.group(2) == "var" and not match.group(4):
-            return match.group(3)
+        return _REF.match(raw[2:-1].strip())
     return None
 
 
@@ -131,7 +158,7 @@ class _Dir:
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals_raw: dict[str, Any] = field(default_factory=dict)
     modules: list[dict[str, Any]] = field(default_factory=list)  # each with "path" (the caller file)
-    tfvars: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file name, assignments)
+    tfvars: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (path, {name: (raw, span)})
 
 
 def directory_of(path: str) -> str:
@@ -150,11 +177,10 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
         folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
         folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources", []))
         if facts.get("tfvars"):
-            folder.tfvars.append((posixpath.basename(path), {k: v[0] for k, v in
-                                                             read_tfvars(path, text_of(path)).items()}))
+            folder.tfvars.append((path, read_tfvars(path, text_of(path))))
         elif facts.get("scope"):
             scope = read_scope(path, text_of(path))
-            folder.variables.update(scope["variables"])
+            folder.variables.update({k: {**v, "path": path} for k, v in scope["variables"].items()})
             folder.locals_raw.update({k: v[0] for k, v in scope["locals"].items()})
             folder.modules.extend({**m, "path": path} for m in scope["modules"])
     called = {target for folder in dirs.values() for call in folder.modules
@@ -162,7 +188,7 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
     vaults: list[Vault] = []
     for folder in dirs.values():
         if folder.path not in called:
-            vaults.extend(_instantiate(folder, _root_env(folder), [], dirs))
+            vaults.extend(_instantiate(folder, _root_env(folder), [], dirs, text_of))
     return vaults
 
 
@@ -173,70 +199,148 @@ def _local_target(folder: str, call: dict[str, Any]) -> str | None:
     return posixpath.normpath(posixpath.join(folder, source))
 
 
-def _root_env(folder: _Dir) -> Env:
+def _defaults(folder: _Dir) -> Env:
     empty = Env({})
-    variables: dict[str, Any] = {}
+    env = Env({}, dict(folder.locals_raw))
     for name, info in folder.variables.items():
         default = info["default"]
-        variables[name] = UNKNOWN if default is NO_DEFAULT else evaluate(default, empty)
-    auto = sorted((n, a) for n, a in folder.tfvars if n.endswith(".auto.tfvars"))
-    fixed = [(n, a) for n, a in folder.tfvars if n == "terraform.tfvars"]
-    for _, assignments in fixed + auto:
-        for name, raw in assignments.items():
-            variables[name] = evaluate(raw, empty)
-    for file_name, assignments in folder.tfvars:
+        env.variables[name] = UNKNOWN if default is NO_DEFAULT else evaluate(default, empty)
+        if default is not NO_DEFAULT:
+            env.sources[name] = (info["path"], info["span"])
+    return env
+
+
+def _root_env(folder: _Dir) -> Env:
+    empty = Env({})
+    env = _defaults(folder)
+    named = {posixpath.basename(path): (path, assignments) for path, assignments in folder.tfvars}
+    auto = sorted(n for n in named if n.endswith(".auto.tfvars"))
+    for file_name in (["terraform.tfvars"] if "terraform.tfvars" in named else []) + auto:
+        path, assignments = named[file_name]
+        for name, (raw, span) in assignments.items():
+            env.variables[name] = evaluate(raw, empty)
+            env.sources[name] = (path, span)
+    for file_name, (_, assignments) in named.items():
         if file_name == "terraform.tfvars" or file_name.endswith(".auto.tfvars"):
             continue
-        for name, raw in assignments.items():  # a -var-file that may or may not be passed
-            if evaluate(raw, empty) != variables.get(name, UNKNOWN):
-                variables[name] = UNKNOWN
-    return Env(variables, dict(folder.locals_raw))
+        for name, (raw, _) in assignments.items():  # a -var-file that may or may not be passed
+            if evaluate(raw, empty) != env.variables.get(name, UNKNOWN):
+                env.variables[name] = UNKNOWN
+                env.sources.pop(name, None)
+    return env
 
 
 def _call_env(target: _Dir, call: dict[str, Any], caller_env: Env) -> Env:
-    variables: dict[str, Any] = {}
-    empty = Env({})
-    for name, info in target.variables.items():
-        default = info["default"]
-        variables[name] = UNKNOWN if default is NO_DEFAULT else evaluate(default, empty)
-    for name, (raw, _, _) in call["inputs"].items():
-        if name in SECRET_ATTRS:
-            continue
+    env = _defaults(target)
+    for name, (raw, _, value_span) in call["inputs"].items():
         value = evaluate(raw, caller_env)
         info = target.variables.get(name)
         if value is None and info is not None and not info.get("nullable", True):
             continue  # null keeps the default of a non-nullable variable
-        variables[name] = value
-    return Env(variables, dict(target.locals_raw))
+        env.variables[name] = value
+        passed = base_variable(raw)
+        if passed is not None and passed in caller_env.sources:
+            env.sources[name] = caller_env.sources[passed]
+        else:
+            env.sources[name] = (call["path"], value_span)
+    return env
 
 
-def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict[str, _Dir]) -> list[Vault]:
+def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict[str, _Dir],
+                 text_of: Callable[[str], str]) -> list[Vault]:
     if len(chain) > MAX_MODULE_NESTING:
         return []
     call = chain[0] if chain else None
     span_map: dict[tuple[str, Span], Span] = {}
-    resources = []
+    resources: list[TfResource] = []
+    literals: dict[tuple[str | None, Span | None, str], VaultSecret] = {}
     for res in folder.resources:
         if res.rtype == "azurerm_key_vault_secret" and res.node.literal_judged:
             continue  # a literal value: judged in the file that holds it, with the value in hand
-        node = deepcopy(res.node)
-        _resolve(node, env, res.path or "", span_map, chain[-1] if chain else None)
-        resources.append(TfResource(res.rtype, res.address, node, res.is_data, res.path))
+        for address, instance_env in _instances(res, env):
+            node = deepcopy(res.node)
+            _resolve(node, instance_env, res.path or "", span_map, chain[-1] if chain else None)
+            collection = base_variable(res.node.exprs.get("for_each"))
+            if call is not None and collection in call["inputs"] and node.span is not None:
+                span_map[(res.path, node.span)] = call["inputs"][collection][1]  # `keys = {...}` at the call
+            resources.append(TfResource(res.rtype, address, node, res.is_data, res.path))
+            if res.rtype == "azurerm_key_vault_secret":
+                literal = _literal_secret(node, res.node, instance_env, text_of)
+                if literal is not None:
+                    literals[(res.path, node.span, address)] = literal
     vaults = build_vaults(folder.path, "terraform", resources)
+    pinned: list[tuple[Vault, VaultSecret]] = []
+    for vault in vaults:
+        for secret in vault.secrets:
+            for (path, span, _), literal in literals.items():
+                if secret.origin.path == path and secret.origin.span == span and secret.name == literal.name:
+                    pinned.append((vault, literal))
     if call is not None:
         for vault in vaults:
             _relocate(vault, call, span_map if len(chain) == 1 else {})
+    for vault, literal in pinned:
+        if not any(s is literal for s in vault.secrets):
+            vault.secrets.append(literal)
     for inner in folder.modules:
         target = _local_target(folder.path, inner)
         if target in dirs:
-            vaults.extend(_instantiate(dirs[target], _call_env(dirs[target], inner, env), [*chain, inner], dirs))
+            vaults.extend(_instantiate(dirs[target], _call_env(dirs[target], inner, env), [*chain, inner], dirs,
+                                       text_of))
     return vaults
+
+
+def _instances(res: TfResource, env: Env) -> list[tuple[str, Env]]:
+    """One (address, env) per for_each element when the collection is known; else the resource once."""
+    raw = res.node.exprs.get("for_each")
+    if raw is None:
+        return [(res.address, env)]
+    collection = evaluate(raw, env)
+    if isinstance(collection, dict) and collection:
+        return [(f'{res.address}["{key}"]', env.with_each(key, value)) for key, value in collection.items()]
+    if isinstance(collection, list) and collection and all(isinstance(v, str) for v in collection):
+        return [(f'{res.address}["{key}"]', env.with_each(key, key)) for key in dict.fromkeys(collection)]
+    return [(res.address, env)]
+
+
+def _literal_secret(node: TfNode, original: TfNode, env: Env, text_of: Callable[[str], str]) -> VaultSecret | None:
+    """A secret value passed in as a literal (a variable default, a tfvars entry, a module input):
+    the secret as written there, for the literal-value rule (its other facts are the resource's)."""
+    for attr in ("value", "value_wo"):
+        raw = original.exprs.get(attr)
+        variable = base_variable(raw)
+        if variable is None or variable not in env.sources:
+            continue
+        value = evaluate(raw, env)
+        if not isinstance(value, str) or not value:
+            continue
+        path, span = env.sources[variable]
+        exact = _find_literal(text_of(path), span, value) if span else None
+        if exact is None:
+            continue
+        name = node.attrs.get("name")
+        origin = Origin("terraform", path, exact, fields={"value": exact})
+        secret = VaultSecret(name=name if isinstance(name, str) else UNKNOWN, origin=origin, enabled=UNKNOWN,
+                             not_before=UNKNOWN, expires=UNKNOWN, has_literal_value=True)
+        secret.literal = SecretText(value)
+        return secret
+    return None
+
+
+def _find_literal(text: str, span: Span, value: str) -> Span | None:
+    """The region of `"value"` inside `span` of `text` (only a value written without escapes)."""
+    lines = text.split("\n")
+    for number in range(span.line, min(span.end_line, len(lines)) + 1):
+        line = lines[number - 1]
+        start = line.find(f'"{value}"', span.column - 1 if number == span.line else 0)
+        if start >= 0:
+            return Span(number, start + 2, number, start + 2 + len(value))
+    return None
 
 
 def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, Any] | None) -> None:
     for attr, raw in node.exprs.items():
         if attr in SECRET_ATTRS:
-            continue
+            continue  # a secret's value is never resolved into the model (see _literal_secret)
         value = evaluate(raw, env)
         if has_unknown(value):
             continue
@@ -259,13 +363,15 @@ def _relocate(vault: Vault, call: dict[str, Any], span_map: dict) -> None:
         related.append(origin)
         fields = {name: span_map[(origin.path, span)] for name, span in origin.fields.items()
                   if (origin.path, span) in span_map}
-        return Origin(origin.source, caller, call_span, origin.resource_id, fields)
+        span = span_map.get((origin.path, origin.span), call_span)
+        return Origin(origin.source, caller, span, origin.resource_id, fields)
 
     vault.origin = moved(vault.origin)
     for collection in (vault.access_policies, vault.secrets, vault.keys, vault.certificates,
                        vault.role_assignments):
         for item in collection:
             item.origin = moved(item.origin)
+    related = related[:1]  # the module's vault block (its children are named in the messages)
     seen: set[tuple[Any, ...]] = set()
     for origin in related:
         key = (origin.path, origin.span)
