@@ -345,7 +345,7 @@ def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, 
         if has_unknown(value):
             continue
         node.attrs[attr] = value
-        variable = direct_variable(raw)
+        variable = direct_variable(raw) or base_variable(raw)
         if call is not None and variable in call["inputs"] and attr in node.spans:
             span_map[(path, node.spans[attr])] = call["inputs"][variable][1]
     for blocks in node.blocks.values():
