@@ -199,8 +199,10 @@ class _RoutingReporter:
             for origin in [self.vault.origin, *self.vault.related]:
                 if origin.path is None or origin.span is None:
                     continue
-                if (origin.path, origin.span.line) in seen:
-                    continue
+                if (origin.path, origin.span.line) in seen or (
+                    origin.path == location.path and origin.span.line <= location.start_line <= origin.span.end_line
+                ):
+                    continue  # already named, or the block the finding is in
                 seen.add((origin.path, origin.span.line))
                 related.append(Location(origin.path, origin.span.line, origin.span.column,
                                         origin.span.end_line, origin.span.end_column))

@@ -37,6 +37,7 @@ from kvlint.vaultmodel.model import (
     parse_datetime,
 )
 
+MAX_REPARSE_DEPTH = 8
 _ECHO = {"write-host", "write-output", "write-verbose", "write-information", "write-debug", "write-warning",
          "write-error", "echo", "write", "out-host", "out-default"}  # fmt: skip
 _PERMISSION_PARAMS = {
@@ -73,6 +74,7 @@ class _Param:
     values: list[Any] = field(default_factory=list)  # value nodes
     value: Any = None  # resolved value (when splatted from a hashtable)
     splatted: bool = False
+    colon: bool = False  # `-Switch:$false`: exactly one value, bound to the switch
 
 
 def canonical_cmdlet(name: str) -> str:
@@ -108,22 +110,38 @@ class PsReader:
         data = chunk.text.encode("utf-8", "surrogatepass")
         self.data = data
         self._char_of = _byte_to_char(chunk.text, data)
-        parser = Parser(Language(tree_sitter_powershell.language()))
-        tree = parser.parse(data)
+        self.parser = Parser(Language(tree_sitter_powershell.language()))
         self.vars: dict[str, Any] = {}
         for name, reference in chunk.secret_vars.items():
             self.vars[name.lower()] = _Secret(reference)
-        self._walk(tree.root_node)
+        self.base = 0
+        self._parse_and_walk(0, len(data), 0)
+
+    def _parse_and_walk(self, start: int, end: int, depth: int) -> None:
+        """Parse data[start:end] and walk it. The grammar's error recovery can swallow the lines
+        after a construct it does not know (`cmd $x.Length.ToString()`): those lines are parsed
+        again on their own, so one odd line does not hide the rest of the script."""
+        tree = self.parser.parse(self.data[start:end])
+        self.base = start
+        errors: list[tuple[int, int]] = []
+        self._walk(tree.root_node, errors)
+        if depth >= MAX_REPARSE_DEPTH:
+            return
+        for error_start, error_end in errors:
+            newline = self.data.find(b"\n", start + error_start, start + error_end)
+            if newline >= 0 and newline + 1 < start + error_end:
+                self._parse_and_walk(newline + 1, start + error_end, depth + 1)
 
     # -- positions ---------------------------------------------------------------------------------
 
     def text(self, node: Any) -> str:
-        return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        return self.data[self.base + node.start_byte : self.base + node.end_byte].decode("utf-8", "replace")
 
     def span(self, first: Any, last: Any | None = None) -> Span:
         last = last or first
-        line, col = self.chunk.to_source(self._char_of(first.start_byte))
-        end_line, end_col = self.chunk.to_source(self._char_of(max(last.end_byte - 1, last.start_byte)))
+        line, col = self.chunk.to_source(self._char_of(self.base + first.start_byte))
+        end = self.base + max(last.end_byte - 1, last.start_byte)
+        end_line, end_col = self.chunk.to_source(self._char_of(end))
         return Span(line, col, end_line, end_col + 1)
 
     def param_span(self, param: _Param) -> Span:
@@ -131,11 +149,15 @@ class PsReader:
 
     # -- walking ---------------------------------------------------------------------------------
 
-    def _walk(self, root: Any) -> None:
+    def _walk(self, root: Any, errors: list[tuple[int, int]]) -> None:
         stack = [root]
         while stack:  # document order, iteratively (scripts can nest deeply)
             node = stack.pop()
             kind = node.type
+            if kind == "ERROR" and node.start_point[0] != node.end_point[0]:
+                errors.append((node.start_byte, node.end_byte))
+                stack.extend(reversed([c for c in node.children if c.start_point[0] == node.start_point[0]]))
+                continue
             if kind == "assignment_expression":
                 self._assignment(node)
             elif kind == "script_parameter":
@@ -206,7 +228,7 @@ class PsReader:
         for variable in _descendants(node):
             if variable.type == "command" and isinstance(self._command_value(variable), _Secret):
                 return "Get-AzKeyVaultSecret -AsPlainText"
-            if variable.type == "variable":
+            if variable.type == "variable" and not _measures_only(variable, self.text):
                 value = self.vars.get(_var_name(self.text(variable)))
                 if isinstance(value, _Secret):
                     return f"${_var_name(self.text(variable), keep_case=True)} ({value.what})"
@@ -243,15 +265,16 @@ class PsReader:
         text = self.text(node)
         if node.type != "expandable_string_literal" or "$(" in text:
             return UNKNOWN
-        out, last = [], node.start_byte + 1
+        base = self.base
+        out, last = [], base + node.start_byte + 1
         for variable in (c for c in _descendants(node) if c.type == "variable"):
             value = self.vars.get(_var_name(self.text(variable)))
             if not isinstance(value, str):
                 return UNKNOWN
-            out.append(self.data[last : variable.start_byte].decode("utf-8", "replace"))
+            out.append(self.data[last : base + variable.start_byte].decode("utf-8", "replace"))
             out.append(value)
-            last = variable.end_byte
-        out.append(self.data[last : node.end_byte - 1].decode("utf-8", "replace"))
+            last = base + variable.end_byte
+        out.append(self.data[last : base + node.end_byte - 1].decode("utf-8", "replace"))
         return _unescape("".join(out))
 
     def _hash(self, node: Any) -> _Hash:
@@ -280,15 +303,16 @@ class PsReader:
         positional = _Param("", command)
         for element in elements.children:
             kind = _unwrap(element).type
+            if current is not None and not current.values and self.text(element) == ":":
+                current.colon = True
+                continue
             if kind == "command_argument_sep" or not element.is_named:
                 continue
             text = self.text(element)
             if kind == "command_parameter":
-                name, colon, _ = text[1:].partition(":")
+                name = text[1:].partition(":")[0]
                 current = _Param(name.lower(), element)
                 params[current.name] = current
-                if colon:
-                    current = None  # -Param:$value: the value is part of this node
                 continue
             if kind == "variable" and text.startswith("@"):
                 value = self.vars.get(_var_name(text))
@@ -297,6 +321,8 @@ class PsReader:
                         params[key] = _Param(key, entry, [value_node], resolved, splatted=True)
                 current = None
                 continue
+            if current is not None and current.colon and current.values:
+                current = None
             target = current if current is not None else positional
             if target.values and text.startswith(",") and kind == "generic_token":
                 target.values.append(element)  # `get,set,purge` read as `get` `,set` `,purge`
@@ -325,6 +351,9 @@ class PsReader:
         if param.splatted:
             value = param.value
             return [value] if isinstance(value, str) else UNKNOWN
+        textual = self._textual_list(param)
+        if textual is not None:
+            return textual
         items: list[Any] = []
         for value in param.values:
             inner = _unwrap(value)
@@ -344,6 +373,28 @@ class PsReader:
                 items.extend(p for p in literal.split(",") if p)
         return items
 
+    def _textual_list(self, param: _Param) -> list[str] | None:
+        """`Get, List, Purge` read from the text: the grammar drops the elements after `, `.
+
+        Only a plain list of words (optionally quoted, optionally in `@( )`) qualifies."""
+        start = self.base + param.node.end_byte
+        end = start
+        data = self.data
+        while end < len(data) and data[end : end + 1] not in (b"\n", b";", b"|", b"#"):
+            if data[end : end + 2] in (b"`\n", b"`\r"):
+                break
+            end += 1
+        text = data[start:end].decode("utf-8", "replace")
+        text = re.split(r"\s-[A-Za-z]", " " + text, maxsplit=1)[0].strip()
+        if text.startswith("@(") and text.endswith(")"):
+            text = text[2:-1]
+        if not text or "," not in text and " " in text:
+            return None
+        items = [part.strip().strip("'\"") for part in text.split(",")]
+        if all(re.fullmatch(r"[A-Za-z]+", item) for item in items):
+            return items
+        return None
+
     def _switch(self, params: dict[str, _Param], name: str) -> Any:
         """A switch parameter: absent None, `-X` True, `-X:$false` False, a variable UNKNOWN."""
         param = params.get(name)
@@ -351,6 +402,9 @@ class PsReader:
             return None
         if param.splatted:
             return param.value if isinstance(param.value, bool) else UNKNOWN
+        if param.colon:
+            value = self._literal(param.values[0]) if param.values else UNKNOWN
+            return value if isinstance(value, bool) else UNKNOWN
         text = self.text(param.node)
         if ":" in text:
             value = text.split(":", 1)[1].strip().lower()
@@ -394,6 +448,9 @@ class PsReader:
             )
 
     def _echo(self, node: Any, params: dict[str, _Param]) -> None:
+        lowered = self.text(node).lower().replace(" ", "")
+        if "issecret=true" in lowered or "::add-mask::" in lowered:
+            return  # the runner is told to mask the value (Azure Pipelines / GitHub Actions)
         for param in params.values():
             for value in param.values:
                 reference = self._secret_expression(value)
@@ -622,6 +679,17 @@ _HANDLERS: dict[str, Any] = {
     "add-azkeyvaultcertificate": PsReader._add_certificate,
     "new-azroleassignment": PsReader._role_assignment,
 }
+
+
+def _measures_only(variable: Any, text: Any) -> bool:
+    """`$secret.Length`, `$secret.Count`: a size, not the value."""
+    parent = variable.parent
+    while parent is not None and parent.type in _WRAPPERS:
+        parent = parent.parent
+    if parent is None or parent.type != "member_access":
+        return False
+    member = next((c for c in parent.children if c.type in ("simple_name", "member_name")), None)
+    return member is not None and text(member).lower() in ("length", "count")
 
 
 def _unwrap(node: Any) -> Any:
