@@ -388,7 +388,7 @@ class PsReader:
         text = re.split(r"\s-[A-Za-z]", " " + text, maxsplit=1)[0].strip()
         if text.startswith("@(") and text.endswith(")"):
             text = text[2:-1]
-        if not text or "," not in text and " " in text:
+        if not text or ("," not in text and " " in text):
             return None
         items = [part.strip().strip("'\"") for part in text.split(",")]
         if all(re.fullmatch(r"[A-Za-z]+", item) for item in items):
