@@ -11,6 +11,7 @@ judges across files (e.g. a pod that names a SecretProviderClass defined nowhere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,8 +31,12 @@ from kvlint.sources.yamlnodes import (
     parse_embedded,
     read_yaml,
 )
+from kvlint.sources.yamltemplate import template_lines
 
 MANIFEST_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
+# Files that may hold manifests inside: shell heredocs (`cat <<EOF | kubectl apply -f -`) and
+# fenced ```yaml blocks of Markdown. Only those regions are read, at their real lines.
+EMBEDDING_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".md", ".markdown"})
 YAML_VIEW = "yamlnodes"  # Document.views key of the parsed tree (shared with any other YAML reader)
 
 
@@ -47,15 +52,25 @@ class SpcObject:
 class ManifestFile:
     """The parsed view of one manifest file that rules read; caches work shared by several rules."""
 
-    def __init__(self, doc: Document, parsed: YamlDocuments, reporter: Reporter, registry: Any) -> None:
+    def __init__(self, doc: Document, parsed: YamlDocuments, reporter: Reporter, registry: Any,
+                 yaml_text: str | None = None) -> None:
         self.doc = doc
         self.path = doc.path
         self.parsed = parsed
+        self._template_lines = template_lines(yaml_text if yaml_text is not None else doc.text) if (
+            parsed.templated) else frozenset()
         self.objects: list[K8sObject] = k8s_objects(parsed.documents)
         self.reporter = reporter
         self.registry = registry
         self._spc_objects: dict[int, list[SpcObject]] = {}
         self._pod_specs: dict[int, list[MappingNode]] = {}
+
+    def templated_within(self, node: Node) -> bool:
+        """Whether a template expression touches the lines of `node` (an object, an SPC entry): only
+        then may a directive supply what looks missing there."""
+        if not self._template_lines:
+            return False
+        return any(node.line <= line <= max(node.end_line, node.line) for line in self._template_lines)
 
     def pod_specs(self, obj: K8sObject) -> list[MappingNode]:
         """The pod specs of an object (see `kvlint.sources.k8s.pod_specs`), found once per object."""
@@ -226,16 +241,23 @@ class ManifestSource(Source):
 
     def applies(self, doc: Document) -> bool:
         # Every Kubernetes object has both words; anything else is not worth parsing here.
-        return bool(self.rules) and doc.suffix in MANIFEST_SUFFIXES and "apiVersion" in doc.text and (
-            "kind" in doc.text)
+        return bool(self.rules) and (doc.suffix in MANIFEST_SUFFIXES or doc.suffix in EMBEDDING_SUFFIXES) and (
+            "apiVersion" in doc.text and "kind" in doc.text)
 
     def run(self, doc: Document, reporter: Reporter) -> dict[str, Any] | None:
-        parsed = doc.views.get(YAML_VIEW)
-        if not isinstance(parsed, YamlDocuments):
-            parsed = doc.views[YAML_VIEW] = read_yaml(doc.text)
+        yaml_text: str | None = None
+        if doc.suffix in EMBEDDING_SUFFIXES:
+            yaml_text = embedded_yaml(doc.suffix, doc.text)
+            if yaml_text is None:
+                return None
+            parsed = read_yaml(yaml_text)
+        else:
+            parsed = doc.views.get(YAML_VIEW)
+            if not isinstance(parsed, YamlDocuments):
+                parsed = doc.views[YAML_VIEW] = read_yaml(doc.text)
         for problem in parsed.problems:
             reporter.notify(problem.level, f"YAML: {problem.message}", line=problem.line)
-        file = ManifestFile(doc, parsed, reporter, self.registry)
+        file = ManifestFile(doc, parsed, reporter, self.registry, yaml_text)
         rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
         if not file.objects:
             return None
@@ -266,3 +288,71 @@ class ManifestSource(Source):
             mine = [(path, data[rule.id]) for path, data in facts if isinstance(data, dict) and rule.id in data]
             if mine:
                 rule.finalize(mine, open_reporter)
+
+
+# ------------------------------------------------------------------------------ embedded manifests
+
+_HEREDOC = re.compile(r"<<(-?)[ \t]*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+_FENCE = re.compile(r"^([ \t]{0,3})(`{3,}|~{3,})[ \t]*(yaml|yml)\b[^\n]*$", re.IGNORECASE)
+_MANIFEST_HINT = re.compile(r"^[ \t]*apiVersion[ \t]*:", re.MULTILINE)
+
+
+def embedded_yaml(suffix: str, text: str) -> str | None:
+    """The file with everything but its embedded manifests blanked (same lines, same columns), each
+    region its own YAML document; None when there is no region that looks like a manifest."""
+    lines = text.split("\n")
+    regions = _markdown_regions(lines) if suffix in (".md", ".markdown") else _heredoc_regions(lines)
+    regions = [(a, b, strip) for a, b, strip in regions
+               if _MANIFEST_HINT.search("\n".join(lines[a:b])) and "kind" in "\n".join(lines[a:b])]
+    if not regions:
+        return None
+    out = [" " * len(line.rstrip("\r")) for line in lines]
+    for start, end, strip_tabs in regions:
+        if start > 0:
+            out[start - 1] = "---"  # the opening line (heredoc command, fence) separates documents
+        for index in range(start, end):
+            line = lines[index].rstrip("\r")
+            if strip_tabs:
+                stripped = line.lstrip("\t")
+                line = " " * (len(line) - len(stripped)) + stripped  # same columns, YAML-safe indent
+            out[index] = line
+    return "\n".join(out)
+
+
+def _heredoc_regions(lines: list[str]) -> list[tuple[int, int, bool]]:
+    """(first body line, end, strip tabs) of each heredoc body; its closing line is excluded."""
+    regions = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        match = _HEREDOC.search(line) if "<<" in line and not line.lstrip().startswith("#") else None
+        if match is None:
+            index += 1
+            continue
+        strip_tabs, delimiter = match.group(1) == "-", match.group(3)
+        end = index + 1
+        while end < len(lines):
+            candidate = lines[end].rstrip("\r")
+            if (candidate.lstrip("\t") if strip_tabs else candidate) == delimiter:
+                break
+            end += 1
+        regions.append((index + 1, end, strip_tabs))
+        index = end + 1
+    return regions
+
+
+def _markdown_regions(lines: list[str]) -> list[tuple[int, int, bool]]:
+    regions = []
+    index = 0
+    while index < len(lines):
+        match = _FENCE.match(lines[index].rstrip("\r"))
+        if match is None:
+            index += 1
+            continue
+        fence = match.group(2)
+        end = index + 1
+        while end < len(lines) and not lines[end].strip().startswith(fence[0] * len(fence)):
+            end += 1
+        regions.append((index + 1, end, False))
+        index = end + 1
+    return regions

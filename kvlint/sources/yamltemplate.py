@@ -25,6 +25,29 @@ def has_templates(text: str) -> bool:
     return start >= 0 and text.find(_CLOSE, start + 2) >= 0
 
 
+def template_lines(text: str) -> frozenset[int]:
+    """1-based numbers of the lines an expression touches (first to last line of each `{{ ... }}`).
+
+    A rule that would report something as *missing* asks whether a template touches the region
+    where it would be: a directive elsewhere in the file cannot supply it."""
+    lines: set[int] = set()
+    position = 0
+    line = 1
+    while True:
+        start = text.find(_OPEN, position)
+        if start < 0:
+            break
+        end = text.find(_CLOSE, start + 2)
+        if end < 0:
+            break
+        line += text.count("\n", position, start)
+        last = line + text.count("\n", start, end)
+        lines.update(range(line, last + 1))
+        line = last
+        position = end + 2
+    return frozenset(lines)
+
+
 def mask_templates(text: str) -> tuple[str, int]:
     """Return (masked text, number of expressions masked); the result has the same length and lines."""
     pieces: list[str] = []

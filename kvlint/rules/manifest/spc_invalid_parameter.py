@@ -138,7 +138,7 @@ class SpcInvalidParameter(ManifestRule):
         anchor = obj.node.get("spec")
         where = anchor.key_node("parameters") if isinstance(anchor, MappingNode) else None
         assert self.file is not None
-        templated = self.file.parsed.templated  # a template may supply what looks missing in a directive
+        templated = self.file.templated_within(obj.node)  # a directive there may supply what looks missing
         for required, alternatives in (("keyvaultName", ()), ("tenantID", ("tenantId",))):
             if templated:
                 break
@@ -168,7 +168,7 @@ class SpcInvalidParameter(ManifestRule):
         name = node.scalar("objectName")
         assert self.file is not None
         empty = name is not None and not name.templated and (name.is_null or not name.value.strip())
-        if empty or (name is None and not self.file.parsed.templated):
+        if empty or (name is None and not self.file.templated_within(entry.item)):
             self.report_node(node.key_node("objectName") or entry.item, f"{obj.label}: objects entry {entry.index + 1} "
                              "has no objectName; the mount fails", obj=obj, severity=Severity.ERROR)
         object_type = node.scalar("objectType")

@@ -88,7 +88,7 @@ class SpcServicePrincipalCredentials(ManifestRule):
 
     def check(self, obj: K8sObject) -> None:
         assert self.file is not None
-        if not is_azure_spc(obj) or self.file.parsed.templated:
+        if not is_azure_spc(obj) or self.file.templated_within(obj.node):
             return  # in a template, parameters may come from directives that were masked
         parameters = spc_parameters(obj)
         if parameters is not None:

@@ -96,7 +96,7 @@ class SpcUnpinnedObjectVersion(ManifestRule):
         for entry in self.file.spc_objects(obj):
             version = entry.node.scalar("objectVersion")
             name = entry.node.text("objectName") or f"entry {entry.index + 1}"
-            if version is None and not self.file.parsed.templated:  # a template may add it in a directive
+            if version is None and not self.file.templated_within(entry.item):  # a directive may add it
                 where = entry.node.key_node("objectName") or entry.node
                 self.report_node(where, f"Key Vault object '{name}' of {obj.label} has no objectVersion: "
                                  + _CONSEQUENCE, obj=obj)
