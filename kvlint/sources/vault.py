@@ -27,7 +27,7 @@ from kvlint.vaultmodel import (
     might_contain_vault,
     read_declared,
 )
-from kvlint.vaultmodel.read import terraform_scope_hint
+from kvlint.vaultmodel.read import terraform_calls_local_module, terraform_scope_hint
 
 
 @dataclass
@@ -128,7 +128,8 @@ class VaultSource(Source):
                 rule.bind(None)
         if kind == "terraform":
             return {"resources": [r.to_dict() for r in resources],
-                    "scope": terraform_scope_hint(doc.path, doc.text)}
+                    "scope": terraform_scope_hint(doc.path, doc.text),
+                    "calls": terraform_calls_local_module(doc.text)}
         if kind == "tfvars":
             return {"tfvars": True}
         return {"vaults": [v.to_dict() for v in result.vaults]} if result.vaults else None
@@ -184,6 +185,22 @@ def _literal_view(vault: Vault) -> Vault | None:
     return Vault(ref=vault.ref, origin=vault.origin, name=vault.name, is_reference=True, secrets=literal)
 
 
+def _written_at(vault: Vault, location: Location) -> list[Location]:
+    """Where the value of the field a finding points at is written, when that is elsewhere (the
+    default of the Terraform variable the attribute reads)."""
+    out = []
+    origins = [vault.origin] + [item.origin for collection in (vault.access_policies, vault.secrets, vault.keys,
+                                                               vault.certificates) for item in collection]
+    for origin in origins:
+        if origin.path != location.path or not origin.via:
+            continue
+        for name, span in origin.fields.items():
+            if name in origin.via and (span.line, span.column) == (location.start_line, location.start_col):
+                path, where = origin.via[name]
+                out.append(Location(path, where.line, where.column, where.end_line, where.end_column))
+    return out
+
+
 class _RoutingReporter:
     """Finalize's reporter: a finding goes to the reporter of the file it is located in, with the
     judged vault's other origins added as related locations."""
@@ -194,6 +211,8 @@ class _RoutingReporter:
 
     def report(self, spec: Any, location: Location, message: str, **kwargs: Any) -> None:
         related = list(kwargs.pop("related", ()) or ())
+        if self.vault is not None:
+            related.extend(_written_at(self.vault, location))
         if self.vault is not None and self.vault.related:  # a vault joined from several places
             seen = {(r.path, r.start_line) for r in related} | {(location.path, location.start_line)}
             for origin in [self.vault.origin, *self.vault.related]:

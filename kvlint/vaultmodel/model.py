@@ -129,6 +129,9 @@ class Origin:
     span: Span | None = None
     resource_id: str | None = None
     fields: dict[str, Span] = field(default_factory=dict)
+    # field -> (path, region) where the value was written when that is elsewhere (a Terraform
+    # variable default or tfvars entry): a finding on the field names it as a related location.
+    via: dict[str, tuple[str, Span]] = field(default_factory=dict)
 
     def at(self, field_name: str) -> Span | None:
         """The region of `field_name` when the source set it, else the element's region."""
@@ -144,6 +147,8 @@ class Origin:
             data["resource_id"] = self.resource_id
         if self.fields:
             data["fields"] = {k: v.to_dict() for k, v in sorted(self.fields.items())}
+        if self.via:
+            data["via"] = {k: [p, s.to_dict()] for k, (p, s) in sorted(self.via.items())}
         return data
 
     @classmethod
@@ -154,6 +159,7 @@ class Origin:
             span=Span.from_dict(data["span"]) if "span" in data else None,
             resource_id=data.get("resource_id"),
             fields={k: Span.from_dict(v) for k, v in data.get("fields", {}).items()},
+            via={k: (v[0], Span.from_dict(v[1])) for k, v in data.get("via", {}).items()},
         )
 
 

@@ -76,6 +76,14 @@ def might_contain_vault(path: str, text: str) -> bool:
 _TF_SCOPE = re.compile(r'(?m)^[ \t]*(?:variable|module)[ \t]+"|^[ \t]*locals[ \t]*\{')
 
 
+_TF_LOCAL_MODULE = re.compile(r'(?m)^[ \t]*source[ \t]*=[ \t]*"\.\.?(?:/|")')
+
+
+def terraform_calls_local_module(text: str) -> bool:
+    """A `module` block whose source is a directory of the tree (cheap test, no parse)."""
+    return bool(_TF_LOCAL_MODULE.search(text))
+
+
 def terraform_scope_hint(path: str, text: str) -> bool:
     """A Terraform file with variables, locals or module calls, or a .tfvars file: the scan's
     Terraform evaluation may need it even when it declares no vault."""

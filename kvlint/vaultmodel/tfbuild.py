@@ -52,6 +52,7 @@ class TfNode:
     # module inputs may decide (`var.x`, `!var.x`, `"kv-${var.env}"`); see tfeval.
     exprs: dict[str, Any] = field(default_factory=dict)
     literal_judged: bool = False  # a literal secret value, judged where it is written
+    via: dict[str, tuple[str, Span]] = field(default_factory=dict)  # attribute -> where its value is written
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, for facts and caches: literal strings of secret-bearing attributes are left out."""
@@ -189,6 +190,8 @@ def _origin(path: str, source: str, node: TfNode, fields: dict[str, str]) -> Ori
     for model_field, attr in fields.items():
         if attr in node.spans:
             origin.fields[model_field] = node.spans[attr]
+        if attr in node.via:
+            origin.via[model_field] = node.via[attr]
     return origin
 
 
@@ -257,6 +260,8 @@ def _read_vault(path: str, source: str, res: TfResource) -> Vault:
         vault.vnet_rules = _str_list(block.get("virtual_network_subnet_ids", []))
         if "default_action" in block.spans:
             origin.fields["network_default_action"] = block.spans["default_action"]
+            if "default_action" in block.via:
+                origin.via["network_default_action"] = block.via["default_action"]
         if block.span:
             origin.fields.setdefault("network_acls", block.span)
 

@@ -172,8 +172,13 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
     `text_of(path)` gives a file's text (read again here: variable values never go into facts).
     """
     dirs: dict[str, _Dir] = {}
+    # Only directories that declare Key Vault resources or call a local module are evaluated:
+    # the variables of every other module are never parsed (python-hcl2 is slow).
+    relevant = {directory_of(p) for p, f in files.items() if f.get("resources") or f.get("calls")}
     for path in sorted(files):
         facts = files[path]
+        if directory_of(path) not in relevant:
+            continue
         folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
         folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources", []))
         if facts.get("tfvars"):
@@ -346,6 +351,8 @@ def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, 
             continue
         node.attrs[attr] = value
         variable = direct_variable(raw) or base_variable(raw)
+        if call is None and variable in env.sources and env.sources[variable][1] is not None:
+            node.via[attr] = env.sources[variable]  # type: ignore[assignment]
         if call is not None and variable in call["inputs"] and attr in node.spans:
             span_map[(path, node.spans[attr])] = call["inputs"][variable][1]
     for blocks in node.blocks.values():

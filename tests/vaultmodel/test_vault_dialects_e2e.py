@@ -107,3 +107,16 @@ def test_literal_through_a_module_input_is_masked_in_the_frame(tmp_path: Path) -
     for finding in literal:
         frame = " ".join(text for _, text in finding["snippet"])
         assert "FAKE" in frame and FAKE_VALUE not in frame
+
+
+def test_a_value_from_a_variable_names_where_it_is_written(tmp_path: Path) -> None:
+    report = _scan(tmp_path)
+    by_rule = {f["rule_id"]: f for f in report["findings"]
+               if f["location"]["path"] == "tf-variables/main.tf" and f["rule_id"] in ("KV313", "KV312")}
+    variables = tmp_path / "tf-variables" / "variables.tf"
+    default_line = next(n for n, line in enumerate(variables.read_text().splitlines(), 1)
+                        if "default = false" in line and n > _line_of(variables, 'variable "purge_protection"'))
+    assert {(r["path"], r["start_line"]) for r in by_rule["KV313"]["related"]} == {
+        ("tf-variables/variables.tf", default_line)}
+    assert {(r["path"], r["start_line"]) for r in by_rule["KV312"]["related"]} == {
+        ("tf-variables/terraform.tfvars", _line_of(tmp_path / "tf-variables" / "terraform.tfvars", "retention_days"))}

@@ -173,3 +173,21 @@ def test_values_the_runner_masks_are_not_exposure() -> None:
         'Write-Output "::add-mask::$v"\n'
     )
     assert [c for c in read(text).commands if c.kind == SECRET_ECHO] == []
+
+
+def test_powershell_steps_of_a_pipeline_are_read_at_their_lines() -> None:
+    text = (
+        "steps:\n"
+        "  - task: AzurePowerShell@5\n"
+        "    inputs:\n"
+        "      Inline: |\n"
+        "        New-AzKeyVault -Name kv-ci -ResourceGroupName rg -Location westeurope\n"
+        "  - pwsh: |\n"
+        "      Add-AzKeyVaultKey -VaultName kv-ci -Name cmk -Destination Software\n"
+    )
+    result = read_declared("azure-pipelines.yml", text)
+    assert result.problems == []
+    created = next(v for v in result.vaults if not v.is_reference)
+    assert (created.name, created.origin.span.line, created.origin.span.column) == ("kv-ci", 5, 9)
+    (key,) = [k for v in result.vaults for k in v.keys]
+    assert (key.origin.span.line, key.origin.span.column) == (7, 7)
