@@ -147,7 +147,13 @@ class VaultSource(Source):
                 terraform[path] = data
             vaults.extend(Vault.from_dict(v) for v in data.get("vaults", []))
         if terraform:
-            vaults = scan_vaults(terraform, lambda path: open_reporter(path).text) + vaults
+            try:
+                vaults = scan_vaults(terraform, lambda path: open_reporter(path).text) + vaults
+            except RecursionError:
+                _note(open_reporter, sorted(terraform)[0], "Terraform modules nested too deeply to evaluate")
+            except Exception as exc:  # an evaluation bug must not end the scan; say so
+                _note(open_reporter, sorted(terraform)[0],
+                      f"internal error while evaluating Terraform modules: {type(exc).__name__}", "error")
         joined = join_vaults(vaults)
         if not joined:
             return
@@ -158,7 +164,11 @@ class VaultSource(Source):
             try:
                 for vault in joined:
                     router.vault = vault
-                    rule.check_vault(vault, ctx)
+                    try:
+                        rule.check_vault(vault, ctx)
+                    except Exception as exc:  # one rule's bug must not hide the others' findings
+                        _note(open_reporter, vault.origin.path, f"internal error in rule {rule.id}: "
+                              f"{type(exc).__name__}", "error")
             finally:
                 rule.bind(None)
                 router.vault = None
@@ -173,6 +183,11 @@ class VaultSource(Source):
                     rule.check_vault(vault, ctx)
             finally:
                 rule.bind(None)
+
+
+def _note(open_reporter: Any, path: str | None, message: str, level: str = "warning") -> None:
+    if path is not None:
+        open_reporter(path).notify(level, f"vault rules: {message}")
 
 
 def _literal_view(vault: Vault) -> Vault | None:
@@ -225,7 +240,10 @@ class _RoutingReporter:
                 seen.add((origin.path, origin.span.line))
                 related.append(Location(origin.path, origin.span.line, origin.span.column,
                                         origin.span.end_line, origin.span.end_column))
-        self.open_reporter(location.path).report(spec, location, message, related=related, **kwargs)
+        path = location.path or (self.vault.origin.path if self.vault is not None else None)
+        if path is None:
+            return  # a declared vault always has a file; nothing to attach a finding to otherwise
+        self.open_reporter(path).report(spec, location, message, related=related, **kwargs)
 
     def notify(self, level: str, message: str, line: int | None = None) -> None:
         return None

@@ -130,3 +130,21 @@ def test_results_are_stable_with_the_cache(tmp_path: Path) -> None:
     (tmp_path / "infra/variables.tf").write_text('variable "pp" {\n  default = true\n}\n', encoding="utf-8")
     run = kvlint("check", "--format", "json", "--select", "KV3", ".", cwd=tmp_path)
     assert where(json.loads(run.out)["findings"], "KV313") == []
+
+
+def test_a_rule_bug_while_judging_joined_vaults_is_a_notification(tmp_path: Path, monkeypatch) -> None:
+    from kvlint.config import Config
+    from kvlint.engine import Pipeline, run_scan
+    from kvlint.rules.vault.purge_protection_disabled import PurgeProtectionDisabled
+    from kvlint.testing import builtin_registry
+
+    def broken(self, vault, ctx):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(PurgeProtectionDisabled, "check_vault", broken)
+    path = tmp_path / "main.tf"
+    path.write_text(VAULT_TF, encoding="utf-8")
+    pipeline = Pipeline.build(Config(select=["KV3"]), builtin_registry())
+    result = run_scan([(path, "main.tf")], pipeline)
+    assert any("internal error in rule KV313" in n.message for n in result.notifications)
+    assert any(f.rule_id == "KV310" for f in result.findings)  # the other rules still judged it
