@@ -11,7 +11,8 @@ conditionals, `each.value`, data sources, registry modules) stays UNKNOWN.
 Variable precedence follows Terraform: default < terraform.tfvars < *.auto.tfvars (lexical). A
 value a non-auto `.tfvars` (passed with -var-file, so maybe or maybe not) would change is
 UNKNOWN. A module called with a local `source` is judged once per call, with the call's inputs;
-its findings are located at the call, with the module's own block as a related location.
+its findings are located at the call, with the module's own block as a related location. A called
+directory is judged on its own too only when it has tfvars of its own (it is also a root).
 """
 
 from __future__ import annotations
@@ -192,7 +193,9 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
               if (target := _local_target(folder.path, call)) in dirs}
     vaults: list[Vault] = []
     for folder in dirs.values():
-        if folder.path not in called:
+        # A called module is judged per call; one with its own tfvars is also deployed on its own
+        # (the landing-zone layout: each stage a root, and All-in-One calling them all).
+        if folder.path not in called or folder.tfvars:
             vaults.extend(_instantiate(folder, _root_env(folder), [], dirs, text_of))
     return vaults
 
