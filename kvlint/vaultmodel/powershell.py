@@ -210,6 +210,8 @@ class PsReader:
         params = self._params(command)
         if name == "get-azkeyvaultsecret" and "asplaintext" in params:
             return _Secret("Get-AzKeyVaultSecret -AsPlainText")
+        if name == "convertfrom-securestring" and "asplaintext" in params:
+            return _Secret("ConvertFrom-SecureString -AsPlainText")
         if name == "convertto-securestring" and "asplaintext" in params:
             positional = params.get("")
             values = positional.values if positional else []
@@ -493,7 +495,10 @@ class PsReader:
         vault.network_default_action = "Allow"
         vault.network_bypass = None
         vault.ip_rules, vault.vnet_rules = [], []
-        vault.rbac_authorization = UNKNOWN
+        # AzureRM predates RBAC for Key Vault: its vaults use access policies. For Az the default
+        # depends on the module version (RBAC since Az.KeyVault 6), so it is not known.
+        written = self.text(node.child_by_field_name("command_name") or node.children[0]).lower()
+        vault.rbac_authorization = False if "azurerm" in written else UNKNOWN
         if "networkruleset" in params:
             vault.network_default_action = vault.network_bypass = vault.ip_rules = vault.vnet_rules = UNKNOWN
             vault.origin.fields["network_default_action"] = self.param_span(params["networkruleset"])

@@ -191,3 +191,19 @@ def test_powershell_steps_of_a_pipeline_are_read_at_their_lines() -> None:
     assert (created.name, created.origin.span.line, created.origin.span.column) == ("kv-ci", 5, 9)
     (key,) = [k for v in result.vaults for k in v.keys]
     assert (key.origin.span.line, key.origin.span.column) == (7, 7)
+
+
+def test_azurerm_vaults_use_access_policies() -> None:
+    vault = only_vault("New-AzureRmKeyVault -VaultName kv-old -ResourceGroupName rg -Location eastus\n")
+    assert (vault.rbac_authorization, vault.purge_protection) == (False, False)
+
+
+def test_securestring_converted_back_to_plain_text_is_a_secret() -> None:
+    text = (
+        "$secret = Get-AzKeyVaultSecret -VaultName kv -Name db\n"
+        "$plain = $secret.SecretValue | ConvertFrom-SecureString -AsPlainText\n"
+        "Write-Host $plain\n"
+        "Write-Host $secret.Name\n"
+    )
+    echoes = [c for c in read(text).commands if c.kind == SECRET_ECHO]
+    assert [(c.origin.span.line, c.detail) for c in echoes] == [(3, "$plain (ConvertFrom-SecureString -AsPlainText)")]
