@@ -97,7 +97,6 @@ class PsReader:
         self.path = path
         self.vaults: dict[str, Vault] = {}
         self.commands: list[Command] = []
-        self.problems: list[Any] = []
 
     def result(self) -> DeclaredResult:
         return DeclaredResult(vaults=list(self.vaults.values()), commands=self.commands)
@@ -165,7 +164,7 @@ class PsReader:
             elif kind == "pipeline" and not _inside_assignment(node):
                 self._pipeline(node)
             elif kind == "command":
-                self._command(node, printed=None)
+                self._command(node)
             stack.extend(reversed(node.children))
 
     def _assignment(self, node: Any) -> None:
@@ -413,7 +412,7 @@ class PsReader:
             return {"$true": True, "$false": False}.get(value, UNKNOWN)
         return True
 
-    def _command(self, node: Any, printed: bool | None) -> None:
+    def _command(self, node: Any) -> None:
         name_node = node.child_by_field_name("command_name") or node.children[0]
         name = canonical_cmdlet(self.text(name_node))
         handler = _HANDLERS.get(name)
