@@ -209,6 +209,11 @@ def _written_at(vault: Vault, location: Location) -> list[Location]:
     for origin in origins:
         if origin.path != location.path or not origin.via:
             continue
+        declared = origin.via.get("(declared)")  # a module instance's element: its block in the module
+        if declared is not None and origin is not vault.origin and origin.span is not None and (
+                (origin.span.line, origin.span.column) == (location.start_line, location.start_col)):
+            path, where = declared
+            out.append(Location(path, where.line, where.column, where.end_line, where.end_column))
         for name, span in origin.fields.items():
             if name in origin.via and (span.line, span.column) == (location.start_line, location.start_col):
                 path, where = origin.via[name]
@@ -240,6 +245,10 @@ class _RoutingReporter:
                 seen.add((origin.path, origin.span.line))
                 related.append(Location(origin.path, origin.span.line, origin.span.column,
                                         origin.span.end_line, origin.span.end_column))
+        unique: dict[tuple[Any, ...], Location] = {}
+        for item in related:
+            unique.setdefault((item.path, item.start_line, item.start_col), item)
+        related = list(unique.values())
         path = location.path or (self.vault.origin.path if self.vault is not None else None)
         if path is None:
             return  # a declared vault always has a file; nothing to attach a finding to otherwise

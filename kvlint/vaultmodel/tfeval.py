@@ -29,6 +29,7 @@ from kvlint.vaultmodel.terraform import NO_DEFAULT, convert, has_unknown, read_s
 from kvlint.vaultmodel.tfbuild import SECRET_ATTRS, TfNode, TfResource, build_vaults
 
 MAX_DEPTH = 16
+DECLARED = "(declared)"  # Origin.via key: the block a module instance's element comes from
 MAX_MODULE_NESTING = 4
 _REF = re.compile(
     r"^(!?)\s*(var|local|each)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+|each\.key)\s*\])*)$"
@@ -374,7 +375,10 @@ def _relocate(vault: Vault, call: dict[str, Any], span_map: dict) -> None:
         fields = {name: span_map[(origin.path, span)] for name, span in origin.fields.items()
                   if (origin.path, span) in span_map}
         span = span_map.get((origin.path, origin.span), call_span)
-        return Origin(origin.source, caller, span, origin.resource_id, fields)
+        moved_origin = Origin(origin.source, caller, span, origin.resource_id, fields)
+        if origin.path is not None and origin.span is not None:
+            moved_origin.via[DECLARED] = (origin.path, origin.span)  # the module's own block
+        return moved_origin
 
     vault.origin = moved(vault.origin)
     for collection in (vault.access_policies, vault.secrets, vault.keys, vault.certificates,

@@ -120,3 +120,12 @@ def test_a_value_from_a_variable_names_where_it_is_written(tmp_path: Path) -> No
         ("tf-variables/variables.tf", default_line)}
     assert {(r["path"], r["start_line"]) for r in by_rule["KV312"]["related"]} == {
         ("tf-variables/terraform.tfvars", _line_of(tmp_path / "tf-variables" / "terraform.tfvars", "retention_days"))}
+
+
+def test_an_element_of_a_module_names_its_own_block(tmp_path: Path) -> None:
+    report = _scan(tmp_path)
+    module_file = tmp_path / "tf-module/modules/keyvault/main.tf"
+    (key,) = [f for f in report["findings"] if f["rule_id"] == "KV322" and f["location"]["path"] == "tf-module/main.tf"]
+    related = [(r["path"], r["start_line"]) for r in key["related"]]
+    assert related[0] == ("tf-module/modules/keyvault/main.tf", _line_of(module_file, 'resource "azurerm_key_vault_key"'))
+    assert len(related) == len(set(related))
