@@ -45,7 +45,7 @@ EXPECTED_AT = {
         "KV312": [("deploy.ps1", "SoftDeleteRetentionInDays = 7")],
         "KV313": [("deploy.ps1", "New-AzKeyVault @vault")],
         "KV314": [("deploy.ps1", "-DefaultAction Allow")],
-        "KV301": [("deploy.ps1", "-PermissionsToKeys all"), ("deploy.ps1", "-PermissionsToSecrets get,list,set,delete,purge")],
+        "KV301": [("deploy.ps1", "-PermissionsToKeys all")],  # one finding per policy, at its first broad grant
         "KV320": [("deploy.ps1", "Set-AzKeyVaultSecret")],
         "KV322": [("deploy.ps1", "Add-AzKeyVaultKey")],
         "KV330": [("deploy.ps1", "ConvertTo-SecureString 'FAKE")],
