@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
 
@@ -96,6 +97,16 @@ def _resolve(table: dict[str, Any], name: str | None, file: str, field: str) -> 
     return table[name]
 
 
+def _refuse_backtracking(regex: re.Pattern[str], keywords: list[str], detector_id: str, file: str,
+                         field: str) -> None:
+    """Input is hostile: a pattern whose time grows faster than the line it reads is refused."""
+    probe = backtracking_probe(regex, keywords)
+    _expect(probe is None, file, field,
+            f"{detector_id} backtracks: matching time grows faster than the line on near-miss input "
+            f"({probe.describe() if probe else ''}); make the repeats possessive (`[ \\t]*+`, `\\w++`) or "
+            "atomic (`(?>...)`), bound them (`{0,64}`), or stop a scan at the next start (`(?:(?!start).)*?`)")
+
+
 def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> Detector:
     where = f"detector[{index}]"
     _expect(isinstance(entry, dict), file, where, "must be a table")
@@ -135,6 +146,13 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
 
     regex = _compile(entry["regex"], file, f"{where}.regex")
     _expect("secret" in regex.groupindex, file, f"{where}.regex", "must have a named group (?P<secret>...)")
+    allow = _pattern_list(entry, "allow", file, where)
+    public = _pattern_list(entry, "public", file, where)
+    if not builtin:  # built-ins are probed by tests/test_linear_time.py, not on every start
+        _refuse_backtracking(regex, keywords, detector_id, file, f"{where}.regex")
+        for key, patterns in (("allow", allow), ("public", public)):
+            for i, pattern in enumerate(patterns):
+                _refuse_backtracking(pattern, [], detector_id, file, f"{where}.{key}[{i}]")
 
     entropy = entry.get("entropy")
     if entropy is not None:
@@ -168,8 +186,8 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
         entropy=float(entropy) if entropy is not None else None,
         validator=validator_name,
         describe=describe_name,
-        allow=_pattern_list(entry, "allow", file, where),
-        public=_pattern_list(entry, "public", file, where),
+        allow=allow,
+        public=public,
         what=str(_string(entry, "what", file, where)).strip(),
         why=str(_string(entry, "why", file, where)).strip(),
         fix=str(_string(entry, "fix", file, where)).strip(),

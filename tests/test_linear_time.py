@@ -1,0 +1,168 @@
+"""Matching is linear-time: hostile near-miss lines cost what plain text of their size costs.
+
+Each detector is timed on 50,000-character near-miss lines (built from its regex and keywords:
+a text that matches the pattern up to one of its repeats, a long run the repeat accepts, then
+a character it does not) against plain text of the same size holding a keyword, through the
+real scanner. A ratio, so it holds on a loaded machine; a quadratic pattern is thousands of
+times slower at this size, a linear one within a small factor.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from clirun import kvlint
+
+from kvlint.detectors import Detector, load_catalogue
+from kvlint.detectors.linear import MAX_RATIO, Probe, backtracking_probe, near_misses, plain_line
+
+SIZE = 50_000
+PROBES_PER_DETECTOR = 24  # an even spread over every detector's near-misses, plus the reported ones
+_CATALOGUE = load_catalogue()
+
+# The near-misses from the report (issue 12), kept explicitly.
+REPORTED = [
+    ("KV082", Probe("password", " ", ":")),
+    ("KV013", Probe("password", " ", ":")),
+    ("KV001", Probe("account_key", " ", "!")),
+    ("KV015", Probe("ado_", "ado_", "!")),
+    ("KV021", Probe("openai", "openai ", "!")),
+    ("KV082", Probe("DB_PASSWORD", " ", "=")),
+]
+
+
+class _TooSlow(Exception):
+    pass
+
+
+def _scan_time(detector: Detector, text: str, repeat: int, limit: float = 20.0) -> float:
+    """Best of `repeat` scans; a scan running past `limit` seconds fails the test instead of hanging."""
+
+    def expired(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    best = float("inf")
+    try:
+        for _ in range(repeat):
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            start = time.perf_counter()
+            _CATALOGUE.scan(text, path="settings.env", only=[detector.id])
+            best = min(best, time.perf_counter() - start)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _TooSlow:
+        return float("inf")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return best
+
+
+def _probes(detector: Detector) -> list[Probe]:
+    found = near_misses(detector.regex, detector.keywords)
+    step = max(1, len(found) // PROBES_PER_DETECTOR)
+    return found[::step][:PROBES_PER_DETECTOR] + [p for d, p in REPORTED if d == detector.id]
+
+
+@pytest.mark.parametrize("detector", _CATALOGUE.detectors, ids=lambda d: d.id)
+def test_near_miss_lines_cost_what_plain_text_costs(detector: Detector) -> None:
+    plain = _scan_time(detector, plain_line(SIZE, detector.keywords), repeat=5)
+    floor = max(plain, 2e-4)  # a detector that skips plain text at once is compared with 0.2 ms
+    slow = []
+    for probe in _probes(detector):
+        line = probe.line(SIZE)
+        elapsed = _scan_time(detector, line, repeat=1)
+        if elapsed > MAX_RATIO * floor:  # measure again before blaming the pattern for a stall
+            elapsed = _scan_time(detector, line, repeat=3)
+        if elapsed > MAX_RATIO * floor:
+            slow.append(f"{probe.describe()}: {elapsed / floor:.0f}x plain text")
+    assert not slow, f"{detector.id} backtracks on near-miss lines:\n" + "\n".join(slow)
+
+
+def test_every_builtin_pattern_passes_the_load_time_probe() -> None:
+    """The probe users' detectors get at load time accepts every built-in (no false refusal)."""
+    refused = []
+    for detector in _CATALOGUE.detectors:
+        for pattern in (detector.regex, *detector.allow, *detector.public):
+            probe = backtracking_probe(pattern, detector.keywords if pattern is detector.regex else ())
+            if probe is not None:
+                refused.append(f"{detector.id}: {probe.describe()}")
+    assert not refused
+
+
+@pytest.mark.parametrize("pattern", [
+    r"(?P<secret>password[ \t]*(?:=)?[ \t]*:\w+)",  # adjacent repeats of one class: quadratic
+    r"key(?P<secret>[a-z ]*[a-z ]*!)",
+    r"(?i)token[^\n]*?=(?P<secret>[a-z]{20})",  # a scan to the end from every start: quadratic
+    r"(?P<secret>(a+)+b)",  # nested repeats: exponential, cut off by the timer
+    r"(?P<secret>\w+\d+\w+x)",
+])
+def test_probe_refuses_backtracking_patterns(pattern: str) -> None:
+    import re
+    started = time.perf_counter()
+    assert backtracking_probe(re.compile(pattern), ["password", "key", "token", "a"]) is not None
+    assert time.perf_counter() - started < 10
+
+
+def test_probe_is_cheap_on_linear_patterns() -> None:
+    import re
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(?P<secret>acme_[A-Za-z0-9]{32})(?![A-Za-z0-9_])")
+    started = time.perf_counter()
+    assert backtracking_probe(pattern, ["acme_"]) is None
+    assert time.perf_counter() - started < 1.0
+
+
+BACKTRACKING_DETECTOR = '''
+[[detector]]
+id = "ACME002"
+name = "acme-slow-token"
+summary = "Acme token (written with a backtracking pattern)"
+severity = "error"
+confidence = "high"
+cwe = [798]
+keywords = ["acme_token"]
+regex = \'\'\'(?i)acme_token[ \\t]*[:=]?[ \\t]*["']?(?P<secret>[A-Za-z0-9]{20,})\'\'\'
+what = "w"
+why = "y"
+fix = "f"
+[[detector.bad]]
+file = "a.env"
+text = \'\'\'
+ACME_TOKEN=FAKEabcdefghij0123456789  # expect: ACME002
+\'\'\'
+[[detector.good]]
+file = "a.env"
+text = \'\'\'
+ACME_TOKEN=
+\'\'\'
+'''
+
+
+def test_a_backtracking_user_detector_is_refused_through_the_cli(tmp_path) -> None:
+    (tmp_path / "acme.toml").write_text(BACKTRACKING_DETECTOR)
+    (tmp_path / "pyproject.toml").write_text('[tool.kvlint]\nextend-detectors = ["acme.toml"]\n')
+    (tmp_path / "a.txt").write_text("nothing here\n")
+    run = kvlint("check", "a.txt", cwd=tmp_path)
+    assert run.code == 2
+    assert "acme.toml" in run.err and "detector[0].regex" in run.err and "ACME002" in run.err
+    assert "backtracks" in run.err
+    fixed = BACKTRACKING_DETECTOR.replace("[ \\t]*[:=]?[ \\t]*", "[ \\t]*+[:=]?[ \\t]*+")
+    (tmp_path / "acme.toml").write_text(fixed)
+    assert kvlint("check", "a.txt", cwd=tmp_path).code == 0
+
+
+def test_reported_near_miss_files_scan_fast_through_the_cli(tmp_path) -> None:
+    """`printf 'password%50000s:\\n'` and `account_key` + spaces + `!` took minutes."""
+    (tmp_path / "f.env").write_text("password" + " " * SIZE + ":\n" + "account_key" + " " * SIZE + "!\n"
+                                    + "ado_" * (SIZE // 4) + "\n" + "openai " * (SIZE // 7) + "!\n")
+    (tmp_path / "plain.env").write_text(("password " + plain_line(SIZE)) + "\n" * 4)
+    started = time.perf_counter()
+    run = kvlint("check", "--no-cache", "f.env", cwd=tmp_path)
+    hostile = time.perf_counter() - started
+    assert run.code == 0, run.out + run.err
+    started = time.perf_counter()
+    kvlint("check", "--no-cache", "plain.env", cwd=tmp_path)
+    plain = time.perf_counter() - started
+    assert hostile < 3 * plain + 1.0
