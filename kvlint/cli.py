@@ -7,8 +7,12 @@ configuration error, or a path that does not exist. Never a traceback (set KVLIN
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
+import stat
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,11 +121,57 @@ def use_color(args: argparse.Namespace) -> bool:
 def write_report(text: str, output: str | None) -> None:
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            _write_atomically(Path(output), text)
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A report file is whole or absent: written beside its place, then renamed over it.
+    Special files (/dev/stdout, a pipe) are written in place."""
+    try:
+        regular = stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        regular = True
+    if not regular:
+        path.write_text(text, encoding="utf-8")
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so worker pools are shut down and outputs cleaned up."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _output_stamp(output: object) -> tuple[int, int, int] | None:
+    """Identity of an existing regular -o file, to tell a stale one from this run's report."""
+    if not isinstance(output, str) or not output:
+        return None
+    try:
+        info = os.stat(output)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+
+
+def _discard_stale_output(output: str, stamp: tuple[int, int, int] | None) -> None:
+    """A run that did not write its -o report leaves no earlier report in its place."""
+    if stamp is not None and _output_stamp(output) == stamp:
+        with contextlib.suppress(OSError):
+            os.unlink(output)
 
 
 def prepare_config(args: argparse.Namespace, start: Path) -> Any:
@@ -334,6 +384,22 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_handler(args: argparse.Namespace) -> int:
+    """Run a subcommand; SIGTERM stops it like Ctrl-C (pools terminated), and a `-o` report
+    that this run did not write is removed rather than left behind, stale."""
+    output = getattr(args, "output", None)
+    stamp = _output_stamp(output)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+    try:
+        return int(args.handler(args))
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+        if isinstance(output, str):
+            _discard_stale_output(output, stamp)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         _load_extensions()
@@ -342,13 +408,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "handler", None):
             parser.print_help()
             return EXIT_USAGE
-        return int(args.handler(args))
+        return _run_handler(args)
     except UsageError as exc:
         print(f"kvlint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("kvlint: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("kvlint: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

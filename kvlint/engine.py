@@ -223,6 +223,25 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
     return outcome
 
 
+def _worker_init(parent: int) -> None:
+    """A worker dies with its parent: it ignores Ctrl-C and takes SIGTERM's default action
+    (the parent handles both and terminates the pool), and on Linux it is killed when the
+    parent dies, even by SIGKILL, so no worker is left behind scanning."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's pool shutdown still applies
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _scan_in_worker(item: tuple[str, str]) -> dict[str, Any]:
     assert _WORKER_PIPELINE is not None
     return scan_file(Path(item[0]), item[1], _WORKER_PIPELINE).to_dict()
@@ -252,7 +271,7 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
         _WORKER_PIPELINE = pipeline
         try:
             context = multiprocessing.get_context("fork")
-            with context.Pool(workers) as pool:
+            with context.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
                 items = [(str(p), d) for p, d, _ in todo]
                 for (_, display, key), data in zip(todo, pool.imap(_scan_in_worker, items, chunksize=8),
                                                       strict=True):
