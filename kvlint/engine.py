@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pathspec
-
 from kvlint import suppress
 from kvlint.config import Config, ConfigError
 from kvlint.document import Document
+from kvlint.globmatch import GitIgnore
 from kvlint.model import Finding, Notification, ScanResult, Severity
 from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
@@ -132,11 +131,11 @@ class Pipeline:
             options[spec.id] = dict(values)
         return options
 
-    def _per_file_ignores(self) -> list[tuple[pathspec.PathSpec, set[str]]]:
+    def _per_file_ignores(self) -> list[tuple[GitIgnore, set[str]]]:
         table = []
         for pattern, tokens in self.config.per_file_ignores.items():
             ids = {s.id for token in tokens for s in self._lookup("per-file-ignores", token)}
-            table.append((pathspec.GitIgnoreSpec.from_lines([pattern]), ids))
+            table.append((GitIgnore([pattern]), ids))
         return table
 
     def ignored_for(self, path: str) -> set[str]:

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-
 from kvlint.config import Config
+from kvlint.globmatch import GitIgnore
 from kvlint.model import Notification
 
 BINARY_PROBE = 8192
@@ -77,7 +76,7 @@ def _git_ignored(folder: Path) -> bool:
 
 def _walk(folder: str, exclude: _Matcher, gitignore: bool) -> Iterator[str]:
     """Relative paths of files below `folder`, pruning excluded folders; honours .gitignore files."""
-    specs: list[tuple[str, pathspec.PathSpec]] = []  # (relative folder, its .gitignore rules)
+    specs: list[tuple[str, GitIgnore]] = []  # (relative folder, its .gitignore rules)
     for current, dirs, files in os.walk(folder):
         rel_dir = os.path.relpath(current, folder)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
@@ -85,11 +84,11 @@ def _walk(folder: str, exclude: _Matcher, gitignore: bool) -> Iterator[str]:
         if gitignore and ".gitignore" in files:
             try:
                 with open(os.path.join(current, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                    specs.append((rel_dir, pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())))
+                    specs.append((rel_dir, GitIgnore(handle.read().splitlines())))
             except OSError:
                 pass
 
-        def ignored(rel: str, specs: list[tuple[str, pathspec.PathSpec]] = specs) -> bool:
+        def ignored(rel: str, specs: list[tuple[str, GitIgnore]] = specs) -> bool:
             return any(spec.match_file(rel[len(base):]) for base, spec in specs)
 
         dirs[:] = sorted(
@@ -103,23 +102,12 @@ def _walk(folder: str, exclude: _Matcher, gitignore: bool) -> Iterator[str]:
 
 
 class _Matcher:
-    """A gitignore-style pattern set as one regex (pathspec tries each pattern in turn, which
-    costs more than the rest of a cached run); negated patterns fall back to pathspec."""
+    """A gitignore-style pattern set, matched in linear time (kvlint.globmatch)."""
 
     def __init__(self, lines: list[str]) -> None:
-        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
-        patterns = [p for p in self.spec.patterns if p.include is not None]
-        self.regex = None
-        if patterns and all(p.include for p in patterns):
-            import re
-
-            # pathspec names a group in every pattern; names may not repeat in one regex.
-            self.regex = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z_]+>', '(?:', p.regex.pattern)})"
-                                             for p in patterns))
+        self.spec = GitIgnore(lines)
 
     def match_file(self, path: str) -> bool:
-        if self.regex is not None:
-            return self.regex.match(path) is not None
         return self.spec.match_file(path)
 
 

@@ -166,3 +166,80 @@ def test_reported_near_miss_files_scan_fast_through_the_cli(tmp_path) -> None:
     kvlint("check", "--no-cache", "plain.env", cwd=tmp_path)
     plain = time.perf_counter() - started
     assert hostile < 3 * plain + 1.0
+
+
+# ---------------------------------------------------------------- ignore patterns
+
+EVIL_GLOB = "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"
+LONG_NAME = "a" * 32 + ".txt"  # 36 characters, no `b`: the worst case for the glob above
+
+
+def test_hostile_ignore_patterns_are_linear_through_the_cli(tmp_path) -> None:
+    """`.gitignore` outside a work tree, `extend-exclude` and per-file-ignores took minutes."""
+    (tmp_path / ".gitignore").write_text(EVIL_GLOB + "\n")
+    (tmp_path / ".kvlint.toml").write_text(
+        f'extend-exclude = ["{EVIL_GLOB}", "x/{EVIL_GLOB}/**"]\n\n[per-file-ignores]\n"{EVIL_GLOB}" = ["KV082"]\n')
+    secret = 'DB_PASSWORD = "Fake-TrotPGhp!7"\n'
+    (tmp_path / LONG_NAME).write_text(secret)
+    (tmp_path / ("a" * 35 + "b")).write_text(secret)  # matched by the glob: ignored
+    folder = tmp_path / ("a" * 36)
+    folder.mkdir()
+    (folder / LONG_NAME).write_text(secret)
+    started = time.perf_counter()
+    run = kvlint("check", "--no-cache", "-q", ".", cwd=tmp_path)
+    assert time.perf_counter() - started < 30
+    assert run.code == 1, run.out + run.err
+    reported = sorted(line.split(":", 1)[0] for line in run.out.splitlines() if "KV082" in line)
+    assert reported == sorted([LONG_NAME, f"{'a' * 36}/{LONG_NAME}"])
+
+
+def test_linear_glob_matcher_agrees_with_pathspec() -> None:
+    import random
+
+    import pathspec
+
+    from kvlint.globmatch import GitIgnore, _Program
+
+    rng = random.Random(12)
+    atoms = ["a", "b", "*", "**", "?", "[ab]", "[!a]", "/", "c", "\\*", ".py", "[a-c]"]
+
+    def pattern() -> str:
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 6)))
+        return ("!" if rng.random() < 0.2 else "") + text + ("/" if rng.random() < 0.2 else "")
+
+    def path() -> str:
+        parts = ["".join(rng.choice("abc.*") for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 4))]
+        return "/".join(parts) + ("/" if rng.random() < 0.3 else "")
+
+    checked = 0
+    for _ in range(1500):
+        lines = [pattern() for _ in range(rng.randint(1, 4))]
+        try:
+            reference = pathspec.GitIgnoreSpec.from_lines(lines)
+        except Exception:  # an invalid pattern: pathspec refuses it, and so does GitIgnore
+            continue
+        mine = GitIgnore(lines)
+        for _ in range(8):
+            candidate = path()
+            assert mine.match_file(candidate) == reference.match_file(candidate), (lines, candidate)
+            checked += 1
+        for item in reference.patterns:  # the VM alone, on every pattern, with the directory mark
+            if item.regex is None:
+                continue
+            program = _Program(item.regex.pattern)
+            candidate = path()
+            found = item.regex.search(candidate)
+            expected = None if found is None else bool(found.groupdict().get("ps_d"))
+            assert program.run(candidate) == expected, (item.regex.pattern, candidate)
+    assert checked > 5000
+
+
+def test_hostile_glob_is_fast_in_process() -> None:
+    from kvlint.globmatch import GitIgnore
+
+    started = time.perf_counter()
+    spec = GitIgnore([EVIL_GLOB, f"**/{EVIL_GLOB}/**/{EVIL_GLOB}", "!keep*"])
+    assert not spec.match_file(LONG_NAME)
+    assert spec.match_file("a" * 35 + "b")
+    assert not spec.match_file(("a" * 200 + "/") * 10 + "a" * 200)
+    assert time.perf_counter() - started < 2
