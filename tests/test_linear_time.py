@@ -15,7 +15,7 @@ import time
 import pytest
 from clirun import kvlint
 
-from kvlint.detectors import Detector, load_catalogue
+from kvlint.detectors import Detector, load_catalogue, strip_expect_markers
 from kvlint.detectors.linear import MAX_RATIO, Probe, backtracking_probe, near_misses, plain_line
 
 SIZE = 50_000
@@ -66,6 +66,15 @@ def _probes(detector: Detector) -> list[Probe]:
     return found[::step][:PROBES_PER_DETECTOR] + [p for d, p in REPORTED if d == detector.id]
 
 
+def _bad_lines(detector: Detector) -> list[str]:
+    lines = []
+    for example in detector.bad:
+        text, expected = strip_expect_markers(example.text)
+        split = text.split("\n")
+        lines += [split[number - 1].strip() for number in sorted(expected) if detector.id in expected[number]]
+    return [line for line in lines if line][:3]
+
+
 @pytest.mark.parametrize("detector", _CATALOGUE.detectors, ids=lambda d: d.id)
 def test_near_miss_lines_cost_what_plain_text_costs(detector: Detector) -> None:
     plain = _scan_time(detector, plain_line(SIZE, detector.keywords), repeat=5)
@@ -79,6 +88,22 @@ def test_near_miss_lines_cost_what_plain_text_costs(detector: Detector) -> None:
         if elapsed > MAX_RATIO * floor:
             slow.append(f"{probe.describe()}: {elapsed / floor:.0f}x plain text")
     assert not slow, f"{detector.id} backtracks on near-miss lines:\n" + "\n".join(slow)
+
+
+@pytest.mark.parametrize("detector", [d for d in _CATALOGUE.detectors if not d.multiline], ids=lambda d: d.id)
+def test_many_matches_on_one_line_cost_what_they_cost_on_many_lines(detector: Detector) -> None:
+    """Each BAD line, repeated to 50,000 characters on one line, against the same lines one
+    per line: a validator or filter that reads the whole line for every match is quadratic."""
+    slow = []
+    for line in _bad_lines(detector):
+        count = SIZE // (len(line) + 1)
+        separate = _scan_time(detector, "\n".join([line] * count), repeat=3)
+        together = _scan_time(detector, " ".join([line] * count), repeat=1)
+        if together > MAX_RATIO * separate:
+            together = _scan_time(detector, " ".join([line] * count), repeat=3)
+        if together > MAX_RATIO * separate:
+            slow.append(f"{line[:40]!r}...: {together / separate:.0f}x the same lines apart")
+    assert not slow, f"{detector.id} is superlinear in matches per line:\n" + "\n".join(slow)
 
 
 def test_every_builtin_pattern_passes_the_load_time_probe() -> None:
@@ -243,3 +268,19 @@ def test_hostile_glob_is_fast_in_process() -> None:
     assert spec.match_file("a" * 35 + "b")
     assert not spec.match_file(("a" * 200 + "/") * 10 + "a" * 200)
     assert time.perf_counter() - started < 2
+
+
+# ---------------------------------------------------------------- SAS with a two-protocol spr
+
+def test_sas_url_with_spr_https_http_before_sig_is_found_through_the_cli(tmp_path) -> None:
+    sig = "FAKEq9Jc4Ou4bP2r7y%2BL0xd1nWmTz8sK3vHbQe5fYtA%3D"
+    url = ("https://acmefake.blob.core.windows.net/backups/db.bak?sv=2022-11-02&sr=b&sp=r"
+           f"&se=2099-01-01T00:00:00Z&spr=https,http&sig={sig}")
+    (tmp_path / "restore.sh").write_text(f'curl -o db.bak "{url}"\n')
+    (tmp_path / "many.txt").write_text(("&sig=" + "Ab1" * 10) * 1500 + "\n")  # 1,500 matches on one line
+    started = time.perf_counter()
+    run = kvlint("check", "--no-cache", "-q", ".", cwd=tmp_path)
+    assert time.perf_counter() - started < 30
+    assert run.code == 1
+    assert [line.split(":")[0] for line in run.out.splitlines() if "KV002" in line] == ["restore.sh"]
+    assert sig not in run.out and "FAKEq9Jc" not in run.out

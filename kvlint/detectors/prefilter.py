@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+DENSE_LINE = 64  # keyword hits on one line after which each keyword is looked up once
+
 
 class KeywordIndex:
     def __init__(self, keywords: Iterable[str]) -> None:
@@ -37,7 +39,13 @@ class KeywordIndex:
         return self._pattern_ignorecase
 
     def find(self, text: str, lowered: str | None) -> list[tuple[int, str]]:
-        """(position, keyword) for each keyword occurrence; `lowered` is text.lower() if same length."""
+        """(position, keyword) for keyword occurrences, at least the first of each keyword on
+        each line (what the scanner needs); `lowered` is text.lower() if same length.
+
+        A line dense with keywords ("+acr+acr+acr...", hostile or minified) would cost a
+        search per hit: after DENSE_LINE hits on one line, the rest of the line is read in one
+        pass for its distinct keywords, and the search resumes on the next line (keywords
+        overlapping one another there may go unseen, unless they occur elsewhere on the line)."""
         if self.pattern is None:
             return []
         if lowered is not None:
@@ -48,6 +56,8 @@ class KeywordIndex:
         hits: list[tuple[int, str]] = []
         implied = self.implied
         search = pattern.search
+        line_end = -1
+        on_line = 0
         found = search(haystack)
         while found is not None:
             keyword = found.group().lower()
@@ -55,7 +65,26 @@ class KeywordIndex:
             hits.append((start, keyword))
             for inner in implied[keyword]:
                 hits.append((start, inner))
+            if start > line_end:
+                line_end = haystack.find("\n", start)
+                if line_end == -1:
+                    line_end = len(haystack)
+                on_line = 0
+            on_line += 1
+            if on_line >= DENSE_LINE:
+                hits += self._each_once(pattern, haystack, start + 1, line_end)
+                found = search(haystack, line_end + 1) if line_end < len(haystack) else None
+                continue
             found = search(haystack, start + 1)
+        return hits
+
+    def _each_once(self, pattern: re.Pattern[str], haystack: str, start: int, end: int) -> list[tuple[int, str]]:
+        """Each keyword of the rest of a line once, at `start` (the scanner only needs the line)."""
+        distinct = {keyword.lower() for keyword in map(re.Match.group, pattern.finditer(haystack, start, end))}
+        hits = []
+        for keyword in distinct:
+            hits.append((start, keyword))
+            hits += [(start, inner) for inner in self.implied[keyword]]
         return hits
 
 

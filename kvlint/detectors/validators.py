@@ -34,11 +34,21 @@ def describer(fn: Callable[[re.Match[str]], str]) -> Callable[[re.Match[str]], s
     return fn
 
 
+_CONTEXT = 512  # characters of the line either side of a secret that validators look at
+
+
 def _line_of(match: re.Match[str]) -> str:
+    """The secret's line, cut to _CONTEXT characters either side: on a minified line with
+    thousands of matches, reading the whole line for each one would be quadratic."""
     text = match.string
-    start = text.rfind("\n", 0, match.start("secret")) + 1
-    end = text.find("\n", match.end("secret"))
-    return text[start:] if end == -1 else text[start:end]
+    secret_start, secret_end = match.start("secret"), match.end("secret")
+    start = text.rfind("\n", max(0, secret_start - _CONTEXT), secret_start) + 1
+    if start == 0:
+        start = max(0, secret_start - _CONTEXT)
+    end = text.find("\n", secret_end, secret_end + _CONTEXT)
+    if end == -1:
+        end = min(len(text), secret_end + _CONTEXT)
+    return text[start:end]
 
 
 def _now() -> datetime:
@@ -90,17 +100,28 @@ _SAS_RESOURCES = {
     "b": "blob", "c": "container", "f": "file", "s": "share", "bv": "blob version",
     "bs": "blob snapshot", "d": "directory", "o": "object",
 }
-_QUERY_RUN = re.compile(r"[^\s\"'<>`;,|]*")
+_QUERY_START = re.compile(r"[\s\S]*[\s\"'<>`;,|(]")  # up to the last character that ends a query
+_QUERY_RUN = re.compile(r"(?:[^\s\"'<>`;,|]|(?i:(?<=spr=https),(?=http)))*+")
 
 
 def sas_parameters(match: re.Match[str]) -> dict[str, str]:
     """The query parameters of the SAS around the signature (URL or connection string)."""
     text = match.string
     start = match.start("secret")
+    limit = max(0, start - _CONTEXT)
     left = start
-    while left > 0 and text[left - 1] not in " \t\r\n\"'<>`;,|(":
-        left -= 1
-    right = _QUERY_RUN.match(text, match.end("secret")).end()
+    # a query ends at a blank, quote or separator; `spr=https,http` is one value, not two fields
+    while True:
+        stop = _QUERY_START.match(text, limit, left)
+        if stop is None:
+            left = limit
+            break
+        if text[stop.end() - 1] == "," and text[max(0, stop.end() - 10):stop.end() - 1].lower().endswith("spr=https"):
+            left = stop.end() - 1
+            continue
+        left = stop.end()
+        break
+    right = _QUERY_RUN.match(text, match.end("secret"), match.end("secret") + _CONTEXT).end()
     query = text[left:right]
     if "?" in query:
         query = query.split("?", 1)[1]
