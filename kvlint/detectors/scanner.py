@@ -12,6 +12,7 @@ from kvlint.detectors.entropy import shannon_entropy
 from kvlint.detectors.loader import load_detectors
 from kvlint.detectors.model import Detector, Match
 from kvlint.detectors.prefilter import KeywordIndex
+from kvlint.detectors.validators import template_literal
 
 _CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
 
@@ -141,8 +142,8 @@ def _check(detector: Detector, found: re.Match[str], path: str | None, include_p
     secret = found.group("secret")
     if any(pattern.search(secret) for pattern in detector.allow):
         return None
-    if filters.is_placeholder(secret):
-        return None
+    if filters.is_placeholder(secret) and template_literal(secret) is None:
+        return None  # a template, unless it covers only part of a literal secret
     public_reason = filters.public_example(secret, detector.public)
     if public_reason and not include_public:
         return None

@@ -316,8 +316,34 @@ _SECRET_WORD_ENDINGS = (
     ("primary", "key"), ("secondary", "key"), ("admin", "key"), ("function", "key"), ("functions", "key"),
     ("host", "key"), ("app", "key"), ("storage", "key"), ("service", "key"), ("consumer", "key"),
     ("encryption", "key"), ("private", "key"), ("query", "key"), ("client", "secret"), ("authkey",),
-    ("masterkey",), ("sas",),
+    ("masterkey",), ("sas",), ("creds",),
 )
+# Words after the secret word that make the name about something else than the value:
+# password_hash, token_url, api_key_header, secret_name... (any other qualifier, as in
+# api_key_myservice or password_secure, still names the secret).
+_NOT_QUALIFIERS = frozenset(
+    ["name", "names", "id", "ids", "url", "uri", "urls", "endpoint", "type", "kind", "file", "files", "path", "dir",
+     "folder", "length", "len", "size", "min", "max", "count", "policy", "policies", "version", "ver", "env", "var",
+     "vars", "variable", "field", "fields", "header", "headers", "param", "params", "parameter", "prompt", "label",
+     "regex", "pattern", "format", "expiry", "expires", "expiration", "expire", "expired", "ttl", "timeout", "age",
+     "lifetime", "date", "time", "timestamp", "reset", "change", "changed", "rotation", "rotate", "required", "enabled",
+     "disabled", "enable", "disable", "flag", "mode", "provider", "store", "manager", "source", "ref", "reference",
+     "scope", "scopes", "list", "map", "prefix", "suffix", "cache", "class", "factory", "handler", "service", "client",
+     "validator", "validation", "generator", "input", "output", "box", "dialog", "form", "view", "column", "col", "row",
+     "table", "attribute", "attr", "property", "prop", "placeholder", "hint", "help", "message", "msg", "error", "errors",
+     "in", "on", "at", "by", "to", "for", "of", "through", "less", "length", "strength", "complexity", "rule", "rules",
+     "hint", "key", "keys", "location", "region", "algorithm", "alg", "method", "auth", "authentication", "login",
+     "storage", "vault", "bucket", "arn", "resource", "selector", "ref", "mount", "volume", "option", "options", "set",
+     "config", "configuration", "settings", "setting", "type", "spec", "template", "schema", "link", "request", "response",
+     "callback", "hook", "event", "events", "status", "state", "result", "check", "test", "tests", "usage", "limit",
+     "budget", "issuer", "audience", "lifetime", "refresh", "duration", "interval", "last", "first", "used", "count",
+     "encoding", "encoded", "encrypted", "hashed", "salt", "field", "len", "str", "sha", "md5", "digest", "selection",
+     "expression", "expr", "variant", "variants", "types", "kinds", "range", "ranges", "index", "position", "offset"]
+)
+_STRONG_ENDINGS = tuple(e for e in _SECRET_WORD_ENDINGS if e not in (("pass",), ("sas",)))
+_DO_NOT_COMMIT = (("do", "not", "commit"), ("dont", "commit"), ("donotcommit",), ("no", "commit"))
+_ANY_SECRET_WORD = frozenset(["password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "key", "apikey",
+                              "credential", "credentials", "creds"])
 _INTERPOLATION = re.compile(r"\{(?:[A-Za-z_][\w.\[\]'\"]*|\d*)(?:![rsa])?(?::[^{}]*)?\}")
 _REGEX_SYNTAX = re.compile(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
 _SUFFIX_WORDS = frozenset(
@@ -328,11 +354,32 @@ _SUFFIX_WORDS = frozenset(
 def secret_named(key: str) -> bool:
     """Does this identifier name a secret value (not its name, id, hash, url or type)?"""
     words = key_words(key)
+    for marker in _DO_NOT_COMMIT:  # aws_key_do_not_commit: whatever it holds is sensitive
+        if len(words) > len(marker) and tuple(words[-len(marker):]) == marker:
+            return bool(set(words[:-len(marker)]) & _ANY_SECRET_WORD)
+    return _ends_in_secret_word(words)
+
+
+def secret_named_qualified(key: str) -> bool:
+    """A secret word followed by one or two qualifiers: api_key_myservice, password_secure.
+    Callers ask more of the value: descriptive names (token_variants) are common."""
+    words = key_words(key)
+    for drop in (1, 2):
+        head, tail = words[:-drop], words[-drop:]
+        if len(head) < 1 or any(w in _NOT_QUALIFIERS or w in _HASH_WORDS or w.isdigit() for w in tail):
+            return False
+        if _ends_in_secret_word(head, _STRONG_ENDINGS):
+            return True
+    return False
+
+
+def _ends_in_secret_word(words: list[str], endings: tuple[tuple[str, ...], ...] = _SECRET_WORD_ENDINGS) -> bool:
+    words = list(words)
     while words and (words[-1].isdigit() or words[-1] in _SUFFIX_WORDS):
         words.pop()
     if not words:
         return False
-    for ending in _SECRET_WORD_ENDINGS:
+    for ending in endings:
         if tuple(words[-len(ending):]) == ending:
             if ending == ("token",) and len(words) > 1 and words[-2] in _TOKEN_NOT_CREDENTIAL:
                 return False
@@ -344,11 +391,31 @@ def secret_named(key: str) -> bool:
     return False
 
 
+_TEMPLATE_PART = re.compile(r"\$\{[^{}\n]{0,200}\}|\{\{[^\n]{0,200}?\}\}|\$\([^()\n]{0,200}\)|%\([^()\n]{0,64}\)[sdrif]"
+                            r"|#\{[^{}\n]{0,200}\}|\{[A-Za-z_][\w.]{0,64}\}")
+
+
+def template_literal(value: str) -> str | None:
+    """The literal part of a value that a template covers only in part: `${PREFIX}-Zq8!rT5pW2mK`
+    is a secret with a prefix. None when there is no template, or no strong literal beside it."""
+    if not _TEMPLATE_PART.search(value):
+        return None
+    longest = max(_TEMPLATE_PART.split(value), key=len).strip("-_.:;,@/ ")
+    if (len(longest) < 10 or "/" in longest or "{" in longest or "}" in longest or "$" in longest
+            or any(ch.isspace() for ch in longest)):
+        return None
+    kinds = (any(c.islower() for c in longest), any(c.isupper() for c in longest), any(c.isdigit() for c in longest))
+    return longest if all(kinds) and shannon_entropy(longest) >= 3.0 else None
+
+
 def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str = "", in_query: bool = False) -> bool:
     """The value of a secret-named key: a literal that plausibly is a secret.
 
     `in_query`: the key is a parameter inside a string (`?password=...`, `;pwd=...`), so an
     unquoted value is a literal even in a code file."""
+    literal = template_literal(value)
+    if literal is not None:
+        value = literal  # judged on what the template leaves in clear
     # A line of text ends at an escaped newline ('secret\\n' typed into a prompt is 'secret'), a
     # query-string value at the next parameter (password=x&from_page=/).
     if _NESTED.match(value.strip()):
@@ -390,6 +457,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     normalized = re.sub(r"[^a-z0-9]", "", value.lower())
     if key and normalized == re.sub(r"[^a-z0-9]", "", key.lower()):
         return False
+    if _passphrase(value, words):
+        return True  # DB_PASSWORD: hunter2-prod-9981, password = correct-horse-battery-staple
     if filters.is_name_like(value):
         return False
     if _encodes_placeholder(value):
@@ -450,7 +519,9 @@ def _encodes_placeholder(value: str) -> bool:
 @validator
 def secret_assignment(secret: str, match: re.Match[str], path: str | None = None) -> bool:
     key = match.group("key") or ""
-    if not secret_named(key):
+    array = match.groupdict().get("arr")  # tokens = {"..."}: an array initialiser's first element
+    named = secret_named(key) or bool(array and key[-1:] in ("s", "S") and secret_named(key[:-1]))
+    if not named and not (secret_named_qualified(key) and _strong_literal(secret)):
         return False
     quoted = match.group("q") is not None
     start = match.start("key")
@@ -467,6 +538,38 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
         return False  # a piece of a message being put together: "<missing " + name + ">"
     in_query = start > 0 and text[start - 1] in "?&;"
     return value_looks_secret(secret, quoted=quoted, path=path, key=key, in_query=in_query)
+
+
+_PASSWORD_WORDS = frozenset(["password", "passwd", "pwd", "pass", "passphrase", "passwort"])
+_PASSPHRASE = re.compile(r"[A-Za-z0-9]+(?:[-_.+][A-Za-z0-9]+)+")
+_NOT_PASSPHRASE_PARTS = frozenset(["changeme", "change", "example", "sample", "dummy", "default", "placeholder", "your",
+                                   "my", "none", "null", "xxx", "redacted", "fake", "test", "todo", "replace", "here",
+                                   "secrets", "passwords", "keys", "tokens", "kv", "vault", "ref", "name", "value"])
+
+
+def _passphrase(value: str, key_words: set[str]) -> bool:
+    """A hyphenated value for a password key that is a passphrase, not the name of something:
+    words with digits (hunter2-prod-9981) or four words or more (correct-horse-battery-staple)."""
+    if not key_words & _PASSWORD_WORDS or len(value) < 10 or not _PASSPHRASE.fullmatch(value):
+        return False
+    parts = re.split(r"[-_.+]", value.lower())
+    if set(parts) & (_ANY_SECRET_WORD | _NOT_PASSPHRASE_PARTS) or value.isupper():
+        return False  # db-password-secret (a secret's name), MY_APP_PASSWORD (a variable's)
+    if any(c.isdigit() for c in value) and any(c.isalpha() for c in value):
+        wordy = [part for part in parts if part.isalpha() and len(part) >= 3]
+        mixed = [part for part in parts if not part.isalpha() and not part.isdigit()]
+        return bool(wordy) and (bool(mixed) or any(part.isdigit() and len(part) >= 3 for part in parts))
+    return len(parts) >= 4 and all(part.isalpha() and len(part) >= 3 for part in parts)
+
+
+def _strong_literal(value: str) -> bool:
+    """Random-looking or mixing three kinds of characters: what a qualified name must hold."""
+    value = value.strip()
+    if len(value) < 8 or any(ch.isspace() for ch in value) or "%" in value or "$" in value[:2]:
+        return False
+    kinds = sum((any(c.islower() for c in value), any(c.isupper() for c in value), any(c.isdigit() for c in value),
+                 any(not c.isalnum() for c in value)))
+    return (kinds >= 3 or filters.looks_random(value)) and shannon_entropy(value) >= 3.0
 
 
 _SCOPED_NAME = re.compile(r"[\"'][\w:]*::$")
@@ -502,7 +605,7 @@ def authorization_header(secret: str, match: re.Match[str]) -> bool:
 
 @validator
 def xml_secret_element(secret: str, match: re.Match[str], path: str | None = None) -> bool:
-    key = match.group("key") or ""
+    key = match.group("key") or match.groupdict().get("akey") or ""
     return secret_named(key) and value_looks_secret(secret, quoted=True, path=path, key=key)
 
 
