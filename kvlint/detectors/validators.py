@@ -520,10 +520,12 @@ def _encodes_placeholder(value: str) -> bool:
 def secret_assignment(secret: str, match: re.Match[str], path: str | None = None) -> bool:
     key = match.group("key") or ""
     array = match.groupdict().get("arr")  # tokens = {"..."}: an array initialiser's first element
+    if match.groupdict().get("cl") is not None:  # char[] password = {'h','u','n',...}: the characters joined
+        secret = "".join(re.findall(r"'(.)'", secret))
     named = secret_named(key) or bool(array and key[-1:] in ("s", "S") and secret_named(key[:-1]))
     if not named and not (secret_named_qualified(key) and _strong_literal(secret)):
         return False
-    quoted = match.group("q") is not None
+    quoted = match.group("q") is not None or match.groupdict().get("cl") is not None
     start = match.start("key")
     text = match.string
     if start > 0 and text[start - 1] == ":" and text[match.end("key"):match.end("key") + 1] == ":":
