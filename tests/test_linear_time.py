@@ -122,6 +122,7 @@ def test_every_builtin_pattern_passes_the_load_time_probe() -> None:
     r"key(?P<secret>[a-z ]*[a-z ]*!)",
     r"(?i)token[^\n]*?=(?P<secret>[a-z]{20})",  # a scan to the end from every start: quadratic
     r"(?P<secret>(a+)+b)",  # nested repeats: exponential, cut off by the timer
+    r"token=(?P<secret>(\w+\s?)+)!",
     r"(?P<secret>\w+\d+\w+x)",
 ])
 def test_probe_refuses_backtracking_patterns(pattern: str) -> None:
