@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -425,7 +426,9 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
         return False
     if filters.is_placeholder(value) or filters.is_env_lookup(value):
         return False
-    if filters.is_guid(value) or filters.is_path(value) or filters.is_url_without_credentials(value):
+    if filters.is_guid(value):
+        return _guid_credential(value, key)  # ids are GUIDs; so are some API tokens
+    if filters.is_path(value) or filters.is_url_without_credentials(value):
         return False
     if any(ch.isspace() for ch in value):
         return False
@@ -540,6 +543,22 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
         return False  # a piece of a message being put together: "<missing " + name + ">"
     in_query = start > 0 and text[start - 1] in "?&;"
     return value_looks_secret(secret, quoted=quoted, path=path, key=key, in_query=in_query)
+
+
+_GUID_CREDENTIAL_WORDS = frozenset(["apikey", "password", "passwd", "pwd"])
+_GUID_CREDENTIAL_PAIRS = (["api", "token"], ["api", "key"], ["auth", "token"], ["access", "token"], ["bearer", "token"])
+
+
+def _guid_credential(value: str, key: str) -> bool:
+    """A GUID-shaped value where a token or key is expected (`GetEnvOrDefault("api_token",
+    "<guid>")`, legacy npm and SaaS tokens), not a nil or sequential GUID."""
+    words = key_words(key)
+    # not LockToken, LifecycleActionToken, secret ids: operation tokens and names are GUIDs too
+    named = bool(words) and (words[-1] in _GUID_CREDENTIAL_WORDS or words[-2:] in _GUID_CREDENTIAL_PAIRS)
+    digits = value.replace("-", "").lower()
+    counting = sum(int(b, 16) - int(a, 16) in (0, 1) for a, b in itertools.pairwise(digits))
+    return (named and len(set(digits)) >= 8 and shannon_entropy(digits) >= 3.0 and counting < len(digits) // 2
+            and any(c.isalpha() for c in digits) and any(c.isdigit() for c in digits))
 
 
 _PASSWORD_WORDS = frozenset(["password", "passwd", "pwd", "pass", "passphrase", "passwort"])
