@@ -13,12 +13,12 @@ detectors stays fast; the built-ins are probed by tests/test_linear_time.py at f
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 try:  # Python 3.11+: the parser moved to re._parser
@@ -203,7 +203,8 @@ def near_misses(pattern: re.Pattern[str], keywords: Iterable[str] = ()) -> list[
         parsed = None
     if parsed is not None:
         walker = _Walker(bool(pattern.flags & re.IGNORECASE) or bool(parsed.state.flags & re.IGNORECASE))
-        walker.seq(list(parsed), [""])
+        with contextlib.suppress(Exception):  # an unknown construct: keep what the walk found, and the keyword probes
+            walker.seq(list(parsed), [""])
         probes.update(walker.probes)
     for keyword in keywords[:6]:
         for unit in (" ", "\t", "a", "A", "0", "=", ":", '"', "-", "_", ".", "/", keyword, keyword + " "):
@@ -250,7 +251,7 @@ def _finditer(pattern: re.Pattern[str]) -> Callable[[str], object]:
     return run
 
 
-@contextmanager
+@contextlib.contextmanager
 def _deadline(seconds: float) -> Iterator[None]:
     """Interrupt a runaway match (re checks signals while matching) where a timer is usable."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -270,7 +271,7 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def backtracking_probe(pattern: re.Pattern[str], keywords: Iterable[str] = (), *, size: int = 1000,
+def backtracking_probe(pattern: re.Pattern[str], keywords: Iterable[str] = (), *, size: int = 2000,
                        max_ratio: float = MAX_RATIO, budget: float = 1.0) -> Probe | None:
     """The first near-miss probe on which `pattern` is superlinear, or None when it stays linear.
 
