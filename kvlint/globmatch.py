@@ -35,6 +35,8 @@ class _Unsupported(Exception):
 # ---------------------------------------------------------------- a Pike VM for pathspec's regexes
 
 _CHAR, _SPLIT, _JMP, _MATCH, _BOL, _EOL, _MARK = range(7)
+_NO_MATCH = object()
+_MAX_STEPS = 20_000
 
 
 def _char_predicate(op: Any, av: Any) -> Callable[[str], bool]:
@@ -93,6 +95,25 @@ class _Program:
         self.code: list[tuple[Any, ...]] = []
         self._emit_seq(list(parsed))
         self.code.append((_MATCH,))
+        self._steps: dict[tuple[int, str | None, bool], tuple[int, object]] = {}
+        self._states: list[tuple[tuple[int, bool], ...]] = [()]  # thread lists, by number; 0: none
+        self._state_ids: dict[tuple[tuple[int, bool], ...], int] = {(): 0}
+
+    def _state_id(self, threads: tuple[tuple[int, bool], ...]) -> int:
+        number = self._state_ids.get(threads)
+        if number is None:
+            if len(self._states) >= _MAX_STEPS:  # bounded memory whatever the paths
+                self._steps.clear()
+                self._states[1:] = []
+                self._state_ids = {(): 0}
+            number = self._state_ids[threads] = len(self._states)
+            self._states.append(threads)
+        return number
+
+    def _remember(self, key: tuple[int, str | None, bool], state: int, found: object) -> None:
+        if len(self._steps) >= _MAX_STEPS:
+            self._steps.clear()
+        self._steps[key] = (state, found)
 
     def _emit_seq(self, items: Iterable[tuple[Any, Any]]) -> None:
         for op, av in items:
@@ -189,24 +210,50 @@ class _Program:
                 else:
                     threads.append((pc, mark))
 
-        current: list[tuple[int, bool]] = []
-        seen: set[int] = set()
+        # Between the first and the last character no assertion can change its answer, so a
+        # step depends only on the threads, the character and whether a match was found: those
+        # steps are remembered (a lazily built DFA), and most paths cost a dictionary lookup a character.
+        cache = self._steps
+        middle = "\n" not in text
+        current: tuple[tuple[int, bool], ...] = ()
+        state = self._state_id(current)
         for pos in range(size + 1):
+            char = text[pos] if pos < size else None
+            key = (state, char, matched is None) if middle and 0 < pos < size - 1 else None
+            if key is not None:
+                step = cache.get(key)
+                if step is not None:
+                    state, found = step
+                    if found is not _NO_MATCH:
+                        matched = found  # type: ignore[assignment]
+                    if state == 0 and matched is not None:
+                        break
+                    continue
+            current = self._states[state]
+            threads = list(current)
+            seen = {pc for pc, _ in threads}
             if matched is None:  # search: a new start, below every earlier one
-                add(current, seen, 0, False, pos)
-            if not current:
+                add(threads, seen, 0, False, pos)
+            if not threads:
+                if key is not None:
+                    self._remember(key, 0, _NO_MATCH)
                 break
             following: list[tuple[int, bool]] = []
             following_seen: set[int] = set()
-            char = text[pos] if pos < size else None
-            for pc, mark in current:
+            found: object = _NO_MATCH
+            for pc, mark in threads:
                 instruction = code[pc]
                 if instruction[0] == _MATCH:
-                    matched = mark
+                    found = mark
                     break  # threads after this one have lower priority
                 if char is not None and instruction[1](char):
                     add(following, following_seen, pc + 1, mark, pos + 1)
-            current, seen = following, following_seen
+            if found is not _NO_MATCH:
+                matched = found  # type: ignore[assignment]
+            state = self._state_id(tuple(following))
+            if key is not None:
+                self._remember(key, state, found)
+        current = self._states[state]
         for pc, mark in current:  # threads alive at the end of the text
             if code[pc][0] == _MATCH:
                 return mark
@@ -240,18 +287,37 @@ def _open_repeats(pattern: str) -> int:
     return count
 
 
+def _required_literals(pattern: str) -> list[str]:
+    """Literal runs every match must contain (`*test*` needs "test"): a path without one of
+    them is decided without running the VM."""
+    runs: list[str] = []
+    current = ""
+    for op, av in _sre_parse.parse(pattern):
+        if op is _c.LITERAL:
+            current += chr(av)
+            continue
+        if current:
+            runs.append(current)
+        current = ""
+    if current:
+        runs.append(current)
+    return [run for run in runs if run]
+
+
 class _Pattern:
-    __slots__ = ("include", "program", "regex")
+    __slots__ = ("include", "program", "regex", "required")
 
     def __init__(self, source: str, include: bool) -> None:
         self.include = include
         self.regex: re.Pattern[str] | None = None
         self.program: _Program | None = None
+        self.required: list[str] = []
         if _open_repeats(source) <= 1:
             self.regex = re.compile(source)
         else:
             try:
                 self.program = _Program(source)
+                self.required = _required_literals(source)
             except _Unsupported:  # not something pathspec writes; bounded by path length anyway
                 self.regex = re.compile(source)
 
@@ -268,6 +334,8 @@ class _Pattern:
                 return None
             return bool(found.groupdict().get(_DIR_MARK))
         assert self.program is not None
+        if any(literal not in path for literal in self.required):
+            return None
         return self.program.run(path)
 
 
