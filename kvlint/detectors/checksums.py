@@ -173,3 +173,33 @@ def make_common_annotated_key(body: bytes, provider_signature: str) -> str:
     data = base64.b64decode(text)
     checksum = struct.pack("<i", marvin32(data, COMMON_ANNOTATED_SEED))
     return text + base64.b64encode(checksum[:3]).decode("ascii")
+
+
+# --- CRC32 + base62 checksums: GitHub (ghp_, gho_, ghu_, ghs_, ghr_) and npm (npm_) tokens -------
+#
+# Those tokens are a prefix, 30 random base62 characters and 6 characters that encode the CRC32
+# of the random part in base62 (digits, then upper case, then lower case), left-padded with '0'.
+# Published by GitHub ("Behind GitHub's new authentication token formats", 2021); npm reuses it.
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def base62(number: int, width: int = 6) -> str:
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = BASE62[rest] + digits
+    return digits.rjust(width, "0")
+
+
+def crc32_base62_matches(token: str, prefix_length: int = 4) -> bool:
+    """True when the last 6 characters are the base62 CRC32 of the characters between prefix and them."""
+    body, checksum = token[prefix_length:-6], token[-6:]
+    if len(body) < 1 or not body.isascii() or not body.isalnum():
+        return False
+    return base62(binascii.crc32(body.encode("ascii"))) == checksum
+
+
+def make_crc32_token(prefix: str, body: str) -> str:
+    """A token of GitHub's / npm's layout around `body` (for fake test values only)."""
+    return prefix + body + base62(binascii.crc32(body.encode("ascii")))

@@ -8,6 +8,7 @@ context-free detectors (secret-named assignments, URLs with credentials).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import PurePath
 
 from kvlint.detectors.entropy import shannon_entropy
@@ -83,7 +84,13 @@ PUBLIC_VALUES = {
     "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": "the AWS documentation example secret key",
     # Stripe documentation test key.
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc": "Stripe's documentation test key",
+    # Google Maps Platform samples' shared demo key (googlemaps/js-samples, the Maps documentation).
+    "AIzaSyB41DRUbKWJHPxaFjMAwdrzWzbVKartNGg": "the Google Maps Platform samples' demo key",
 }
+
+# Documentation example values of any vendor: AWS-style ...EXAMPLE / ...EXAMPLEKEY endings (GitHub,
+# Azure and Slack docs copy the style) and the Firebase web SDK's `apiKey` sample.
+_VENDOR_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?\d{0,3}=*$|^AIzaSyDOCAbC123dEf456GhI789jKl")
 
 CODE_SUFFIXES = frozenset(
     [".py", ".pyi", ".pyw", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".cs", ".csx", ".vb", ".fs", ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".go", ".rs", ".rb", ".php", ".swift", ".m", ".mm", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".dart", ".lua", ".pl", ".pm", ".r", ".jl", ".ps1", ".psm1", ".tf", ".tfvars", ".hcl", ".bicep", ".sol", ".ex", ".exs", ".erl", ".clj", ".vue", ".svelte", ".ipynb"]
@@ -101,7 +108,38 @@ def is_placeholder(value: str) -> bool:
         return True  # "password", "secret1", "changeme123"
     if len(set(stripped)) == 1:  # 000000, ******, aaaaaaa
         return True
+    if _PUNCTUATION_ONLY.fullmatch(stripped) or is_filler_token(stripped):
+        return True
     return _PLACEHOLDER_PATTERNS.search(stripped) is not None
+
+
+# Values that are not secrets whatever their shape: only punctuation (`-_-_-_`, `*&^%$`), a token
+# whose body is one repeated character (`ghp_AAAA...`, `glpat-0000...`), or an alphabet run or a
+# counting sequence (`abcdefghij...`, `0123456789...`, `FAKE1234567890abcdef`).
+_PUNCTUATION_ONLY = re.compile(r"[^\w\s]+|[_\W]*_[_\W]*")
+_SEQUENCE_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_RUN = re.compile(r"(.)\1{5,}")
+
+
+def is_filler_token(value: str) -> bool:
+    chars = [ch for ch in value.lower() if ch.isascii() and ch.isalnum()]
+    if len(chars) < 8:
+        return False
+    longest = max((len(m.group(0)) for m in _RUN.finditer("".join(chars))), default=0)
+    if longest * 2 >= len(chars):
+        return True
+    index = [_SEQUENCE_ALPHABET.index(ch) for ch in chars]
+    steps = sum(1 for a, b in pairwise(index) if b - a == 1 or (a, b) in ((9, 0), (35, 0)))
+    return steps >= 0.6 * (len(chars) - 1)
+
+
+# After a secret: a masked or cut value in documentation and logs (`xoxp-…-####`, `ghp_abc...`).
+_MASKED_TAIL = re.compile(r"#{3}|\*{3}|\.{3}|…|x{4}|X{4}|\\u2026")
+
+
+def masked_tail(text: str, end: int) -> bool:
+    """Does the text right after a match continue with mask or ellipsis characters?"""
+    return _MASKED_TAIL.match(text, end, end + 6) is not None
 
 
 def is_env_lookup(value: str) -> bool:
@@ -145,6 +183,8 @@ def public_example(value: str, patterns: tuple[re.Pattern[str], ...] = ()) -> st
     known = PUBLIC_VALUES.get(value)
     if known:
         return known
+    if _VENDOR_EXAMPLE.search(value):
+        return "a vendor documentation example value"
     for pattern in patterns:
         if pattern.search(value):
             return "a documented public example value"

@@ -12,7 +12,7 @@ from kvlint.detectors.entropy import shannon_entropy
 from kvlint.detectors.loader import load_detectors
 from kvlint.detectors.model import Detector, Match
 from kvlint.detectors.prefilter import KeywordIndex
-from kvlint.detectors.validators import template_literal
+from kvlint.detectors.validators import Downgrade, template_literal
 
 _CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
 
@@ -142,13 +142,14 @@ def _check(detector: Detector, found: re.Match[str], path: str | None, include_p
     secret = found.group("secret")
     if any(pattern.search(secret) for pattern in detector.allow):
         return None
-    if filters.is_placeholder(secret) and template_literal(secret) is None:
-        return None  # a template, unless it covers only part of a literal secret
+    if (filters.is_placeholder(secret) and template_literal(secret) is None) or filters.masked_tail(found.string, end):
+        return None  # a template, unless it covers only part of a literal secret; a masked or cut value
     public_reason = filters.public_example(secret, detector.public)
     if public_reason and not include_public:
         return None
     if detector.entropy is not None and shannon_entropy(secret) < detector.entropy:
         return None
+    valid: object = True
     if detector.validator_fn is not None:
         try:
             if detector.validator_wants_path:
@@ -159,6 +160,7 @@ def _check(detector: Detector, found: re.Match[str], path: str | None, include_p
             valid = False
         if not valid:
             return None
+    downgrade = valid.reason if isinstance(valid, Downgrade) else None
     detail = ""
     if detector.describe_fn is not None:
         try:
@@ -171,6 +173,9 @@ def _check(detector: Detector, found: re.Match[str], path: str | None, include_p
     if public_reason:
         severity = "note"
         detail = f"{public_reason}, published in vendor documentation: not a secret, but do not ship it to production"
+    elif downgrade:
+        severity = "note"
+        detail = downgrade
     return _Candidate(detector, start, end, secret, detail, severity, bool(public_reason))
 
 

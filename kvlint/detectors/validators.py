@@ -224,7 +224,9 @@ def messaging_details(match: re.Match[str]) -> str:
 
 @validator
 def pem_private_key_body(secret: str, match: re.Match[str]) -> bool:
-    """A key body, not a truncated documentation sample."""
+    """A key body, not a truncated documentation sample nor a key labelled FAKE in its header."""
+    if pem_fake_header(secret):
+        return False
     body = re.sub(r"-----[A-Z ]+-----", "", secret)
     body = re.sub(r"(?m)^[A-Za-z-]+:.*$", "", body).replace("\\n", "\n").replace("\\r", "")
     if "..." in body or "…" in body or "<" in body or "{{" in body:
@@ -269,11 +271,15 @@ _JWT_CONTEXT = re.compile(
 
 @validator
 def jwt_with_context(secret: str, match: re.Match[str]) -> bool:
-    """A decodable JWT header with an algorithm, on a line that treats it as a credential."""
+    """A decodable JWT header with an algorithm, on a line that treats it as a credential; without
+    such context, a complete token: header and claims decode as JSON objects and the signature is
+    long enough to be a real one (not a documentation sample)."""
     header = _b64url_json(secret.split(".", 1)[0])
     if not header or "alg" not in header or str(header.get("alg")).lower() == "none":
         return False
-    return _JWT_CONTEXT.search(_line_of(match)) is not None
+    if _JWT_CONTEXT.search(_line_of(match)) is not None:
+        return not is_sample_jwt(secret)
+    return complete_jwt(secret)
 
 
 @describer
@@ -700,3 +706,163 @@ def github_token_details(match: re.Match[str]) -> str:
              "ghu": "user-to-server token", "ghs": "server-to-server (app installation) token",
              "ghr": "refresh token", "git": "fine-grained personal access token"}
     return "GitHub " + kinds.get(secret[:3], "token")
+
+
+# --- checksummed and structured token formats ------------------------------------------------
+
+
+class Downgrade:
+    """A validator's answer for a value of the right format that fails a check (its checksum):
+    not a live credential, so it is reported as a note at most, with `reason` as the detail."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __bool__(self) -> bool:
+        return True
+
+
+_BAD_CHECKSUM = ("its checksum does not match (a test value, or a truncated or altered token): "
+                 "not a usable token, but do not keep token-shaped values in code")
+
+
+@validator
+def github_token_checksum(secret: str, match: re.Match[str]) -> bool | Downgrade:
+    """Classic GitHub tokens (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_` + 36) end in the base62 CRC32 of
+    their random part; fine-grained PATs carry no public checksum and are accepted as matched."""
+    if secret.startswith("github_pat_") or "." in secret:
+        return True
+    return True if checksums.crc32_base62_matches(secret) else Downgrade(_BAD_CHECKSUM)
+
+
+@validator
+def npm_token_checksum(secret: str, match: re.Match[str]) -> bool | Downgrade:
+    """`npm_` + 36: the last 6 characters are the base62 CRC32 of the 30 before them. Legacy UUID
+    tokens (after `_authToken=`) have no checksum."""
+    if not secret.startswith("npm_"):
+        return True
+    return True if checksums.crc32_base62_matches(secret) else Downgrade(_BAD_CHECKSUM)
+
+
+# JWT signatures: HMAC-SHA256 is 32 bytes (43 base64url characters), ECDSA P-256 64, RSA-2048 256.
+_MIN_SIGNATURE_BYTES = 32
+_SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132,
+                    "EdDSA": 64}
+# jwt.io's and RFC 7519's worked examples: public documentation, signed with published keys.
+_SAMPLE_CLAIMS = ({"sub": "1234567890", "name": "John Doe"}, {"iss": "joe", "http://example.com/is_root": True})
+
+
+def _b64url_bytes(segment: str) -> bytes | None:
+    if not segment or not re.fullmatch(r"[A-Za-z0-9_\-]+", segment):
+        return None
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def is_sample_jwt(token: str) -> bool:
+    parts = token.split(".")
+    claims = _b64url_json(parts[1]) if len(parts) > 1 else None
+    return bool(claims) and any(all(claims.get(k) == v for k, v in sample.items()) for sample in _SAMPLE_CLAIMS)
+
+
+def complete_jwt(token: str) -> bool:
+    """A JWS in compact form that is a real token: JSON header with an algorithm, JSON object
+    claims, and a signature at least as long as its algorithm produces (HS256's 32 bytes at least)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    header = _b64url_json(parts[0])
+    claims = _b64url_json(parts[1])
+    if not header or claims is None or not isinstance(header.get("alg"), str):
+        return False
+    alg = str(header["alg"])
+    if alg.lower() == "none" or is_sample_jwt(token):
+        return False
+    signature = _b64url_bytes(parts[2])
+    if signature is None:
+        return False
+    wanted = _SIGNATURE_BYTES.get(alg, 128 if alg[:2] in ("RS", "PS") else _MIN_SIGNATURE_BYTES)
+    return len(signature) >= wanted and len(set(signature)) > 8
+
+
+@validator
+def base64_wrapped_jwt(secret: str, match: re.Match[str]) -> bool:
+    """Standard base64 of a complete JWT (a Kubernetes Secret value, a config blob, a header)."""
+    try:
+        decoded = base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True).decode("ascii")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return complete_jwt(decoded.strip())
+
+
+@validator
+def github_stateless_token(secret: str, match: re.Match[str]) -> bool:
+    """`ghs_<app id>_<JWT>` (GitHub App installation tokens since 2026): a complete JWT after the id."""
+    _, _, rest = secret.partition("_")
+    _, _, token = rest.partition("_")
+    return complete_jwt(token)
+
+
+@validator
+def bedrock_api_key(secret: str, match: re.Match[str]) -> bool:
+    """Amazon Bedrock API keys: long-term `ABSK` + base64, short-term `bedrock-api-key-` + base64 of a
+    presigned `bedrock.amazonaws.com` URL (its X-Amz parameters)."""
+    if secret.startswith("ABSK"):
+        body = secret[4:]
+        try:
+            base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        return shannon_entropy(body) >= 4.0
+    body = secret[len("bedrock-api-key-"):]
+    try:
+        decoded = base64.b64decode(body + "=" * (-len(body) % 4)).decode("ascii", "replace")
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.startswith("bedrock.amazonaws.com") and "X-Amz-" in decoded
+
+
+# --- private keys in pieces ----------------------------------------------------------------
+
+_PEM_LINE_TAIL = re.compile(r"""(?:\\[nr]|["'`+,;)\s\\]|&#10;|%0A)+$""")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]+={0,2}$")
+_PEM_FAKE_HEADER = re.compile(r"-----BEGIN[ A-Z0-9]*?\b(?:FAKE|EXAMPLE|DUMMY|SAMPLE)\b")
+
+
+def pem_fake_header(secret: str) -> bool:
+    """`-----BEGIN FAKE RSA PRIVATE KEY-----`: a value made for tests or documentation."""
+    return _PEM_FAKE_HEADER.search(secret) is not None
+
+
+@validator
+def pem_private_key_fragments(secret: str, match: re.Match[str]) -> bool:
+    """A PEM key whose lines are string pieces (`"MIIE...\\n" +`) or log lines (`<time> INFO MIIE...`):
+    the last base64 run of every line between the markers, joined, must look like a key body: all
+    but the last line of one length (64, 70 or 76), at least 4 lines, decoding to DER or OpenSSH."""
+    if pem_fake_header(secret):
+        return False
+    lines = re.split(r"\\n|\n", secret)
+    body: list[str] = []
+    for line in lines[1:-1]:
+        line = _PEM_LINE_TAIL.sub("", line)
+        if not line.strip() or re.search(r"^\s*[\"'`]?[A-Za-z-]+: ", line):
+            continue  # blank, or a header line such as Proc-Type: / DEK-Info:
+        run = _BASE64_RUN.search(line)
+        if run is None:
+            return False
+        body.append(run.group(0))
+    if len(body) < 4:
+        return False
+    widths = {len(part) for part in body[:-1]}
+    if len(widths) != 1 or widths.pop() not in (64, 70, 76) or len(body[-1]) > len(body[0]):
+        return False
+    payload = "".join(body)
+    try:
+        data = base64.b64decode(payload + "=" * (-len(payload) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return data[:1] == b"\x30" or data.startswith(b"openssh-key-v1") or "PGP" in lines[0]

@@ -64,6 +64,11 @@ def jwt(name: str, exp: int = 4102444800) -> str:
     return f"{header}.{payload}.{rand(name, B64URL, 43)}"
 
 
+def crc32_token(name: str, prefix: str) -> str:
+    """GitHub / npm layout: prefix, FAKE + 26 random base62, the base62 CRC32 of those 30."""
+    return checksums.make_crc32_token(prefix, "FAKE" + rand(name, ALNUM, 26))
+
+
 def pem_body(name: str, nbytes: int = 300) -> list[str]:
     text = b64_key(name, nbytes, prefix="MIIFAKE")
     return [text[i:i + 64] for i in range(0, len(text), 64)]
@@ -107,14 +112,14 @@ def values() -> dict[str, str]:
     v["ID_EG"] = identifiable("id-eg", "AZEG", 32)
     v["CASK_ADO"] = common_annotated("cask-ado", "AZDO")
     v["CASK_COG"] = common_annotated("cask-cog", "ACOG")
-    v["GITHUB"] = "ghp_" + "FAKE" + rand("gh", ALNUM, 32)
+    v["GITHUB"] = crc32_token("gh", "ghp_")
     v["GITHUB_PAT"] = "github_pat_" + "11FAKE" + rand("ghpat", ALNUM, 16) + "_" + rand("ghpat2", ALNUM, 59)
     v["GITLAB"] = "glpat-" + "FAKE" + rand("gl", ALNUM + "-_", 16)
     v["SLACK"] = "xoxb-" + "1234567890123-1234567890123-" + "FAKE" + rand("slack", ALNUM, 20)
     v["SLACK_HOOK"] = "T0FAKE123/B0FAKE456/" + "FAKE" + rand("slackhook", ALNUM, 20)
     v["STRIPE"] = "sk_live_" + "FAKE" + rand("stripe", ALNUM, 20)
     v["STRIPE_TEST"] = "sk_test_" + "FAKE" + rand("stripetest", ALNUM, 20)
-    v["NPM"] = "npm_" + "FAKE" + rand("npm", ALNUM, 32)
+    v["NPM"] = crc32_token("npm", "npm_")
     v["PYPI"] = "pypi-AgEIcHlwaS5vcmc" + rand("pypi", B64URL, 70)
     v["OPENAI_SK"] = "sk-proj-" + "FAKE" + rand("oai1", ALNUM, 40) + "T3BlbkFJ" + rand("oai2", ALNUM, 40)
     v["SENDGRID"] = "SG." + rand("sg1", B64URL, 22) + "." + rand("sg2", B64URL, 43)

@@ -26,7 +26,7 @@ fix = "f"
 [[detector.bad]]
 file = "a.py"
 text = '''
-token = "acme_FAKE0123456789abcdefghijklmnopqr"  # expect: ACME001
+token = "acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf"  # expect: ACME001
 '''
 [[detector.good]]
 file = "a.py"
@@ -64,7 +64,7 @@ def test_user_detector_file_is_loaded_and_runs(tmp_path: Path) -> None:
     detector = catalogue.get("ACME001")
     assert detector is not None and not detector.builtin
     assert detector.origin == str(tmp_path / "acme.toml")
-    matches = catalogue.scan('x = 1\ntoken = "acme_FAKE0123456789abcdefghijklmnopqr"\n', path="a.py")
+    matches = catalogue.scan('x = 1\ntoken = "acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf"\n', path="a.py")
     assert [(m.detector.id, m.line, m.col) for m in matches] == [("ACME001", 2, 10)]
     assert matches[0].end_col == 10 + 37
 
@@ -158,7 +158,7 @@ def test_user_detector_may_not_reuse_a_builtin_name(tmp_path: Path) -> None:
 
 
 def test_error_messages_never_quote_example_text(tmp_path: Path) -> None:
-    secret = "acme_FAKE0123456789abcdefghijklmnopqr"
+    secret = "acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf"
     broken = VALID.replace("regex = '''(?<!", "regex = '''(?<!(").replace("fix = \"f\"", "fix = \"f\"\nbogus = 1")
     error = error_for(tmp_path, broken)
     assert secret not in str(error)

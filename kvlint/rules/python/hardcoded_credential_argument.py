@@ -71,7 +71,7 @@ class HardcodedCredentialArgument(KVPythonRule):
             from azure.core.credentials import AzureKeyCredential, AzureNamedKeyCredential
             from azure.search.documents import SearchClient
 
-            SEARCH_KEY = "FAKEFAKEFAKEFAKE0123456789EXAMPLE"
+            SEARCH_KEY = "FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGfA1"
             search = SearchClient(endpoint, "index", AzureKeyCredential(SEARCH_KEY))  # expect: KV102
             named = AzureNamedKeyCredential("account", "RkFLRS1FWEFNUExFLWtleQ==")  # expect: KV102
             """

@@ -58,7 +58,7 @@ class LiteralAssignedToSecretName(KVPythonRule):
 
 
             class Settings:
-                api_key: str = "FAKE0123456789abcdef"  # expect: KV104
+                api_key: str = "FAKE7c41e9b2d03fa856"  # expect: KV104
 
                 def __init__(self):
                     self.client_secret = "fake.client~secret.42"  # expect: KV104
