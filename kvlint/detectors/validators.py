@@ -828,8 +828,20 @@ def bedrock_api_key(secret: str, match: re.Match[str]) -> bool:
 
 # --- private keys in pieces ----------------------------------------------------------------
 
-_PEM_LINE_TAIL = re.compile(r"""(?:\\[nr]|["'`+,;)\s\\]|&#10;|%0A)+$""")
-_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]+={0,2}$")
+def _pem_line_tail(line: str) -> str:
+    """A line without what follows its base64: the joining operator, a closing quote, `\\n` escapes."""
+    line = line.rstrip()
+    joined = line.rstrip("+,;)\\").rstrip()  # `" +`, `",`, `");`: only after a closing quote
+    if joined[-1:] in ("\"", "'", "`"):
+        line = joined[:-1]
+    while line.endswith(("\\n", "\\r")):
+        line = line[:-2]
+    for escape in ("&#10;", "%0A"):
+        line = line.removesuffix(escape)
+    return line
+
+
+_BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 _PEM_FAKE_HEADER = re.compile(r"-----BEGIN[ A-Z0-9]*?\b(?:FAKE|EXAMPLE|DUMMY|SAMPLE)\b")
 
 
@@ -848,13 +860,13 @@ def pem_private_key_fragments(secret: str, match: re.Match[str]) -> bool:
     lines = re.split(r"\\n|\n", secret)
     body: list[str] = []
     for line in lines[1:-1]:
-        line = _PEM_LINE_TAIL.sub("", line)
+        line = _pem_line_tail(line)
         if not line.strip() or re.search(r"^\s*[\"'`]?[A-Za-z-]+: ", line):
             continue  # blank, or a header line such as Proc-Type: / DEK-Info:
-        run = _BASE64_RUN.search(line)
-        if run is None:
+        run = len(line) - len(line.rstrip(_BASE64_CHARS))
+        if run == 0:
             return False
-        body.append(run.group(0))
+        body.append(line[len(line) - run:])
     if len(body) < 4:
         return False
     widths = {len(part) for part in body[:-1]}
