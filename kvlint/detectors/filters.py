@@ -205,3 +205,81 @@ def looks_random(value: str, min_length: int = 16, min_entropy: float = 3.0) -> 
     return (
         len(value) >= min_length and has_digit and has_alpha and shannon_entropy(value) >= min_entropy
     )
+
+
+# --- ciphertext: never a secret in clear text, whatever it looks like --------------------------
+
+def encrypted_regions(text: str) -> list[tuple[int, int]]:
+    """Character ranges of `text` that hold ciphertext: SOPS / helm-secrets `ENC[...]` values, the
+    values under a Bitnami SealedSecret's `encryptedData` and a SOPS file's `sops` metadata (YAML
+    blocks by indentation, JSON objects by braces), SOPS dotenv/INI `sops_*` lines.
+    Substring checks first: most texts have none of the markers and cost one `in` each."""
+    regions: list[tuple[int, int]] = []
+    start = text.find("ENC[")
+    while start != -1:
+        end = text.find("]", start)
+        if end == -1:
+            break
+        regions.append((start, end + 1))
+        start = text.find("ENC[", end)
+    if "encryptedData" in text and "SealedSecret" in text:
+        regions.extend(_blocks(text, "encryptedData"))
+    if "sops" in text and "mac" in text:
+        regions.extend(_blocks(text, "sops", top_level=True))
+        start = text.find("sops_")
+        while start != -1:
+            if start == 0 or text[start - 1] == "\n":
+                end = text.find("\n", start)
+                regions.append((start, len(text) if end == -1 else end))
+            start = text.find("sops_", start + 1)
+    return regions
+
+
+_MAX_BLOCKS = 200
+_MAX_BLOCK = 1 << 20
+
+
+def _blocks(text: str, key: str, *, top_level: bool = False) -> list[tuple[int, int]]:
+    """The value of every `key:` (YAML, by indentation) or `"key": {...}` (JSON, by braces)."""
+    found: list[tuple[int, int]] = []
+    for quoted in (f'"{key}"', key):
+        start = text.find(quoted + ":")
+        while start != -1 and len(found) < _MAX_BLOCKS:  # bounded: hostile input stays linear
+            line_start = text.rfind("\n", 0, start) + 1
+            indent = start - line_start
+            prefix = text[line_start:start]
+            if prefix.strip(" -") == "" and (not top_level or indent == 0 or quoted.startswith('"')):
+                value_start = start + len(quoted) + 1
+                if quoted.startswith('"'):
+                    found.append((value_start, _matching_brace(text, value_start)))
+                else:
+                    found.append((value_start, _indented_block_end(text, value_start, indent)))
+            start = text.find(quoted + ":", start + 1)
+    return found
+
+
+def _indented_block_end(text: str, start: int, indent: int) -> int:
+    end = text.find("\n", start)
+    while end != -1 and end - start < _MAX_BLOCK:
+        following = text.find("\n", end + 1)
+        line = text[end + 1:len(text) if following == -1 else following]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            return end
+        end = following
+    return len(text) if end == -1 else end
+
+
+def _matching_brace(text: str, start: int) -> int:
+    opening = text.find("{", start)
+    if opening == -1 or text[start:opening].strip():
+        return start
+    depth = 0
+    for position in range(opening, min(len(text), opening + _MAX_BLOCK)):
+        char = text[position]
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return position + 1
+    return len(text)

@@ -97,6 +97,11 @@ class Catalogue:
                     candidate = _check(detector, found, path_text, include_public)
                     if candidate is not None:
                         candidates.append(candidate)
+        if candidates:
+            encrypted = filters.encrypted_regions(text)
+            if encrypted:  # ciphertext is not a secret in clear text, whatever it looks like
+                candidates = [c for c in candidates
+                              if not any(low <= c.start and c.end <= high for low, high in encrypted)]
         return _to_matches(text, _deduplicate(candidates))
 
 

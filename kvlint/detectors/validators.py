@@ -358,6 +358,11 @@ _SUFFIX_WORDS = frozenset(
 )
 
 
+_PUBLIC_WORDS = frozenset(["public", "publishable", "pub"])
+# Keys named for a database primary key as often as for an Azure key: decided by the value.
+_KEY_OR_COLUMN = (("primary", "key"), ("secondary", "key"))
+
+
 def secret_named(key: str) -> bool:
     """Does this identifier name a secret value (not its name, id, hash, url or type)?"""
     words = key_words(key)
@@ -392,6 +397,8 @@ def _ends_in_secret_word(words: list[str], endings: tuple[tuple[str, ...], ...] 
                 return False
             if ending == ("token",) and words[-3:-1] == ["public", "key"]:
                 return False  # .NET publicKeyToken: a hash of a public key
+            if len(words) > len(ending) and words[-len(ending) - 1] in _PUBLIC_WORDS:
+                return False  # publicToken, publishable_key: meant to be shipped to browsers
             if ending == ("credential",) and len(words) > 1 and words[-2] in ("amz", "goog"):
                 return False  # X-Amz-Credential / X-Goog-Credential: key id or account, date, region
             return not (ending == ("pass",) and len(words) > 1 and words[-2] in ("by", "no"))
@@ -463,6 +470,8 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     words = set(key_words(key))
     if words & _HASH_WORDS and filters.is_hex(value):
         return False
+    if tuple(key_words(key)[-2:]) in _KEY_OR_COLUMN and not filters.looks_random(value, min_length=16):
+        return False  # primaryKey: "CustomerId" names a column; an Azure primaryKey is a random key
     normalized = re.sub(r"[^a-z0-9]", "", value.lower())
     if key and normalized == re.sub(r"[^a-z0-9]", "", key.lower()):
         return False

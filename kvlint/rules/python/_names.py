@@ -62,6 +62,8 @@ def is_secret_name(name: str) -> bool:
         words.pop()
     if not words or words[-1] in _METADATA_SUFFIXES or _NEVER.intersection(words):
         return False
+    if len(words) > 1 and words[-1] in {"key", "token"} and words[-2] in {"public", "publishable", "pub"}:
+        return False  # publicToken, publishable_key: values meant to be shipped to browsers
     joined = "".join(words)
     if joined in _SECRET_WORDS:
         return True
