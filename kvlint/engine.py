@@ -25,6 +25,7 @@ from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
 from kvlint.rule import RuleSpec
 from kvlint.sources.base import Source
+from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 
 PARALLEL_MIN_FILES = 48
 
@@ -151,9 +152,10 @@ class Pipeline:
     def scan_document(self, doc: Document) -> FileOutcome:
         outcome = FileOutcome()
         reporter = self.reporter(doc.path, doc.text)
+        binary = bool(doc.views.get(BINARY_VIEW))
         for source in self.sources:
-            if not source.applies(doc):
-                continue
+            if (binary and not isinstance(source, TextSource)) or not source.applies(doc):
+                continue  # binaries: only the catalogue's prefix and checksum detectors
             try:
                 facts = source.run(doc, reporter)
             except RecursionError:
@@ -215,6 +217,9 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
         data = path.read_bytes()
     except OSError as exc:
         return FileOutcome(notifications=[Notification("error", f"cannot read: {exc.strerror}", path=display)])
+    if b"\0" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # NUL bytes: a binary, or text with a stray NUL; its printable runs, with byte offsets
+        return pipeline.scan_document(binary_document(display, data))
     text, note = decode(data, display)
     outcome = pipeline.scan_document(Document(display, text))
     if note:

@@ -175,10 +175,12 @@ class _Collector:
         except OSError as exc:
             self.note("error", f"cannot read: {exc.strerror}", display)
             return
-        # Binary first: a large library or image is a binary file, not a text file kvlint missed.
-        if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # A binary within the size limit is scanned for prefixed and checksummed tokens (see
+        # kvlint.sources.text); a large library or image is a skipped binary, not a size warning.
+        binary = b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if binary and info.st_size > self.config.max_file_size:
             if explicit:
-                self.note("note", "skipped: binary file (NUL bytes)", display)
+                self.note("note", "skipped: binary file over the size limit (max-file-size)", display)
             else:
                 self.skipped_binary += 1
             return

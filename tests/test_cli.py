@@ -96,12 +96,14 @@ def test_bad_input_becomes_notifications_and_the_scan_completes(tmp_path):
     write(tmp_path, "empty.py", "")
     write(tmp_path, "broken.py", 'def broken(:\n    client.set_secret("db", "x", expires_on=exp)\n')
     write(tmp_path, "huge.txt", "x" * 5000)
-    run = kvlint("check", "latin.py", "blob.bin", "empty.py", "broken.py", "huge.txt", "--max-file-size", "4000",
-                 cwd=tmp_path)
+    write(tmp_path, "huge.bin", b"\x00" * 5000)
+    run = kvlint("check", "latin.py", "blob.bin", "empty.py", "broken.py", "huge.txt", "huge.bin",
+                 "--max-file-size", "4000", cwd=tmp_path)
     assert run.code == 1
     assert "latin.py:2:" in run.out  # read as Latin-1, still judged
     assert "latin.py: not valid UTF-8" in run.err
-    assert "blob.bin: skipped: binary file" in run.err
+    assert "blob.bin" not in run.err  # a small binary is scanned for prefixed tokens
+    assert "huge.bin: skipped: binary file over the size limit" in run.err
     assert "huge.txt: skipped: 5000 bytes is over the size limit" in run.err
     assert "broken.py" in run.err and "syntax error" in run.err
     assert LITERAL not in run.out + run.err

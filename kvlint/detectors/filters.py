@@ -248,7 +248,7 @@ def _blocks(text: str, key: str, *, top_level: bool = False) -> list[tuple[int, 
             line_start = text.rfind("\n", 0, start) + 1
             indent = start - line_start
             prefix = text[line_start:start]
-            if prefix.strip(" -") == "" and (not top_level or indent == 0 or quoted.startswith('"')):
+            if quoted.startswith('"') or (prefix.strip(" -") == "" and (not top_level or indent == 0)):
                 value_start = start + len(quoted) + 1
                 if quoted.startswith('"'):
                     found.append((value_start, _matching_brace(text, value_start)))
