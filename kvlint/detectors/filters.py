@@ -84,6 +84,16 @@ PUBLIC_VALUES = {
     "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": "the AWS documentation example secret key",
     # Stripe documentation test key.
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc": "Stripe's documentation test key",
+    # OAuth RFC examples (RFC 6749 sections 4-6, RFC 6750, RFC 5849), copied into library docstrings.
+    "2YotnFZFEjr1zCsicMWpAA": "the OAuth 2.0 RFC 6749 example access token",
+    "tGzv3JOkF0XG5Qx2TlKWIA": "the OAuth 2.0 RFC 6749 example refresh token",
+    "czZCaGRSa3F0MzpnWDFmQmF0M2JW": "the OAuth 2.0 RFC 6749 example client credentials",
+    "mF_9.B5f-4.1JqM": "the OAuth 2.0 RFC 6750 example bearer token",
+    "h480djs93hd8": "the OAuth 2.0 RFC 6750 example access token",
+    "ad180jjd733klru7": "the OAuth 1.0 RFC 5849 example token",
+    "0685bd9184jfhq22": "the OAuth 1.0 RFC 5849 example consumer key",
+    "kd94hf93k423kf44": "the OAuth 1.0 RFC 5849 example consumer secret",
+    "pfkkdhi9sl3r4s00": "the OAuth 1.0 RFC 5849 example token secret",
     # Google Maps Platform samples' shared demo key (googlemaps/js-samples, the Maps documentation).
     "AIzaSyB41DRUbKWJHPxaFjMAwdrzWzbVKartNGg": "the Google Maps Platform samples' demo key",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import itertools
 import json
 import re
@@ -760,7 +761,24 @@ _MIN_SIGNATURE_BYTES = 32
 _SIGNATURE_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64, "ES256": 64, "ES384": 96, "ES512": 132,
                     "EdDSA": 64}
 # jwt.io's and RFC 7519's worked examples: public documentation, signed with published keys.
-_SAMPLE_CLAIMS = ({"sub": "1234567890", "name": "John Doe"}, {"iss": "joe", "http://example.com/is_root": True})
+_SAMPLE_CLAIMS = ({"sub": "1234567890", "name": "John Doe"}, {"iss": "joe", "http://example.com/is_root": True},
+                  {"some": "payload"})
+# HMAC keys of documentation samples (jwt.io's default, library READMEs): a token they sign is a sample.
+_SAMPLE_HMAC_KEYS = (b"secret", b"your-256-bit-secret", b"your-384-bit-secret", b"your-512-bit-secret",
+                     b"key", b"my-secret", b"mysecret", b"secret-key", b"secretkey", b"changeme", b"password")
+_HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+
+
+def signed_with_sample_key(token: str) -> bool:
+    """An HS256/384/512 token whose signature verifies with a published sample key."""
+    parts = token.split(".")
+    header = _b64url_json(parts[0]) if len(parts) == 3 else None
+    digest = _HMAC_DIGESTS.get(str(header.get("alg"))) if header else None
+    signature = _b64url_bytes(parts[2]) if digest else None
+    if not digest or signature is None:
+        return False
+    signed = f"{parts[0]}.{parts[1]}".encode("ascii")
+    return any(hmac.compare_digest(hmac.new(key, signed, digest).digest(), signature) for key in _SAMPLE_HMAC_KEYS)
 
 
 def _b64url_bytes(segment: str) -> bytes | None:
@@ -789,7 +807,7 @@ def complete_jwt(token: str) -> bool:
     if not header or claims is None or not isinstance(header.get("alg"), str):
         return False
     alg = str(header["alg"])
-    if alg.lower() == "none" or is_sample_jwt(token):
+    if alg.lower() == "none" or is_sample_jwt(token) or signed_with_sample_key(token):
         return False
     signature = _b64url_bytes(parts[2])
     if signature is None:
