@@ -35,6 +35,7 @@ def test_formats_corpus_precision_and_recall() -> None:
     bench = _bench()
     overall, by_family, by_class, file_types, _notes = bench.measure(CORPUS)
     print()
+    print(bench.table("family", by_family, overall))
     print(bench.table("class", by_class, overall))
     for name, tally in by_class.items():
         assert tally.positives and tally.negatives, name
