@@ -21,7 +21,7 @@ fix = "Read the token from the environment and rotate the leaked one."
 [[detector.bad]]
 file = "client.py"
 text = \'\'\'
-client = Acme(token="acme_0123456789abcdefFAKE0123456789ab")  # expect: ACME001
+client = Acme(token="acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf")  # expect: ACME001
 \'\'\'
 
 [[detector.good]]
@@ -30,7 +30,7 @@ text = \'\'\'
 client = Acme(token=os.environ["ACME_TOKEN"])
 \'\'\'
 '''
-TOKEN = "acme_0123456789abcdefFAKE0123456789ab"
+TOKEN = "acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf"
 
 
 def setup(tmp_path, detector=DETECTOR):
