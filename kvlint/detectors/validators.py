@@ -285,7 +285,19 @@ def jwt_with_context(secret: str, match: re.Match[str]) -> bool:
 
 @describer
 def jwt_details(match: re.Match[str]) -> str:
-    parts = match.group("secret").split(".")
+    return describe_jwt(match.group("secret"))
+
+
+@describer
+def base64_jwt_details(match: re.Match[str]) -> str:
+    secret = match.group("secret")
+    token = base64.b64decode(secret + "=" * (-len(secret) % 4)).decode("ascii").strip()
+    return "base64 of a " + describe_jwt(token)
+
+
+def describe_jwt(token: str) -> str:
+    """Algorithm and expiry of a JWT (never its claims' values)."""
+    parts = token.split(".")
     header = _b64url_json(parts[0]) or {}
     payload = _b64url_json(parts[1]) if len(parts) > 1 else None
     text = f"JWT signed with {header.get('alg', 'an unknown algorithm')}"
