@@ -137,12 +137,12 @@ def test_renames_are_followed_and_one_baseline_covers_tree_and_history(repo: Pat
 def test_sarif_names_the_commit_and_passes_both_validators(repo: Path, tmp_path: Path) -> None:
     added = commit(repo, "add", **{"settings.py": SECRET_LINE})
     commit(repo, "remove", **{"settings.py": None})
-    git(repo, "remote", "add", "origin", "https://someone:hunter2-token@github.com/org/repo.git")
+    git(repo, "remote", "add", "origin", "https://someone:Zq9remoteCred@github.com/org/repo.git")
     out = tmp_path / "history.sarif"
     run = kvlint("history", "--format", "sarif", "-o", str(out), cwd=repo)
     assert run.code == 1
     text = out.read_text()
-    assert "hunter2" not in text and "someone" not in text  # the remote's credentials stay out
+    assert "Zq9remoteCred" not in text and "someone" not in text  # the remote's credentials stay out
     assert_no_secret(text)
     log = json.loads(text)
     validate_sarif_schema(log)
