@@ -41,7 +41,7 @@ def test_language_version_2_symbolic_resources() -> None:
     # apiVersion 2026-02-01 creates RBAC vaults when enableRbacAuthorization is omitted.
     assert vault.rbac_authorization is True
     [secret] = vault.secrets
-    assert secret.name is UNKNOWN  # the name has an unresolved part
+    assert secret.name == "api-key"  # the vault part is unresolved, the secret's own name is literal
     assert secret.expires == datetime(2030, 1, 1, tzinfo=UTC)
     assert secret.enabled is True and secret.content_type == "text/plain"
     [key] = vault.keys
