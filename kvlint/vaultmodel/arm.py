@@ -143,6 +143,9 @@ class _Template:
                     value, sub = entry["defaultValue"], (kind, _key_ci(section, name), "defaultValue")
                 else:
                     value, sub = entry, (kind, _key_ci(section, name))
+                if kind == "parameters" and _GUID.match(str(value)) and str(entry.get("type", "")).lower() in (
+                        "securestring", "secureobject"):
+                    return None  # an object or tenant id default: not a secret (see KV331)
                 if isinstance(value, str) and not is_expression(value):
                     return value, _inside(self.doc.value_span((*self.base, *sub)))
         return None

@@ -16,7 +16,7 @@ from kvlint.report import Reporter
 from kvlint.sources.vault import VaultSource
 from kvlint.vaultmodel import AccessPolicy, Origin, Vault, VaultKey, VaultSecret
 
-SOURCES = ["insecure-vault.json", "insecure-vault.tf", "insecure-vault.sh"]
+SOURCES = ["insecure-vault.json", "insecure-vault.bicep", "insecure-vault.tf", "insecure-vault.sh"]
 EXPECTED_IDS = {
     "KV301",  # all / purge
     "KV302",  # set / delete to a non-administrator
@@ -42,6 +42,16 @@ EXPECTED_LINES = {
         "KV314": ['"defaultAction": "Allow"'],
         "KV320": ['"name": "db-password"'],
         "KV330": ['"value": "FAKE'],
+    },
+    "insecure-vault.bicep": {
+        "KV301": ["keys: ['all']", "secrets: ['Get', 'List', 'Set', 'Delete', 'Purge']"],
+        "KV310": ["enableRbacAuthorization: false"],
+        "KV312": ["softDeleteRetentionInDays: 7"],
+        "KV313": ["resource vault 'Microsoft.KeyVault/vaults@2023-07-01'"],
+        "KV314": ["defaultAction: 'Allow'"],
+        "KV320": ["resource dbPassword 'secrets'"],
+        "KV322": ["resource dataKey"],
+        "KV330": ["value: 'FAKE"],
     },
     "insecure-vault.tf": {
         "KV301": ['key_permissions    = ["All"]'],
@@ -103,7 +113,7 @@ def test_literal_secret_is_masked_and_fingerprinted_alike(tmp_path: Path) -> Non
         frame = " ".join(text for _, text in finding["snippet"])
         assert "FAKE" in frame and FAKE_VALUE not in frame  # only the first characters survive
     # Same secret, same rule: the fingerprints differ only by path, and no finding carries the value.
-    assert len({f["fingerprint"] for f in literal}) == 3
+    assert len({f["fingerprint"] for f in literal}) == len(SOURCES)
 
 
 def test_administrators_option_silences_kv302(tmp_path: Path) -> None:
