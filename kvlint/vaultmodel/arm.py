@@ -318,7 +318,6 @@ def _read_vault(path: str, res: _Resource) -> Vault:
     props = ctx.known(raw["properties"]) if "properties" in raw else {}
     if props is UNKNOWN:  # one expression for all properties (e.g. `[shallowMerge(...)]`)
         vault.rbac_authorization = vault.soft_delete = vault.purge_protection = UNKNOWN
-        vault.access_policies = [AccessPolicy(principal=UNKNOWN, origin=Origin(ctx.source, path, origin.span))]
         return vault
     props = props if isinstance(props, dict) else {}
     ppath = (*res.path, "properties")

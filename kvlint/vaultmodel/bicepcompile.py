@@ -348,7 +348,7 @@ class Compiler:
             return
         if condition is not None and self.value(condition) is False:
             return
-        call = ModuleCall(self.node_text(ident), target, {}, self.span_of(decl))
+        args: dict[str, tuple[Any, Any]] = {}
         for prop in self.named(body):
             key, value = self.key_of(prop) if prop.type == "object_property" else (None, None)
             if key != "params" or value is None:
@@ -359,8 +359,17 @@ class Compiler:
                 arg_key, arg_value = self.key_of(arg) if arg.type == "object_property" else (None, None)
                 if arg_key is None or arg_value is None:
                     return  # a spread or a syntax error: any argument may be anything
-                call.params[arg_key] = self.value(arg_value)
-                call.param_spans[arg_key] = self.span_of(arg)
+                args[arg_key] = (arg, arg_value)
+        from kvlint.vaultmodel.bicepavm import registry_module
+
+        kind = registry_module(target)
+        if kind is not None:
+            kind(self, decl, args)
+            return
+        call = ModuleCall(self.node_text(ident), target, {}, self.span_of(decl))
+        for arg_key, (arg, arg_value) in args.items():
+            call.params[arg_key] = self.value(arg_value)
+            call.param_spans[arg_key] = self.span_of(arg)
         self.module_calls.append(call)
 
     # -- resources -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 
 from kvlint.vaultmodel.model import DeclaredResult, Problem
 
-_AZ_KEYVAULT = re.compile(r"\baz\s+keyvault\b")
+_AZ_KEYVAULT = re.compile(r"\baz\s+(?:keyvault|role\s+assignment\s+create)\b")
 # Az PowerShell / AzureRM Key Vault cmdlets (and New-AzRoleAssignment), any case.
 _PS_CMDLET = re.compile(
     r"\b(?:New|Update|Set|Add|Get)-Az(?:ureRm|ure)?(?:KeyVault\w*|RoleAssignment)\b", re.IGNORECASE
@@ -64,7 +64,7 @@ def might_contain_vault(path: str, text: str) -> bool:
     """Cheap substring test: False means read_declared would find nothing in this file."""
     kind = _kind(path, text)
     if kind == "terraform":
-        return "azurerm_key_vault" in text
+        return "azurerm_key_vault" in text or "azurerm_role_assignment" in text
     if kind == "json":
         return "azurerm_key_vault" in text or bool(_ARM_KEYVAULT.search(text))
     if kind == "bicep":

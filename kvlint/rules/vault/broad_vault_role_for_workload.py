@@ -44,12 +44,13 @@ class BroadVaultRoleForWorkload(VaultRule):
     workload, not a person) Key Vault Administrator, Key Vault Secrets Officer or Key Vault
     Contributor on a vault, whether assigned on the vault or inherited from its resource group,
     subscription or management group. The same rule judges assignments declared in ARM
-    templates and Bicep (`Microsoft.Authorization/roleAssignments`) and the live assignments
-    read by `kvlint audit`. A declared principal counts as a workload when `principalType` is
-    `ServicePrincipal` or the principal id is read from a resource's identity (a managed
-    identity's `principalId`); when neither tells, the assignment is not judged. Principals
-    listed in `allowed-principals` (object ids, e.g. the pipeline that manages the vault) are
-    not flagged.
+    templates and Bicep (`Microsoft.Authorization/roleAssignments`, the AVM role-assignment
+    module), Terraform (`azurerm_role_assignment`) and scripts (`az role assignment create`),
+    and the live assignments read by `kvlint audit`. A declared principal counts as a
+    workload when its principal type is `ServicePrincipal` or its id is read from a resource's
+    identity (a managed identity's `principalId`, an AKS add-on's `object_id`); when neither
+    tells, the assignment is not judged. Principals listed in `allowed-principals` (object ids,
+    e.g. the pipeline that manages the vault) are not flagged.
 
     ## Why is this bad?
     Administrator and Secrets Officer let the identity read, overwrite, delete and purge every
@@ -116,6 +117,29 @@ class BroadVaultRoleForWorkload(VaultRule):
             file="azuredeploy.json",
         ),
         Bad(
+            """
+            resource "azurerm_user_assigned_identity" "app" {
+              name                = "id-app"
+              resource_group_name = "rg-app"
+              location            = "westeurope"
+            }
+
+            resource "azurerm_role_assignment" "app_admin" {  # expect: KV396
+              scope                = azurerm_key_vault.kv.id
+              role_definition_name = "Key Vault Administrator"
+              principal_id         = azurerm_user_assigned_identity.app.principal_id
+            }
+            """,
+            file="main.tf",
+        ),
+        Bad(
+            'az role assignment create --role "Key Vault Secrets Officer" '
+            '--assignee-object-id "$APP_OBJECT_ID" --assignee-principal-type ServicePrincipal '
+            "--scope /subscriptions/0000/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app"
+            "  # expect: KV396\n",
+            file="grant-access.sh",
+        ),
+        Bad(
             f"""
             {{
               "kvlintSnapshot": 1,
@@ -178,6 +202,22 @@ class BroadVaultRoleForWorkload(VaultRule):
             }
             """,
             file="main.bicep",
+        ),
+        Good(
+            """
+            resource "azurerm_role_assignment" "csi_reads" {
+              scope                = azurerm_key_vault.kv.id
+              role_definition_name = "Key Vault Secrets User"
+              principal_id         = azurerm_kubernetes_cluster.aks.key_vault_secrets_provider[0].secret_identity[0].object_id
+            }
+
+            resource "azurerm_role_assignment" "deployer" {
+              scope                = azurerm_key_vault.kv.id
+              role_definition_name = "Key Vault Administrator"
+              principal_id         = data.azurerm_client_config.current.object_id
+            }
+            """,
+            file="main.tf",
         ),
         Good(
             f"""
