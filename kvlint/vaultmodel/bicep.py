@@ -63,8 +63,8 @@ def read_bicep(path: str, text: str, depth: int = 0) -> DeclaredResult:
     _secure_defaults_from_bicep(result)
     for line, column in compiled.errors[:1]:
         result.problems.append(Problem(
-            path, f"Bicep syntax error at line {line}, column {column}: only that part was not judged",
-            line, column))
+            path, f"the Bicep parser could not read line {line}, column {column} (a syntax error, or syntax "
+            "newer than the grammar); that part was not judged, the rest was", line, column))
     if depth < MAX_MODULE_DEPTH:
         for call in compiled.modules:
             _judge_module_call(path, compiled, call, result, depth)
