@@ -18,6 +18,7 @@ from kvlint.vaultmodel.jsonpos import LineIndex, Path, PositionedJson
 from kvlint.vaultmodel.model import Span
 
 MAX_DEPTH = 64
+MAX_NESTED_RESOURCES = 8
 _NAMESPACES = ("az", "sys")
 _BINARY = {
     "==": "equals({0}, {1})",
@@ -374,7 +375,9 @@ class Compiler:
 
     # -- resources -------------------------------------------------------------------------------
 
-    def _resource(self, decl: Any, parent: ResourceInfo | None) -> None:
+    def _resource(self, decl: Any, parent: ResourceInfo | None, depth: int = 0) -> None:
+        if depth > MAX_NESTED_RESOURCES:
+            return  # ARM types nest a few levels; deeper is not a real template
         children = self.named(decl)
         ident = next((c for c in children if c.type == "identifier"), None)
         rtype = self._resource_type(decl)
@@ -427,7 +430,7 @@ class Compiler:
                 resource[key] = self.json_value(value, (*path, key))
                 self.mark((*path, key), prop, value)
             for child in nested:
-                self._resource(child, info)
+                self._resource(child, info, depth + 1)
         finally:
             del self.loop_vars[len(self.loop_vars) - len(loop) :]
 

@@ -48,6 +48,7 @@ class _Unknown:
 
 
 UNKNOWN: Final = _Unknown()
+_BICEP_REFERENCE: Final = re.compile(r"\b(?:parameters|variables)\('([A-Za-z_]\w*)'\)")
 Unknown = _Unknown
 
 PERMISSION_CLASSES: Final = ("keys", "secrets", "certificates", "storage")
@@ -315,7 +316,10 @@ class Vault:
         """The name, or the expression/variable it comes from (without the linking markers)."""
         if isinstance(self.name, str):
             return self.name
-        return self.ref.replace("⟨", "").replace("⟩", "").replace("∕", "/")
+        text = self.ref.replace("⟨", "").replace("⟩", "").replace("∕", "/")
+        if self.origin.source == "bicep":  # Bicep names parameters and variables bare
+            text = _BICEP_REFERENCE.sub(r"\1", text)
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return _encode(self)
