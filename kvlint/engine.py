@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kvlint import suppress
+from kvlint import filedeps, suppress
 from kvlint.config import Config, ConfigError
 from kvlint.document import Document
 from kvlint.globmatch import GitIgnore
@@ -34,13 +34,17 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # source name -> facts for finalize
+    depends: list[list[str]] = field(default_factory=list)  # other files read (kvlint.filedeps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "findings": [f.to_dict() for f in self.findings],
             "notifications": [n.to_dict() for n in self.notifications],
             "facts": self.facts,
         }
+        if self.depends:
+            data["depends"] = self.depends
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileOutcome:
@@ -48,6 +52,7 @@ class FileOutcome:
             [Finding.from_dict(f) for f in data["findings"]],
             [Notification.from_dict(n) for n in data["notifications"]],
             data.get("facts", {}),
+            data.get("depends", []),
         )
 
 
@@ -216,7 +221,9 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
     except OSError as exc:
         return FileOutcome(notifications=[Notification("error", f"cannot read: {exc.strerror}", path=display)])
     text, note = decode(data, display)
-    outcome = pipeline.scan_document(Document(display, text))
+    with filedeps.recording() as depends:
+        outcome = pipeline.scan_document(Document(display, text))
+    outcome.depends = depends
     if note:
         outcome.notifications.append(Notification("note", note, path=display))
     return outcome
@@ -261,6 +268,8 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     for path, display in files:
         key = cache.key(path, display) if cache else None
         cached = cache.get(key) if cache and key else None
+        if cached is not None and not filedeps.unchanged(cached.get("depends")):
+            cached = None  # a parameters file or module it read has changed
         if cached is not None:
             outcomes[display] = FileOutcome.from_dict(cached)
         else:

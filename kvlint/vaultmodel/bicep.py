@@ -91,11 +91,9 @@ def _supplied_values(path: str) -> dict[str, Any]:
 def _bicepparam_values(path: str) -> dict[str, Any] | None:
     folder, name = posixpath.split(path.replace("\\", "/"))
     base = Path(folder or ".")
-    try:
-        candidates = sorted(p for p in base.glob("*.bicepparam") if p.is_file())[:20]
-    except OSError:
-        return None
-    for candidate in candidates:
+    from kvlint.filedeps import listing
+
+    for candidate in listing(base, "*.bicepparam")[:20]:
         text = read_small(candidate)
         if text is None or "using" not in text:
             continue
@@ -169,7 +167,7 @@ def _local_file(path: str, target: str) -> Path | None:
         candidate.relative_to(root)
     except (OSError, ValueError, RuntimeError):
         return None
-    return candidate if candidate.is_file() else None
+    return candidate  # read with read_small: a missing file is recorded too (it may appear later)
 
 
 class _CallSite(PositionedJson):

@@ -18,13 +18,12 @@ MAX_PARAMETERS_BYTES = 1024 * 1024
 
 
 def read_small(path: Path) -> str | None:
-    """The text of a regular file no larger than the bound, else None (never raises)."""
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_PARAMETERS_BYTES:
-            return None
-        return path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return None
+    """The text of a regular file no larger than the bound, else None (never raises). The read
+    is recorded, so a cached result is dropped when the file changes (`kvlint.filedeps`)."""
+    from kvlint.filedeps import read_bytes
+
+    data = read_bytes(path, MAX_PARAMETERS_BYTES)
+    return data.decode("utf-8-sig", errors="replace") if data is not None else None
 
 
 def parameter_file_candidates(path: str) -> list[Path]:

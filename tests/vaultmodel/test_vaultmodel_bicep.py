@@ -324,3 +324,44 @@ def test_the_bicep_parser_is_imported_only_for_bicep_files(tmp_path: Path) -> No
     write(tmp_path, "main.bicep", "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'kv'\n}\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "True", out.stderr
+
+
+def test_a_changed_parameters_file_or_module_is_never_served_from_the_cache(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    write(tmp_path, "main.bicep", """
+        param purge bool = true
+        module kv './kv.bicep' = {
+          name: 'kv'
+          params: { name: 'kv-mod', purge: false }
+        }
+        resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+          name: 'kv-app'
+          properties: {
+            publicNetworkAccess: 'Disabled'
+            enableRbacAuthorization: true
+            enablePurgeProtection: purge
+          }
+        }
+    """)
+
+    def rules() -> list[tuple[str, str]]:
+        run = kvlint("check", "--format", "json", "--select", "KV313", "main.bicep", cwd=tmp_path, cache_dir=cache)
+        return sorted((f["rule_id"], f["message"].split("'")[1]) for f in json.loads(run.out)["findings"])
+
+    assert rules() == []
+    write(tmp_path, "main.parameters.json", '{"parameters": {"purge": {"value": false}}}')
+    assert rules() == [("KV313", "kv-app")]
+    write(tmp_path, "main.bicepparam", "using './main.bicep'\nparam purge = true\n")
+    assert rules() == []  # a .bicepparam using the template comes first
+    write(tmp_path, "kv.bicep", """
+        param name string
+        param purge bool = true
+        resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+          name: name
+          properties: { enablePurgeProtection: true }
+        }
+    """)
+    assert rules() == []  # the module ignores its `purge` parameter
+    (tmp_path / "kv.bicep").write_text(
+        (tmp_path / "kv.bicep").read_text().replace("enablePurgeProtection: true", "enablePurgeProtection: purge"))
+    assert rules() == [("KV313", "kv-mod")]  # now the call's `purge: false` decides
