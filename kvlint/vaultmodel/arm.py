@@ -578,6 +578,8 @@ def _read_key(path: str, res: _Resource, name: Any, span: Span | None) -> VaultK
 
 
 _VAULT_SCOPE = re.compile(r"microsoft\.keyvault[/∕]vaults[/∕]([^/∕]+)(.*)$", re.IGNORECASE)
+_DEPLOYMENT_SCOPES = (("subscriptiondeployment", "subscription"), ("managementgroupdeployment", "management group"),
+                      ("tenantdeployment", "tenant"))
 _ANY_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # A principal id read from a resource's identity (a managed identity, an AKS add-on identity).
 _IDENTITY_PRINCIPAL = re.compile(r"reference\(.*\.(?:principalid|objectid)\W*$", re.IGNORECASE | re.DOTALL)
@@ -623,8 +625,10 @@ def _read_role_assignment(path: str, res: _Resource) -> tuple[Any, RoleAssignmen
     if res.type != ROLE_ASSIGNMENT_TYPE:  # Microsoft.KeyVault/vaults/providers/roleAssignments
         vault_key, _ = _split_child_name(res)
         return vault_key, assignment
-    if "scope" not in res.raw:
-        assignment.scope = "the resource group"
+    if "scope" not in res.raw:  # the deployment's scope, which the root template's schema names
+        schema = str(ctx.doc.value.get("$schema", "")).lower() if isinstance(ctx.doc.value, dict) else ""
+        assignment.scope = next((f"the {label}" for key, label in _DEPLOYMENT_SCOPES if key in schema),
+                                "the resource group")
         return None, assignment
     scope = ctx.eval(res.raw["scope"])
     match = _VAULT_SCOPE.search(_as_text(scope) or "")

@@ -38,7 +38,13 @@ _BINARY = {
     "/": "div({0}, {1})",
     "%": "mod({0}, {1})",
 }
-UNKNOWN_EXPR = "bicepUnknown()"  # a function the evaluator does not know: always unresolved
+UNKNOWN_EXPR = "bicepUnknown()"
+_SCHEMAS = {  # Bicep `targetScope` -> the ARM schema of a template deployed at that scope
+    "resourceGroup": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    "subscription": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+    "managementGroup": "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#",
+    "tenant": "https://schema.management.azure.com/schemas/2019-08-01/tenantDeploymentTemplate.json#",
+}  # a function the evaluator does not know: always unresolved
 
 
 class Expr(str):
@@ -230,6 +236,11 @@ class Compiler:
                 self._resource(decl, None)
             elif decl.type == "module_declaration":
                 self._module(decl)
+            elif decl.type == "target_scope_assignment":
+                strings = [c for c in self.named(decl) if c.type == "string"]
+                scope = self.string_literal(strings[0]) if strings else None
+                if scope in _SCHEMAS:
+                    self.template["$schema"] = _SCHEMAS[scope]
             elif decl.type == "using_statement":
                 strings = [c for c in self.named(decl) if c.type == "string"]
                 using = self.string_literal(strings[0]) if strings else None

@@ -365,3 +365,22 @@ def test_a_changed_parameters_file_or_module_is_never_served_from_the_cache(tmp_
     (tmp_path / "kv.bicep").write_text(
         (tmp_path / "kv.bicep").read_text().replace("enablePurgeProtection: true", "enablePurgeProtection: purge"))
     assert rules() == [("KV313", "kv-mod")]  # now the call's `purge: false` decides
+
+
+def test_an_assignment_without_scope_is_on_the_deployment_scope() -> None:
+    text = """
+        targetScope = 'subscription'
+        param appId string
+        resource officer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+          name: guid(appId)
+          properties: {
+            roleDefinitionId: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+            principalId: appId
+            principalType: 'ServicePrincipal'
+          }
+        }
+    """
+    [assignment] = read(text).role_assignments
+    assert assignment.scope == "the subscription"
+    [assignment] = read(text.replace("targetScope = 'subscription'", "")).role_assignments
+    assert assignment.scope == "the resource group"
