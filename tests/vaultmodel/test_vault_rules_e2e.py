@@ -44,7 +44,7 @@ EXPECTED_LINES = {
         "KV330": ['"value": "FAKE'],
     },
     "insecure-vault.bicep": {
-        "KV301": ["keys: ['all']", "secrets: ['Get', 'List', 'Set', 'Delete', 'Purge']"],
+        "KV301": ["keys: ['all']"],
         "KV310": ["enableRbacAuthorization: false"],
         "KV312": ["softDeleteRetentionInDays: 7"],
         "KV313": ["resource vault 'Microsoft.KeyVault/vaults@2023-07-01'"],
@@ -75,6 +75,7 @@ EXPECTED_LINES = {
 
 RELATED_KV301 = {
     "insecure-vault.json": '"secrets": ["Get", "List", "Set", "Delete", "Purge"]',
+    "insecure-vault.bicep": "secrets: ['Get', 'List', 'Set', 'Delete', 'Purge']",
     "insecure-vault.tf": 'secret_permissions = ["Get", "List", "Set", "Delete", "Purge"]',
     "insecure-vault.sh": "--secret-permissions get list set delete purge",
 }
