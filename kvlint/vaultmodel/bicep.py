@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from kvlint.vaultmodel.arm import _GUID
 from kvlint.vaultmodel.armexpr import Unresolved
 from kvlint.vaultmodel.bicepcompile import Compiled, Compiler, ModuleCall, deep_place
 from kvlint.vaultmodel.jsonpos import Path as JsonPath
@@ -34,7 +35,6 @@ from kvlint.vaultmodel.model import (
 )
 from kvlint.vaultmodel.paramfiles import json_parameter_values, read_small
 
-MAX_MODULE_DEPTH = 4
 MAX_BICEP_BYTES = 4 * 1024 * 1024
 
 
@@ -51,7 +51,7 @@ def compile_text(text: str, bicepparam: bool = False) -> Compiled:
     return Compiler(text, tree, bicepparam).compile()
 
 
-def read_bicep(path: str, text: str, depth: int = 0) -> DeclaredResult:
+def read_bicep(path: str, text: str) -> DeclaredResult:
     from kvlint.vaultmodel.arm import read_arm
 
     if len(text) > MAX_BICEP_BYTES:
@@ -65,9 +65,8 @@ def read_bicep(path: str, text: str, depth: int = 0) -> DeclaredResult:
         result.problems.append(Problem(
             path, f"the Bicep parser could not read line {line}, column {column} (a syntax error, or syntax "
             "newer than the grammar); that part was not judged, the rest was", line, column))
-    if depth < MAX_MODULE_DEPTH:
-        for call in compiled.modules:
-            _judge_module_call(path, compiled, call, result, depth)
+    for call in compiled.modules:  # one level: a module's own module calls are its file's
+        _judge_module_call(path, compiled, call, result)
     return result
 
 
@@ -136,11 +135,9 @@ def read_bicepparam(path: str, text: str) -> DeclaredResult:
         definition = template["parameters"].get(name)
         if not isinstance(definition, dict) or definition.get("type") != "securestring":
             continue
-        if not isinstance(value, str) or value == "" or isinstance(value, type(None)):
-            continue
-        from kvlint.vaultmodel.arm import _GUID
-
-        if type(value) is not str or _GUID.match(value):
+        # A literal only (an Expr is a str too: `readEnvironmentVariable(...)` is no literal); an
+        # object id is not a secret.
+        if type(value) is not str or value == "" or _GUID.match(value):
             continue
         result.commands.append(Command(
             kind=SECURE_PARAMETER_DEFAULT,
@@ -185,8 +182,7 @@ class _CallSite(PositionedJson):
         return self._call.span
 
 
-def _judge_module_call(path: str, caller: Compiled, call: ModuleCall, result: DeclaredResult,
-                       depth: int) -> None:
+def _judge_module_call(path: str, caller: Compiled, call: ModuleCall, result: DeclaredResult) -> None:
     from kvlint.vaultmodel.arm import _Template, read_arm
 
     target = _local_file(path, call.target)

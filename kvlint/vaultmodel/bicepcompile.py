@@ -619,7 +619,7 @@ class Compiler:
         else:
             return UNKNOWN_EXPR
         args = [self.expression(a, depth + 1) for a in self.named(arguments)] if arguments is not None else []
-        if name in ("sub", "reference", "parameters", "variables"):  # not Bicep functions by these names
+        if name in ("parameters", "variables"):  # ARM-only functions: no Bicep call means them
             return UNKNOWN_EXPR
         return f"{name}({', '.join(args)})"
 
