@@ -242,6 +242,11 @@ def test_placeholder_not_before_and_string_expiry(tmp_path) -> None:
     findings = _findings(tmp_path, text, "KV320,KV321")
     assert [(f["rule_id"], f["message"]) for f in findings] == [
         ("KV321", "secret 's' in Key Vault 'kv' expired on 2020-07-10: the date is never rotated")]
+    # A placeholder not-before is not 1970: not "valid for 19706 days", but expired.
+    text = text.replace('"1594389505"', '1702598400')
+    findings = _findings(tmp_path, text, "KV320,KV321")
+    assert [f["message"] for f in findings] == [
+        "secret 's' in Key Vault 'kv' expired on 2023-12-15: the date is never rotated"]
 
 
 def test_template_functions_over_parameter_defaults() -> None:
