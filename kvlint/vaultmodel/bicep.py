@@ -56,6 +56,11 @@ def read_bicep(path: str, text: str) -> DeclaredResult:
 
     if len(text) > MAX_BICEP_BYTES:
         return DeclaredResult(problems=[Problem(path, "Bicep file too large to analyse; skipped")])
+    try:
+        _parser()
+    except ImportError:  # installed without its dependencies
+        return DeclaredResult(problems=[Problem(
+            path, "Bicep is read with tree-sitter-bicep, which is not installed (pip install tree-sitter-bicep)")])
     if path.lower().endswith(".bicepparam"):
         return read_bicepparam(path, text)
     compiled = compile_text(text)

@@ -384,3 +384,12 @@ def test_an_assignment_without_scope_is_on_the_deployment_scope() -> None:
     assert assignment.scope == "the subscription"
     [assignment] = read(text.replace("targetScope = 'subscription'", "")).role_assignments
     assert assignment.scope == "the resource group"
+
+
+def test_without_the_parser_a_bicep_file_is_a_clear_notification(tmp_path: Path) -> None:
+    write(tmp_path, "main.bicep", "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'kv'\n}\n")
+    code = ("import sys; sys.modules['tree_sitter_bicep'] = None\n"
+            "from kvlint.cli import main\nmain(['check', '--no-cache', 'main.bicep'])\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in out.stderr
+    assert "tree-sitter-bicep, which is not installed" in out.stderr
