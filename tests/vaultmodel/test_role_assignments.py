@@ -1,5 +1,5 @@
 """KV396 from every language: the same broad grant to a workload identity declared in ARM, Bicep
-(directly and through the AVM module), Terraform and an az script gives one KV396 at the grant;
+(directly and through the AVM module), Terraform, an az script and Az PowerShell gives one KV396 at the grant;
 the same grant to a group, or to a principal nobody can tell, gives none."""
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ def files(role: str, principal_type: str) -> dict[str, str]:
               principal_type     = "{principal_type}"
             }}
         """,
+        "grant.ps1": f"""
+            New-AzRoleAssignment -ObjectId $env:PRINCIPAL_ID -ObjectType {principal_type} `
+              -RoleDefinitionId {role} `
+              -Scope '/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-app'
+        """,
         "grant.sh": f"""
             az role assignment create --role {role} --assignee-object-id "$PRINCIPAL_ID" \\
               --assignee-principal-type {principal_type} \\
@@ -88,7 +93,8 @@ def run(tmp_path: Path, role: str, principal_type: str) -> list[tuple[str, int]]
 
 def test_a_broad_role_for_a_workload_fires_in_every_language(tmp_path: Path) -> None:
     assert run(tmp_path, ADMIN, "ServicePrincipal") == [
-        ("avm.bicep", 5), ("azuredeploy.json", 13), ("grant.sh", 1), ("main.bicep", 5), ("main.tf", 1)]
+        ("avm.bicep", 5), ("azuredeploy.json", 13), ("grant.ps1", 1), ("grant.sh", 1), ("main.bicep", 5),
+        ("main.tf", 1)]
 
 
 def test_a_group_or_a_narrow_role_is_not_reported(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kvlint.model import Category, Confidence, Severity
@@ -21,6 +22,8 @@ BROAD_ROLES = {
     "f25e0fa2-a7c8-4377-a976-54943a77a395": "Key Vault Contributor",
 }
 _BROAD_NAMES = {name.lower(): name for name in BROAD_ROLES.values()}
+# A scope written as the vault's own id, or an object inside it (group 1: what follows the vault).
+_VAULT_SCOPE = re.compile(r"/providers/microsoft\.keyvault/vaults/[^/]+(/.*)?$", re.IGNORECASE)
 
 
 def broad_role(role: object, role_name: object = None) -> str | None:
@@ -45,8 +48,8 @@ class BroadVaultRoleForWorkload(VaultRule):
     Contributor on a vault, whether assigned on the vault or inherited from its resource group,
     subscription or management group. The same rule judges assignments declared in ARM
     templates and Bicep (`Microsoft.Authorization/roleAssignments`, the AVM role-assignment
-    module), Terraform (`azurerm_role_assignment`) and scripts (`az role assignment create`),
-    and the live assignments read by `kvlint audit`. A declared principal counts as a
+    module), Terraform (`azurerm_role_assignment`), scripts (`az role assignment create`,
+    `New-AzRoleAssignment`) and the live assignments read by `kvlint audit`. A declared principal counts as a
     workload when its principal type is `ServicePrincipal` or its id is read from a resource's
     identity (a managed identity's `principalId`, an AKS add-on's `object_id`); when neither
     tells, the assignment is not judged. Principals listed in `allowed-principals` (object ids,
@@ -138,6 +141,14 @@ class BroadVaultRoleForWorkload(VaultRule):
             "--scope /subscriptions/0000/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app"
             "  # expect: KV396\n",
             file="grant-access.sh",
+        ),
+        Bad(
+            """
+            $identity = Get-AzUserAssignedIdentity -ResourceGroupName rg-app -Name id-app
+            New-AzRoleAssignment -ObjectId $identity.PrincipalId -RoleDefinitionName 'Key Vault Administrator' `  # expect: KV396
+                -Scope '/subscriptions/0000/resourceGroups/rg-app/providers/Microsoft.KeyVault/vaults/kv-app'
+            """,
+            file="grant-access.ps1",
         ),
         Bad(
             f"""
@@ -249,8 +260,14 @@ class BroadVaultRoleForWorkload(VaultRule):
 
     def check_vault(self, vault: Vault, ctx: VaultContext) -> None:
         for assignment in vault.role_assignments:
-            where = "on the vault" if assignment.scope is None else (
-                f"inherited from {assignment.scope}" if isinstance(assignment.scope, str) else "inherited from above")
+            scope = assignment.scope
+            below = _VAULT_SCOPE.search(scope) if isinstance(scope, str) else None
+            if below is not None and (below.group(1) or "").strip("/"):
+                continue  # one secret, key or certificate: the narrow scope the fix asks for
+            if scope is None or below is not None:
+                where = "on the vault"
+            else:
+                where = f"inherited from {scope}" if isinstance(scope, str) else "inherited from above"
             self._judge(assignment, f"{where} ({vault_label(vault)})", ctx)
 
     def check_role_assignments(self, assignments: Sequence[RoleAssignment], ctx: VaultContext) -> None:
