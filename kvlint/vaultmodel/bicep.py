@@ -20,8 +20,8 @@ from typing import Any
 from kvlint.vaultmodel.arm import _GUID
 from kvlint.vaultmodel.armexpr import Unresolved
 from kvlint.vaultmodel.bicepcompile import Compiled, Compiler, ModuleCall, deep_place
+from kvlint.vaultmodel.jsonpos import LineIndex, PositionedJson
 from kvlint.vaultmodel.jsonpos import Path as JsonPath
-from kvlint.vaultmodel.jsonpos import PositionedJson
 from kvlint.vaultmodel.model import (
     SECURE_PARAMETER_DEFAULT,
     UNKNOWN,
@@ -177,7 +177,7 @@ class _CallSite(PositionedJson):
     in another file); an argument's effect points at the argument."""
 
     def __init__(self, inner: PositionedJson, call: ModuleCall) -> None:
-        super().__init__(inner.value, {}, {}, inner._index)
+        super().__init__(inner.value, {}, {}, LineIndex(""))
         self._call = call
 
     def span(self, path: JsonPath) -> Span | None:
