@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kvlint import suppress
+from kvlint import filedeps, suppress
 from kvlint.config import Config, ConfigError
 from kvlint.document import Document
 from kvlint.globmatch import GitIgnore
@@ -35,13 +35,17 @@ class FileOutcome:
     findings: list[Finding] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)  # source name -> facts for finalize
+    depends: list[list[str]] = field(default_factory=list)  # other files read (kvlint.filedeps)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "findings": [f.to_dict() for f in self.findings],
             "notifications": [n.to_dict() for n in self.notifications],
             "facts": self.facts,
         }
+        if self.depends:
+            data["depends"] = self.depends
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileOutcome:
@@ -49,6 +53,7 @@ class FileOutcome:
             [Finding.from_dict(f) for f in data["findings"]],
             [Notification.from_dict(n) for n in data["notifications"]],
             data.get("facts", {}),
+            data.get("depends", []),
         )
 
 
@@ -221,7 +226,9 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
         # NUL bytes: a binary, or text with a stray NUL; its printable runs, with byte offsets
         return pipeline.scan_document(binary_document(display, data))
     text, note = decode(data, display)
-    outcome = pipeline.scan_document(Document(display, text))
+    with filedeps.recording() as depends:
+        outcome = pipeline.scan_document(Document(display, text))
+    outcome.depends = depends
     if note:
         outcome.notifications.append(Notification("note", note, path=display))
     return outcome
@@ -266,6 +273,8 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     for path, display in files:
         key = cache.key(path, display) if cache else None
         cached = cache.get(key) if cache and key else None
+        if cached is not None and not filedeps.unchanged(cached.get("depends")):
+            cached = None  # a parameters file or module it read has changed
         if cached is not None:
             outcomes[display] = FileOutcome.from_dict(cached)
         else:

@@ -34,7 +34,7 @@ CASES = sorted(example_cases(), key=lambda case: case.id)
 FILE_NAMES = [
     "app.py", "deploy.yaml", "deploy.yml", "templates/deployment.yaml", "values.yaml",
     ".github/workflows/ci.yml", "azure-pipelines.yml", ".gitlab-ci.yml",
-    "azuredeploy.json", "main.bicep.json", "plan.json", "audit-snapshot.json", "notebook.ipynb",
+    "azuredeploy.json", "main.bicep.json", "main.bicep", "main.bicepparam", "plan.json", "audit-snapshot.json", "notebook.ipynb",
     "appsettings.json", "main.tf", "deploy.sh", "Dockerfile", "Makefile", ".env", "deploy.ps1",
     "settings.ini", "README.md",
 ]
@@ -200,6 +200,14 @@ HOSTILE = {
         + "1," * 1000 + "1]}]}",
         '{"resources": [{"type": "Microsoft.KeyVault/vaults/secrets", "properties": {"value": '
         '"[concat(' + "'" * 3001 + ')]"}}]}',
+    ],
+    "main.bicep": [
+        "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n name: 'a'\n properties: "
+        + "[" * 5000 + "]" * 5000 + "\n}\n",
+        "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n name: 'x'\n"
+        + "  resource s 'secrets' = {\n name: 'y'\n" * 2000 + "}\n" * 2001,
+        "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n name: " + "!" * 20000 + "true\n}\n",
+        "var a = b\nvar b = a\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n name: a\n parent: kv\n}\n",
     ],
     "main.tf": [
         'resource "azurerm_key_vault" "v" {\n' + "  x = [\n" * 3000 + "}\n",

@@ -19,6 +19,7 @@ from kvlint.vaultmodel.model import (
     AccessPolicy,
     LifetimeAction,
     Origin,
+    RoleAssignment,
     RotationPolicy,
     Unknown,
     Vault,
@@ -60,7 +61,25 @@ def to_vault(state: VaultState, source: str = LIVE) -> Vault:
     vault.access_policies = [_policy(p, state.id, source) for p in _objects(props.get("accessPolicies"))]
     vault.secrets = [_secret(s, source) for s in state.secrets]
     vault.keys = [_key(k, source) for k in state.keys]
+    vault.role_assignments = [_role_assignment(a, state.id, source) for a in state.role_assignments]
     return vault
+
+
+def _role_assignment(data: dict[str, Any], vault_id: str, source: str) -> RoleAssignment:
+    """An assignment on the vault or above it; `scope` is set only when inherited."""
+    scope = _text(data.get("scope"))
+    ptype = _text(data.get("principalType"))
+    definition = _text(data.get("roleDefinitionId"))
+    name = _text(data.get("roleName"))
+    return RoleAssignment(
+        origin=Origin(source, resource_id=_text(data.get("id")) or vault_id),
+        role=definition or name or UNKNOWN,
+        principal=_text(data.get("principalId")) or UNKNOWN,
+        principal_type=ptype,
+        workload=ptype.lower() == "serviceprincipal" if ptype else UNKNOWN,
+        scope=None if scope and scope.lower() == vault_id.lower() else (scope or UNKNOWN),
+        role_name=name,
+    )
 
 
 def _policy(entry: dict[str, Any], vault_id: str, source: str) -> AccessPolicy:

@@ -1,6 +1,6 @@
 """The `vault` source: KV3xx rules on the shared vault model, whatever the vault was read from.
 
-Declared files (ARM/Bicep JSON, Terraform and plan JSON, `az keyvault` in scripts, Dockerfiles,
+Declared files (ARM JSON, Bicep, Terraform and plan JSON, `az keyvault` in scripts, Dockerfiles,
 Makefiles and CI YAML) are read by `kvlint.vaultmodel.read_declared`; `kvlint audit` hands live
 vaults to `judge_vaults`. Rules see a `Vault`, the file's non-vault facts (`Command`s), and for
 CI rules the document itself.
@@ -22,6 +22,7 @@ from kvlint.vaultmodel import (
     Command,
     DeclaredResult,
     Origin,
+    RoleAssignment,
     Vault,
     file_kind,
     might_contain_vault,
@@ -41,7 +42,8 @@ class VaultContext:
 
     def locate(self, origin: Origin, field_name: str | None = None) -> Location:
         """A finding location: the field's region when the source set it, else the element's anchor
-        (an ARM/plan element's `name`, a Terraform block's first line, an az command's first line)."""
+        (an ARM/plan element's `name`, a Terraform block's or Bicep declaration's first line, an az
+        command's first line)."""
         span = origin.fields.get(field_name) if field_name else None
         if span is None:
             span = origin.fields.get("name") if origin.source in ("arm", "tfplan") else None
@@ -70,6 +72,10 @@ class VaultRule(Rule):
         return None
 
     def check_commands(self, commands: Sequence[Command], ctx: VaultContext) -> None:
+        return None
+
+    def check_role_assignments(self, assignments: Sequence[RoleAssignment], ctx: VaultContext) -> None:
+        """Assignments of Key Vault roles above any one vault (a resource group, a subscription)."""
         return None
 
     def check_document(self, doc: Document, ctx: VaultContext) -> None:
@@ -109,8 +115,11 @@ class VaultSource(Source):
             result = read_declared(doc.path, doc.text)
         for problem in result.problems:
             reporter.notify("warning", f"vault rules skipped: {problem.message}", line=problem.line)
-        ctx = VaultContext(now=datetime.now(UTC), doc=doc, commands=result.commands,
+        ctx = VaultContext(now=result.as_of or datetime.now(UTC), doc=doc, commands=result.commands,
                            catalogue=getattr(self.registry, "catalogue", None))
+        if result.as_of is not None:  # an audit snapshot: judged as read, as of its reading, never joined
+            self._judge_here(result.vaults, reporter, ctx)
+            return None
         # A literal secret value is judged here, where the text (for masking and for the
         # catalogue's own finding on the same line) is at hand; the rest of the vault joins later.
         literal_views = [_literal_view(vault) for vault in result.vaults]
@@ -122,6 +131,7 @@ class VaultSource(Source):
                     if view is not None:
                         rule.check_vault(view, ctx)
                 rule.check_commands(result.commands, ctx)
+                rule.check_role_assignments(result.role_assignments, ctx)
                 if is_ci and rule.needs_ci_document:
                     rule.check_document(doc, ctx)
             finally:
@@ -175,7 +185,9 @@ class VaultSource(Source):
 
     def judge_vaults(self, vaults: Sequence[Vault], reporter: Reporter, now: datetime | None = None) -> None:
         """Run every enabled vault rule on vaults read live (or from an audit snapshot)."""
-        ctx = VaultContext(now=now or datetime.now(UTC))
+        self._judge_here(vaults, reporter, VaultContext(now=now or datetime.now(UTC)))
+
+    def _judge_here(self, vaults: Sequence[Vault], reporter: Reporter, ctx: VaultContext) -> None:
         for rule in self._vault_rules():
             rule.bind(reporter)
             try:

@@ -1,4 +1,4 @@
-"""The shared vault model and the readers of declared vaults (ARM/Bicep JSON, Terraform, az CLI).
+"""The shared vault model and the readers of declared vaults (ARM JSON, Bicep, Terraform, az CLI).
 
 Entry points: `read_declared(path, text)` picks the reader by file name and shape;
 `might_contain_vault(path, text)` is a cheap prefilter so unrelated files are never parsed.

@@ -3,12 +3,15 @@
 Handles `Microsoft.KeyVault/vaults` with child resources nested in `resources` or declared
 top-level (`vaults/secrets`, `vaults/keys`, `vaults/accessPolicies`), `languageVersion: 2.0`
 templates (resources keyed by symbolic name, `existing` resources), and inline nested
-deployments (Bicep modules). Parameters with literal defaults and literal variables are
-resolved; everything else is UNKNOWN.
+deployments (Bicep modules). Parameters (with their defaults, or the values of a sibling
+parameters file) and variables are evaluated with the template functions that decide security
+settings (`armexpr`); everything else is UNKNOWN, never absent. The Bicep reader compiles Bicep
+into the same shape and reads it here (`source="bicep"`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +27,7 @@ from kvlint.vaultmodel.model import (
     DeclaredResult,
     LifetimeAction,
     Origin,
+    RoleAssignment,
     RotationPolicy,
     SecretText,
     Span,
@@ -35,6 +39,7 @@ from kvlint.vaultmodel.model import (
 
 VAULT_TYPE = "microsoft.keyvault/vaults"
 DEPLOYMENT_TYPE = "microsoft.resources/deployments"
+ROLE_ASSIGNMENT_TYPE = "microsoft.authorization/roleassignments"
 # API versions from this date on create vaults in RBAC mode when enableRbacAuthorization is omitted.
 RBAC_DEFAULT_API_VERSION = "2026-02-01"
 MAX_NESTED_DEPLOYMENTS = 8
@@ -73,9 +78,11 @@ class _Template:
     """Evaluation scope of one template (the root or an inner nested deployment)."""
 
     def __init__(
-        self, doc: PositionedJson, body: dict[str, Any], base: Path, supplied: dict[str, Any]
+        self, doc: PositionedJson, body: dict[str, Any], base: Path, supplied: dict[str, Any],
+        source: str = "arm",
     ) -> None:
         self.doc = doc
+        self.source = source
         self.body = body
         self.base = base
         self._supplied = supplied
@@ -136,14 +143,20 @@ class _Template:
                     value, sub = entry["defaultValue"], (kind, _key_ci(section, name), "defaultValue")
                 else:
                     value, sub = entry, (kind, _key_ci(section, name))
+                if kind == "parameters" and _GUID.match(str(value)) and str(entry.get("type", "")).lower() in (
+                        "securestring", "secureobject"):
+                    return None  # an object or tenant id default: not a secret (see KV331)
                 if isinstance(value, str) and not is_expression(value):
                     return value, _inside(self.doc.value_span((*self.base, *sub)))
         return None
 
 
-def read_arm(path: str, doc: PositionedJson) -> DeclaredResult:
+def read_arm(
+    path: str, doc: PositionedJson, supplied: dict[str, Any] | None = None, source: str = "arm"
+) -> DeclaredResult:
+    """The vault model of one template; `supplied` holds parameter values from a parameters file."""
     result = DeclaredResult()
-    root = _Template(doc, doc.value, (), {})
+    root = _Template(doc, doc.value, (), dict(supplied or {}), source)
     resources = list(_walk(root, 0))
     vaults: dict[str, Vault] = {}
 
@@ -154,7 +167,7 @@ def read_arm(path: str, doc: PositionedJson) -> DeclaredResult:
                 ref=ref,
                 name=key if isinstance(key, str) else UNKNOWN,
                 is_reference=True,
-                origin=Origin("arm", path, origin_span),
+                origin=Origin(source, path, origin_span),
             )
         return vaults[ref]
 
@@ -166,10 +179,11 @@ def read_arm(path: str, doc: PositionedJson) -> DeclaredResult:
                 vault.access_policies[:0] = existing.access_policies
                 vault.secrets[:0] = existing.secrets
                 vault.keys[:0] = existing.keys
+                vault.role_assignments[:0] = existing.role_assignments
             if existing is None or existing.is_reference:
                 vaults[vault.ref] = vault
     for res in resources:
-        if not res.type.startswith(VAULT_TYPE + "/"):
+        if not res.type.startswith(VAULT_TYPE + "/") or res.type.endswith("/roleassignments"):
             continue
         child_kind = res.type[len(VAULT_TYPE) + 1 :]
         vault_key, child_name = _split_child_name(res)
@@ -186,6 +200,15 @@ def read_arm(path: str, doc: PositionedJson) -> DeclaredResult:
             vault.access_policies.extend(
                 _read_policies(path, res.ctx, props, (*res.path, "properties", "accessPolicies"))
             )
+    for res in resources:
+        if res.type == ROLE_ASSIGNMENT_TYPE or res.type == VAULT_TYPE + "/providers/roleassignments":
+            vault_key, assignment = _read_role_assignment(path, res)
+            if assignment is None:
+                continue
+            if vault_key is None:
+                result.role_assignments.append(assignment)
+            else:
+                vault_for(vault_key, assignment.origin.span).role_assignments.append(assignment)
     result.vaults.extend(vaults.values())
     result.commands.extend(_secure_parameter_defaults(path, root))
     return result
@@ -214,6 +237,8 @@ def _walk_resource(
     rtype = rtype.lower()
     if parent_type and "/" not in rtype:
         rtype = f"{parent_type}/{rtype}"
+    if "condition" in raw and ctx.eval(raw["condition"]) is False:
+        return  # never deployed
     name = ctx.eval(raw.get("name"))
     resource = _Resource(rtype, name, raw, path, ctx, parent_name)
     yield resource
@@ -236,7 +261,7 @@ def _nested_template(ctx: _Template, raw: dict[str, Any], path: Path) -> _Templa
     base = (*ctx.base, *path, "properties", "template")
     if str(scope).lower() != "inner":
         # Outer scope: the inner template's expressions see the parent's parameters.
-        outer = _Template(ctx.doc, props["template"], base, {})
+        outer = _Template(ctx.doc, props["template"], base, {}, ctx.source)
         outer.parameter = ctx.parameter  # type: ignore[method-assign]
         outer.variable = ctx.variable  # type: ignore[method-assign]
         outer.evaluator = Evaluator(ctx.parameter, ctx.variable)
@@ -249,7 +274,7 @@ def _nested_template(ctx: _Template, raw: dict[str, Any], path: Path) -> _Templa
                 supplied[name] = ctx.eval(entry["value"])
             else:  # a Key Vault reference or malformed entry: not knowable
                 supplied[name] = Unresolved(f"⟨{name}⟩")
-    return _Template(ctx.doc, props["template"], base, supplied)
+    return _Template(ctx.doc, props["template"], base, supplied, ctx.source)
 
 
 def _split_child_name(res: _Resource) -> tuple[Any, Any]:
@@ -264,7 +289,8 @@ def _split_child_name(res: _Resource) -> tuple[Any, Any]:
         vault_key: Any = vault_part if "⟨" not in vault_part else Unresolved(vault_part)
     else:
         vault_key, child = res.parent_name, parts[0]
-    child_name: Any = child if isinstance(name, str) and "⟨" not in child else UNKNOWN
+    # `[format('{0}/x', parameters('kv'))]`: the vault is unknown, the child's own name is not.
+    child_name: Any = child if "⟨" not in child and (isinstance(name, str) or len(parts) == 2) else UNKNOWN
     return vault_key, child_name
 
 
@@ -276,7 +302,7 @@ def _ref(key: Any) -> str:
 
 def _read_vault(path: str, res: _Resource) -> Vault:
     ctx, raw = res.ctx, res.raw
-    origin = Origin("arm", path, ctx.span(*res.path))
+    origin = Origin(ctx.source, path, ctx.span(*res.path))
     existing = raw.get("existing") is True
     if name_span := ctx.span(*res.path, "name"):
         origin.fields["name"] = name_span
@@ -289,14 +315,22 @@ def _read_vault(path: str, res: _Resource) -> Vault:
     )
     if existing:
         return vault
-    props = raw.get("properties")
+    props = ctx.known(raw["properties"]) if "properties" in raw else {}
+    if props is UNKNOWN:  # one expression for all properties (e.g. `[shallowMerge(...)]`)
+        vault.rbac_authorization = vault.soft_delete = vault.purge_protection = UNKNOWN
+        return vault
     props = props if isinstance(props, dict) else {}
     ppath = (*res.path, "properties")
 
     def field(model_field: str, *keys: str) -> tuple[bool, Any]:
-        """(present, known value) of properties.<keys>, recording its span."""
+        """(present, known value) of properties.<keys>, recording its span. An object written
+        as an expression is evaluated on the way: a member under an unknown object is UNKNOWN."""
         node: Any = props
         for key in keys:
+            if is_expression(node):
+                node = ctx.known(node)
+                if node is UNKNOWN:
+                    return True, UNKNOWN
             if not isinstance(node, dict) or key not in node:
                 return False, None
             node = node[key]
@@ -334,7 +368,11 @@ def _read_vault(path: str, res: _Resource) -> Vault:
     vault.public_network_access = _choice(pna, ("Enabled", "Disabled")) if present else default("Enabled")
 
     present, acls = field("network_acls", "networkAcls")
-    if present and isinstance(acls, dict):
+    if present and acls is None:  # `networkAcls: null` (e.g. `[if(c, ..., json('null'))]`): none
+        vault.network_default_action = default("Allow")
+        vault.network_bypass = default(None)
+        vault.ip_rules = vault.vnet_rules = default([])
+    elif present and isinstance(acls, dict):
         found, action = field("network_default_action", "networkAcls", "defaultAction")
         vault.network_default_action = _choice(action, ("Allow", "Deny")) if found else "Allow"
         found, bypass = field("network_bypass", "networkAcls", "bypass")
@@ -351,7 +389,7 @@ def _read_vault(path: str, res: _Resource) -> Vault:
     vault.access_policies = _read_policies(path, ctx, props, (*ppath, "accessPolicies"), "accessPolicies")
     if "accessPolicies" in props and is_expression(props["accessPolicies"]):
         vault.access_policies.append(
-            AccessPolicy(principal=UNKNOWN, origin=Origin("arm", path, ctx.span(*ppath, "accessPolicies")))
+            AccessPolicy(principal=UNKNOWN, origin=Origin(ctx.source, path, ctx.span(*ppath, "accessPolicies")))
         )
     return vault
 
@@ -366,7 +404,7 @@ def _read_policies(
         if not isinstance(entry, dict):
             continue
         epath = (*list_path, index)
-        origin = Origin("arm", path, ctx.span(*epath))
+        origin = Origin(ctx.source, path, ctx.span(*epath))
         policy = AccessPolicy(
             principal=_text(ctx.known(entry.get("objectId"))) if "objectId" in entry else UNKNOWN,
             origin=origin,
@@ -403,10 +441,30 @@ def _permission_set(ctx: _Template, raw: Any) -> set[str] | Any:
     return out
 
 
+def _properties(res: _Resource) -> dict[str, Any] | Any:
+    """A child's `properties`, evaluated when written as one expression; UNKNOWN if unresolved."""
+    if "properties" not in res.raw:
+        return {}
+    props = res.ctx.known(res.raw["properties"]) if is_expression(res.raw["properties"]) else res.raw["properties"]
+    return props if isinstance(props, dict) or props is UNKNOWN else {}
+
+
+def _unknown_dates(model: Any) -> None:
+    model.enabled = model.not_before = model.expires = UNKNOWN
+
+
 def _attributes(res: _Resource, model: Any, origin: Origin) -> None:
     ctx = res.ctx
-    attrs = res.raw.get("properties", {})
-    attrs = attrs.get("attributes") if isinstance(attrs, dict) else None
+    props = _properties(res)
+    if props is UNKNOWN:
+        _unknown_dates(model)
+        return
+    attrs = props.get("attributes")
+    if is_expression(attrs):
+        attrs = ctx.known(attrs)
+        if attrs is UNKNOWN:
+            _unknown_dates(model)
+            return
     if not isinstance(attrs, dict):
         model.enabled = None
         return
@@ -417,16 +475,30 @@ def _attributes(res: _Resource, model: Any, origin: Origin) -> None:
         value = ctx.known(attrs[raw_key])
         if model_field == "enabled":
             setattr(model, model_field, _bool(value))
-        elif value is UNKNOWN:
-            setattr(model, model_field, UNKNOWN)
         else:
-            setattr(model, model_field, parse_datetime(value) if value is not None else None)
+            setattr(model, model_field, _date(value, model_field))
         if span := ctx.span(*apath, raw_key):
             origin.fields[model_field] = span
 
 
+def _date(value: Any, model_field: str) -> Any:
+    """`nbf`/`exp`: Unix seconds (ARM also accepts them as a digit string) or ISO text.
+
+    A not-before of zero or less is a placeholder (Bicep modules pass -1 for "not set"): the
+    secret is valid from its creation. An expiry that is not a date is UNKNOWN, never absent.
+    """
+    if value is UNKNOWN or value is None:
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+        return None if model_field == "not_before" else UNKNOWN
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None else UNKNOWN
+
+
 def _child_origin(path: str, res: _Resource, span: Span | None) -> Origin:
-    origin = Origin("arm", path, span)
+    origin = Origin(res.ctx.source, path, span)
     if name_span := res.ctx.span(*res.path, "name"):
         origin.fields["name"] = name_span
     return origin
@@ -437,8 +509,10 @@ def _read_secret(path: str, res: _Resource, name: Any, span: Span | None) -> Vau
     origin = _child_origin(path, res, span)
     secret = VaultSecret(name=name, origin=origin)
     _attributes(res, secret, origin)
-    props = res.raw.get("properties")
-    props = props if isinstance(props, dict) else {}
+    props = _properties(res)
+    if props is UNKNOWN:
+        secret.content_type = secret.has_literal_value = UNKNOWN
+        return secret
     if "contentType" in props:
         secret.content_type = ctx.known(props["contentType"])
     if "value" in props:
@@ -460,8 +534,10 @@ def _read_key(path: str, res: _Resource, name: Any, span: Span | None) -> VaultK
     origin = _child_origin(path, res, span)
     key = VaultKey(name=name, origin=origin)
     _attributes(res, key, origin)
-    props = res.raw.get("properties")
-    props = props if isinstance(props, dict) else {}
+    props = _properties(res)
+    if props is UNKNOWN:
+        key.key_type = key.rotation_policy = UNKNOWN
+        return key
     if "kty" in props:
         key.key_type = ctx.known(props["kty"])
     if "rotationPolicy" not in props:
@@ -501,6 +577,69 @@ def _read_key(path: str, res: _Resource, name: Any, span: Span | None) -> VaultK
     return key
 
 
+_VAULT_SCOPE = re.compile(r"microsoft\.keyvault[/∕]vaults[/∕]([^/∕]+)(.*)$", re.IGNORECASE)
+_DEPLOYMENT_SCOPES = (("subscriptiondeployment", "subscription"), ("managementgroupdeployment", "management group"),
+                      ("tenantdeployment", "tenant"))
+_ANY_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# A principal id read from a resource's identity (a managed identity, an AKS add-on identity).
+_IDENTITY_PRINCIPAL = re.compile(r"reference\(.*\.(?:principalid|objectid)\W*$", re.IGNORECASE | re.DOTALL)
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, Unresolved):
+        return value.key
+    return value if isinstance(value, str) else None
+
+
+def _read_role_assignment(path: str, res: _Resource) -> tuple[Any, RoleAssignment | None]:
+    """(vault key or None for a scope above any vault, assignment), or (None, None) when the
+    assignment is not about a vault (a storage account, a single secret)."""
+    ctx = res.ctx
+    props = _properties(res)
+    if props is UNKNOWN or not isinstance(props, dict):
+        return None, None
+    ppath = (*res.path, "properties")
+    origin = _child_origin(path, res, ctx.span(*res.path))
+    for raw_key, model_field in (("roleDefinitionId", "role"), ("principalId", "principal"),
+                                 ("principalType", "principal_type")):
+        if raw_key in props and (span := ctx.span(*ppath, raw_key)):
+            origin.fields[model_field] = span
+    role_text = _as_text(ctx.eval(props.get("roleDefinitionId")))
+    if isinstance(ctx.eval(props.get("roleDefinitionId")), Unresolved):
+        guids = {g.lower() for g in _ANY_GUID.findall(role_text or "")}
+        role_text = guids.pop() if len(guids) == 1 else None
+    principal = ctx.known(props.get("principalId"))
+    ptype = ctx.known(props["principalType"]) if "principalType" in props else None
+    assignment = RoleAssignment(
+        origin=origin,
+        role=role_text if role_text else UNKNOWN,
+        principal=principal if isinstance(principal, str) else UNKNOWN,
+        principal_type=ptype if isinstance(ptype, str) or ptype is None else UNKNOWN,
+    )
+    if isinstance(ptype, str):
+        assignment.workload = ptype.lower() == "serviceprincipal"
+    elif ptype is None and isinstance(props.get("principalId"), str):
+        raw_principal = props["principalId"]
+        if is_expression(raw_principal) and _IDENTITY_PRINCIPAL.search(raw_principal[1:-1]):
+            assignment.workload = True
+    if res.type != ROLE_ASSIGNMENT_TYPE:  # Microsoft.KeyVault/vaults/providers/roleAssignments
+        vault_key, _ = _split_child_name(res)
+        return vault_key, assignment
+    if "scope" not in res.raw:  # the deployment's scope, which the root template's schema names
+        schema = str(ctx.doc.value.get("$schema", "")).lower() if isinstance(ctx.doc.value, dict) else ""
+        assignment.scope = next((f"the {label}" for key, label in _DEPLOYMENT_SCOPES if key in schema),
+                                "the resource group")
+        return None, assignment
+    scope = ctx.eval(res.raw["scope"])
+    match = _VAULT_SCOPE.search(_as_text(scope) or "")
+    if match is None:
+        return None, None
+    if match.group(2).strip("/∕"):  # a secret, key or certificate: a narrow scope
+        return None, None
+    part = match.group(1)
+    return (Unresolved(part) if "⟨" in part else part), assignment
+
+
 def _secure_parameter_defaults(path: str, root: _Template) -> list[Command]:
     params = root.body.get("parameters")
     if not isinstance(params, dict):
@@ -513,7 +652,8 @@ def _secure_parameter_defaults(path: str, root: _Template) -> list[Command]:
         if not isinstance(ptype, str) or ptype.lower() not in ("securestring", "secureobject"):
             continue
         default = definition.get("defaultValue")
-        literal = isinstance(default, str) and default != "" and not is_expression(default)
+        literal = (isinstance(default, str) and default != "" and not is_expression(default)
+                   and not _GUID.match(default))  # an object or tenant id is not a secret
         if not literal and not (isinstance(default, dict) and default):
             continue
         span = root.doc.value_span(("parameters", name, "defaultValue"))
@@ -522,13 +662,16 @@ def _secure_parameter_defaults(path: str, root: _Template) -> list[Command]:
         commands.append(
             Command(
                 kind=SECURE_PARAMETER_DEFAULT,
-                origin=Origin("arm", path, span),
+                origin=Origin(root.source, path, span),
                 name=name,
                 detail=f"{ptype} parameter '{name}'",
                 literal=SecretText(default) if isinstance(default, str) else None,
             )
         )
     return commands
+
+
+_GUID = re.compile(r"^\{?[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}\}?$")
 
 
 def _inside(span: Span | None) -> Span | None:

@@ -1,7 +1,8 @@
 """Evaluate the literal subset of ARM template expressions; everything else stays unresolved.
 
 Only functions whose result follows from the template text alone are evaluated
-(`parameters`, `variables`, `concat`, `format`, `toLower`, ...). Anything else
+(`parameters`, `variables`, `concat`, `format`, `toLower`, `if`, `equals`, `not`, `and`,
+`or`, `empty`, `coalesce`, `json`, `bool`, `union`, `createObject`, ...). Anything else
 (`resourceGroup()`, `uniqueString()`, `reference()`, `copyIndex()`) yields `Unresolved`, whose
 `key` is a stable placeholder text used to link child resources to their vault by name
 even when the name itself cannot be known.
@@ -9,6 +10,7 @@ even when the name itself cannot be known.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -191,8 +193,11 @@ class Evaluator:
         return self._call(node)
 
     def _call(self, node: _Node) -> Any:
-        args = [self._eval(a) for a in node.args]
         name = node.value
+        lazy = _LAZY.get(name)
+        if lazy is not None:
+            return lazy(self, node)
+        args = [self._eval(a) for a in node.args]
         if name in ("parameters", "variables") and len(args) == 1 and isinstance(args[0], str):
             value = (self._parameter if name == "parameters" else self._variable)(args[0])
             return _placeholder(node) if isinstance(value, Unresolved) and value.key == "" else value
@@ -218,14 +223,48 @@ class Evaluator:
                 return args[0]
             if isinstance(args[0], str) and args[0].lower() in ("true", "false"):
                 return args[0].lower() == "true"
+            if isinstance(args[0], int):
+                return args[0] != 0
         if name == "int" and len(args) == 1:
             try:
                 return int(args[0])
             except (TypeError, ValueError):
                 return _placeholder(node)
-        if name == "if" and len(args) == 3 and isinstance(args[0], bool):
-            return args[1] if args[0] else args[2]
+        result = _pure(name, args)
+        return _placeholder(node) if result is _NO_VALUE else result
+
+    # Functions whose arguments are evaluated only as far as needed: a branch or operand that
+    # cannot be resolved does not make the result unknown when the result does not depend on it.
+    def _if(self, node: _Node) -> Any:
+        if len(node.args) != 3:
+            return _placeholder(node)
+        condition = self._eval(node.args[0])
+        if isinstance(condition, bool):
+            return self._eval(node.args[1] if condition else node.args[2])
         return _placeholder(node)
+
+    def _logic(self, node: _Node) -> Any:
+        """and/or: a deciding operand decides even when another is unknown."""
+        if not node.args:
+            return _placeholder(node)
+        decides = node.value == "or"  # or: any True decides; and: any False decides
+        unknown = False
+        for arg in node.args:
+            value = self._eval(arg)
+            if value is decides:
+                return decides
+            if not isinstance(value, bool):
+                unknown = True
+        return _placeholder(node) if unknown else not decides
+
+    def _coalesce(self, node: _Node) -> Any:
+        for arg in node.args:
+            value = self._eval(arg)
+            if isinstance(value, Unresolved):
+                return _placeholder(node)
+            if value is not None:
+                return value
+        return None
 
     @staticmethod
     def _symbolic(name: str, args: list[Any]) -> Unresolved:
@@ -248,3 +287,82 @@ def _format(template: str, args: list[Any]) -> str:
         .replace("\x00", "{")
         .replace("\x01", "}")
     )
+
+
+_NO_VALUE = object()
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """ARM equals(): strings compare case-sensitively, numbers and booleans by value."""
+    if isinstance(a, bool) != isinstance(b, bool):
+        return False
+    return bool(a == b)
+
+
+def _union(args: list[Any]) -> Any:
+    if all(isinstance(a, dict) for a in args):
+        merged: dict[str, Any] = {}
+        for item in args:
+            for key, value in item.items():
+                if isinstance(merged.get(key), dict) and isinstance(value, dict):
+                    merged[key] = _union([merged[key], value])  # union merges nested objects
+                else:
+                    merged[key] = value
+        return merged
+    if all(isinstance(a, list) for a in args):
+        out: list[Any] = []
+        for item in (x for a in args for x in a):
+            if item not in out:
+                out.append(item)
+        return out
+    return _NO_VALUE
+
+
+def _json(text: Any) -> Any:
+    if not isinstance(text, str) or len(text) > MAX_EXPRESSION_LENGTH:
+        return _NO_VALUE
+    try:
+        return json.loads(text)
+    except ValueError:
+        return _NO_VALUE
+
+
+def _empty(value: Any) -> Any:
+    if value is None:
+        return True
+    if isinstance(value, str | list | dict):
+        return len(value) == 0
+    return _NO_VALUE
+
+
+def _create_object(args: list[Any]) -> Any:
+    if len(args) % 2 or not all(isinstance(k, str) for k in args[::2]):
+        return _NO_VALUE
+    return dict(zip(args[::2], args[1::2], strict=True))
+
+
+def _pure(name: str, args: list[Any]) -> Any:
+    """The strict functions over known arguments; _NO_VALUE for anything else."""
+    if name == "equals" and len(args) == 2:
+        return _equal(args[0], args[1])
+    if name == "not" and len(args) == 1 and isinstance(args[0], bool):
+        return not args[0]
+    if name == "empty" and len(args) == 1:
+        return _empty(args[0])
+    if name == "json" and len(args) == 1:
+        return _json(args[0])
+    if name == "union" and args:
+        return _union(args)
+    if name == "createobject":
+        return _create_object(args)
+    if name == "createarray":
+        return list(args)
+    return _NO_VALUE
+
+
+_LAZY: dict[str, Callable[[Evaluator, _Node], Any]] = {
+    "if": Evaluator._if,
+    "and": Evaluator._logic,
+    "or": Evaluator._logic,
+    "coalesce": Evaluator._coalesce,
+}

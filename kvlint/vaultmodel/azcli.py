@@ -25,6 +25,7 @@ from kvlint.vaultmodel.model import (
     DeclaredResult,
     LifetimeAction,
     Origin,
+    RoleAssignment,
     RotationPolicy,
     SecretText,
     Span,
@@ -123,9 +124,11 @@ class AzReader:
         self.path = path
         self.vaults: dict[str, Vault] = {}
         self.commands: list[Command] = []
+        self.role_assignments: list[RoleAssignment] = []  # above any one vault
 
     def result(self) -> DeclaredResult:
-        return DeclaredResult(vaults=list(self.vaults.values()), commands=self.commands)
+        return DeclaredResult(vaults=list(self.vaults.values()), commands=self.commands,
+                              role_assignments=self.role_assignments)
 
     def read_chunk(self, chunk: ScriptChunk) -> None:
         self.chunk = chunk
@@ -141,6 +144,10 @@ class AzReader:
             program = words[0].text.lower()
             if program == "az" and len(words) > 2 and words[1].text == "keyvault":
                 self._az_keyvault(command, words, secret_vars)
+            elif program == "az" and [w.text for w in words[1:4]] == ["role", "assignment", "create"]:
+                from kvlint.vaultmodel.azroles import role_assignment
+
+                role_assignment(self, _AzArgs(words[4:]), self.origin(words))
             self._exposure(command, words, program, secret_vars)
 
     # -- positions ---------------------------------------------------------------------------------
@@ -168,6 +175,11 @@ class AzReader:
         if ref not in self.vaults:
             self.vaults[ref] = Vault(ref=ref, name=name, is_reference=True, origin=origin)
         return self.vaults[ref]
+
+    def vault_named(self, name: str, origin: Origin) -> Vault:
+        if name not in self.vaults:
+            self.vaults[name] = Vault(ref=name, name=name, is_reference=True, origin=origin)
+        return self.vaults[name]
 
     def _az_keyvault(self, command: SimpleCommand, words: list[Word], secret_vars: dict[str, str]) -> None:
         sub = [w.text for w in words[2:4]]

@@ -48,6 +48,7 @@ class _Unknown:
 
 
 UNKNOWN: Final = _Unknown()
+_BICEP_REFERENCE: Final = re.compile(r"\b(?:parameters|variables)\('([A-Za-z_]\w*)'\)")
 Unknown = _Unknown
 
 PERMISSION_CLASSES: Final = ("keys", "secrets", "certificates", "storage")
@@ -254,16 +255,23 @@ class VaultCertificate:
 
 @dataclass
 class RoleAssignment:
-    """An Azure RBAC role assignment whose scope is this vault (or an object in it).
+    """An Azure role assignment that matters to a vault (declared, or read live).
 
-    `role` is the role's name ("Key Vault Administrator") or its definition id/GUID, as written.
+    `role` is the role definition as written: a role name ("Key Vault Administrator"), a GUID or
+    a role definition id ending in one. `workload` says whether the principal is a service
+    principal or managed identity (a workload, not a person): from `principalType`, or from the
+    principal's expression (a managed identity's `principalId`); UNKNOWN when neither tells.
+    `scope` is the scope as written; None when the reader knows it is the vault itself. For an
+    assignment above any one vault (a resource group, a subscription) it names that scope.
     """
 
-    principal: str | Unknown
-    role: str | Unknown
     origin: Origin
-    scope: str | Unknown | None = None
+    role: str | Unknown
+    principal: str | Unknown = UNKNOWN
     principal_type: str | Unknown | None = None  # "ServicePrincipal", "User", "Group" when stated
+    workload: bool | Unknown = UNKNOWN
+    scope: str | Unknown | None = None
+    role_name: str | None = None  # the role's display name, when the source gives it besides `role`
 
 
 @dataclass
@@ -308,7 +316,10 @@ class Vault:
         """The name, or the expression/variable it comes from (without the linking markers)."""
         if isinstance(self.name, str):
             return self.name
-        return self.ref.replace("⟨", "").replace("⟩", "").replace("∕", "/")
+        text = self.ref.replace("⟨", "").replace("⟩", "").replace("∕", "/")
+        if self.origin.source == "bicep":  # Bicep names parameters and variables bare
+            text = _BICEP_REFERENCE.sub(r"\1", text)
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return _encode(self)
@@ -373,12 +384,16 @@ class DeclaredResult:
     vaults: list[Vault] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Assignments of Key Vault roles above any one vault (a resource group, a subscription).
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
+    as_of: datetime | None = None  # an audit snapshot is judged as of its reading
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "vaults": [v.to_dict() for v in self.vaults],
             "commands": [c.to_dict() for c in self.commands],
             "problems": [vars(p).copy() for p in self.problems],
+            "role_assignments": [_encode(r) for r in self.role_assignments],
         }
 
     @classmethod
@@ -387,6 +402,7 @@ class DeclaredResult:
             vaults=[Vault.from_dict(v) for v in data.get("vaults", [])],
             commands=[Command.from_dict(c) for c in data.get("commands", [])],
             problems=[Problem(**p) for p in data.get("problems", [])],
+            role_assignments=[_decode_role_assignment(r) for r in data.get("role_assignments", [])],
         )
 
 
@@ -535,6 +551,10 @@ def _decode_list(value: Any) -> Any:
     return value if value is UNKNOWN else list(value)
 
 
+def _decode_role_assignment(data: dict[str, Any]) -> RoleAssignment:
+    return _decode_common(data, RoleAssignment, {"origin": Origin.from_dict})
+
+
 def _decode_vault(data: dict[str, Any]) -> Vault:
     origin = Origin.from_dict
     return _decode_common(
@@ -556,9 +576,7 @@ def _decode_vault(data: dict[str, Any]) -> Vault:
             "certificates": lambda items: [
                 _decode_common(i, VaultCertificate, {"origin": origin}) for i in items
             ],
-            "role_assignments": lambda items: [
-                _decode_common(i, RoleAssignment, {"origin": origin}) for i in items
-            ],
+            "role_assignments": lambda items: [_decode_role_assignment(i) for i in items],
             "related": lambda items: [origin(i) for i in items],
         },
     )

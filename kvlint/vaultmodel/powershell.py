@@ -646,6 +646,7 @@ class PsReader:
             role=role if isinstance(role, str) else UNKNOWN,
             scope=scope if isinstance(scope, str) else UNKNOWN,
             origin=origin,
+            workload=_workload_principal(self, principal_param, params),
         )
         if role_param is not None:
             origin.fields["role"] = self.param_span(role_param)
@@ -658,6 +659,24 @@ class PsReader:
             vault = self.vaults.setdefault("⟨role scope⟩", Vault(ref="⟨role scope⟩", is_reference=True,
                                                                 origin=origin))
         vault.role_assignments.append(assignment)
+
+
+def _workload_principal(reader: Any, principal: _Param | None, params: dict[str, _Param]) -> Any:
+    """A service principal (`-ServicePrincipalName`, `-ApplicationId`, `-ObjectType ServicePrincipal`)
+    or an identity's `.PrincipalId` is a workload (KV396); `-SignInName` is a person; else unknown."""
+    object_type = reader._param_value(params.get("objecttype"))
+    if isinstance(object_type, str):
+        return object_type.lower() == "serviceprincipal"
+    if principal is None:
+        return UNKNOWN
+    if principal.name in ("serviceprincipalname", "applicationid"):
+        return True
+    if principal.name == "signinname":
+        return False
+    if not principal.splatted and len(principal.values) == 1 and \
+            reader.text(principal.values[0]).strip("()").lower().endswith(".principalid"):
+        return True
+    return UNKNOWN
 
 
 @dataclass

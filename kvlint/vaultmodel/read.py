@@ -7,18 +7,19 @@ import re
 
 from kvlint.vaultmodel.model import DeclaredResult, Problem
 
-_AZ_KEYVAULT = re.compile(r"\baz\s+keyvault\b")
+_AZ_KEYVAULT = re.compile(r"\baz\s+(?:keyvault|role\s+assignment\s+create)\b")
 # Az PowerShell / AzureRM Key Vault cmdlets (and New-AzRoleAssignment), any case.
 _PS_CMDLET = re.compile(
     r"\b(?:New|Update|Set|Add|Get)-Az(?:ureRm|ure)?(?:KeyVault\w*|RoleAssignment)\b", re.IGNORECASE
 )
-_ARM_KEYVAULT = re.compile(r"microsoft\.keyvault/vaults", re.IGNORECASE)
+_ARM_KEYVAULT = re.compile(r"microsoft\.keyvault/vaults|microsoft\.authorization/roleassignments", re.IGNORECASE)
+_BICEP_MODULE = re.compile(r"^\s*module\s", re.MULTILINE)
 _CI_HINT = re.compile(r"keyvault|secrets\.", re.IGNORECASE)
 _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
 
 
 def file_kind(path: str) -> str | None:
-    """ "terraform", "tfvars", "json", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
+    """ "terraform", "tfvars", "json", "bicep", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
     normalised = "/" + path.replace("\\", "/").lstrip("/")
     name = posixpath.basename(normalised).lower()
     if name.endswith(".tf"):
@@ -27,6 +28,8 @@ def file_kind(path: str) -> str | None:
         return "tfvars"
     if name.endswith(".json"):
         return "json"
+    if name.endswith((".bicep", ".bicepparam")):
+        return "bicep"
     if name.endswith((".sh", ".bash", ".zsh", ".ksh")):
         return "sh"
     if name.endswith((".ps1", ".psm1")):
@@ -61,9 +64,12 @@ def might_contain_vault(path: str, text: str) -> bool:
     """Cheap substring test: False means read_declared would find nothing in this file."""
     kind = _kind(path, text)
     if kind == "terraform":
-        return "azurerm_key_vault" in text
+        return "azurerm_key_vault" in text or "azurerm_role_assignment" in text
     if kind == "json":
         return "azurerm_key_vault" in text or bool(_ARM_KEYVAULT.search(text))
+    if kind == "bicep":
+        return (path.lower().endswith(".bicepparam") or bool(_ARM_KEYVAULT.search(text))
+                or bool(_BICEP_MODULE.search(text)))
     if kind == "ci":
         return bool(_CI_HINT.search(text))
     if kind == "powershell":
@@ -127,6 +133,10 @@ def _read(kind: str, path: str, text: str) -> DeclaredResult:
         return read_terraform(path, text)
     if kind == "json":
         return _read_json(path, text)
+    if kind == "bicep":
+        from kvlint.vaultmodel.bicep import read_bicep
+
+        return read_bicep(path, text)
     from kvlint.vaultmodel import carriers
     from kvlint.vaultmodel.azcli import AzReader
 
@@ -177,8 +187,14 @@ def _read_json(path: str, text: str) -> DeclaredResult:
         return DeclaredResult(
             problems=[Problem(path, f"JSON {error.reason}; file skipped", error.line, error.column)]
         )
+    if isinstance(doc.value, dict) and "kvlintSnapshot" in doc.value:
+        from kvlint.vaultmodel.snapshot import read_snapshot
+
+        return read_snapshot(path, text, doc.value)
     if looks_like_plan(doc.value):
         return read_plan(path, doc)
     if looks_like_arm(doc.value):
-        return read_arm(path, doc)
+        from kvlint.vaultmodel.paramfiles import json_parameter_values
+
+        return read_arm(path, doc, supplied=json_parameter_values(path))
     return DeclaredResult()

@@ -20,6 +20,7 @@ RESOURCE_TYPES = frozenset(
         "azurerm_key_vault_secret",
         "azurerm_key_vault_key",
         "azurerm_key_vault_certificate",
+        "azurerm_role_assignment",
     }
 )
 
@@ -46,6 +47,9 @@ def read_terraform_resources(path: str, text: str) -> tuple[DeclaredResult, list
         if tree is not None:
             resources.extend(_resources(path, tree, line_offset, result))
     result.vaults.extend(build_vaults(path, "terraform", resources))
+    from kvlint.vaultmodel.tfroles import above_vault_role_assignments
+
+    result.role_assignments.extend(above_vault_role_assignments(path, "terraform", resources))
     return result, resources
 
 
@@ -173,7 +177,8 @@ def _resources(path: str, tree: Any, line_offset: int, result: DeclaredResult) -
     return resources
 
 
-_BLOCK_HEADER = re.compile(r'(?m)^[ \t]*(?:resource|data)[ \t]+"azurerm_key_vault[a-z_]*"[ \t]+"[^"\n]*"[ \t]*\{')
+_BLOCK_HEADER = re.compile(
+    r'(?m)^[ \t]*(?:resource|data)[ \t]+"azurerm_(?:key_vault[a-z_]*|role_assignment)"[ \t]+"[^"\n]*"[ \t]*\{')
 _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_]*)[ \t]*\r?\n")
 
 

@@ -182,7 +182,11 @@ def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Va
             vault_for(node, where).keys.append(_key(where, source, node))
         elif res.rtype == "azurerm_key_vault_certificate":
             vault_for(node, where).certificates.append(_certificate(where, source, node))
-    return list(vaults.values())
+    from kvlint.vaultmodel.tfroles import attach_role_assignments
+
+    out = list(vaults.values())
+    attach_role_assignments(path, source, resources, out)
+    return out
 
 
 def _origin(path: str, source: str, node: TfNode, fields: dict[str, str]) -> Origin:

@@ -16,7 +16,7 @@ from kvlint.report import Reporter
 from kvlint.sources.vault import VaultSource
 from kvlint.vaultmodel import AccessPolicy, Origin, Vault, VaultKey, VaultSecret
 
-SOURCES = ["insecure-vault.json", "insecure-vault.tf", "insecure-vault.sh"]
+SOURCES = ["insecure-vault.json", "insecure-vault.bicep", "insecure-vault.tf", "insecure-vault.sh"]
 EXPECTED_IDS = {
     "KV301",  # all / purge
     "KV302",  # set / delete to a non-administrator
@@ -43,6 +43,16 @@ EXPECTED_LINES = {
         "KV320": ['"name": "db-password"'],
         "KV330": ['"value": "FAKE'],
     },
+    "insecure-vault.bicep": {
+        "KV301": ["keys: ['all']"],
+        "KV310": ["enableRbacAuthorization: false"],
+        "KV312": ["softDeleteRetentionInDays: 7"],
+        "KV313": ["resource vault 'Microsoft.KeyVault/vaults@2023-07-01'"],
+        "KV314": ["defaultAction: 'Allow'"],
+        "KV320": ["resource dbPassword 'secrets'"],
+        "KV322": ["resource dataKey"],
+        "KV330": ["value: 'FAKE"],
+    },
     "insecure-vault.tf": {
         "KV301": ['key_permissions    = ["All"]'],
         "KV310": ["enable_rbac_authorization  = false"],
@@ -65,6 +75,7 @@ EXPECTED_LINES = {
 
 RELATED_KV301 = {
     "insecure-vault.json": '"secrets": ["Get", "List", "Set", "Delete", "Purge"]',
+    "insecure-vault.bicep": "secrets: ['Get', 'List', 'Set', 'Delete', 'Purge']",
     "insecure-vault.tf": 'secret_permissions = ["Get", "List", "Set", "Delete", "Purge"]',
     "insecure-vault.sh": "--secret-permissions get list set delete purge",
 }
@@ -103,7 +114,7 @@ def test_literal_secret_is_masked_and_fingerprinted_alike(tmp_path: Path) -> Non
         frame = " ".join(text for _, text in finding["snippet"])
         assert "FAKE" in frame and FAKE_VALUE not in frame  # only the first characters survive
     # Same secret, same rule: the fingerprints differ only by path, and no finding carries the value.
-    assert len({f["fingerprint"] for f in literal}) == 3
+    assert len({f["fingerprint"] for f in literal}) == len(SOURCES)
 
 
 def test_administrators_option_silences_kv302(tmp_path: Path) -> None:

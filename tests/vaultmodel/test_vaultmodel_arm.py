@@ -41,7 +41,7 @@ def test_language_version_2_symbolic_resources() -> None:
     # apiVersion 2026-02-01 creates RBAC vaults when enableRbacAuthorization is omitted.
     assert vault.rbac_authorization is True
     [secret] = vault.secrets
-    assert secret.name is UNKNOWN  # the name has an unresolved part
+    assert secret.name == "api-key"  # the vault part is unresolved, the secret's own name is literal
     assert secret.expires == datetime(2030, 1, 1, tzinfo=UTC)
     assert secret.enabled is True and secret.content_type == "text/plain"
     [key] = vault.keys
@@ -196,3 +196,106 @@ def test_self_referencing_parameter_does_not_loop() -> None:
     )
     vault = read_declared("t.json", text).vaults[0]
     assert vault.name is UNKNOWN
+
+
+# -- expressions are evaluated or UNKNOWN, never absent (issues 13 and 14) -----------------------
+
+def _template(resources: list, parameters: dict | None = None) -> str:
+    import json
+
+    return json.dumps({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "parameters": parameters or {}, "resources": resources}, indent=2)
+
+
+def _findings(tmp_path, text: str, select: str) -> list[dict]:
+    import json
+
+    from clirun import kvlint
+
+    (tmp_path / "azuredeploy.json").write_text(text, encoding="utf-8")
+    run = kvlint("check", "--format", "json", "--no-cache", "--select", select, "azuredeploy.json", cwd=tmp_path)
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)["findings"]
+
+
+def test_a_key_whose_properties_are_one_expression_is_not_reported(tmp_path) -> None:
+    text = _template([{
+        "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01", "name": "kv/cmk",
+        "properties": "[shallowMerge(createArray(createObject('kty', 'RSA'), parameters('keyProps')))]"}],
+        {"keyProps": {"type": "object"}})
+    assert _findings(tmp_path, text, "KV322,KV323") == []
+
+
+def test_a_securestring_parameter_defaulting_to_a_guid_is_not_a_secret(tmp_path) -> None:
+    text = _template([{"type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01",
+                       "name": "kv/s", "properties": {"value": "[parameters('objectId')]"}}],
+                     {"objectId": {"type": "securestring", "defaultValue": "7c3c7c5e-1b1e-4a6e-9d6e-2f6a3b1c0d9e"}})
+    assert _findings(tmp_path, text, "KV331,KV330") == []
+
+
+def test_placeholder_not_before_and_string_expiry(tmp_path) -> None:
+    text = _template([{"type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01",
+                       "name": "kv/s", "properties": {"value": "[parameters('v')]",
+                                                      "attributes": {"nbf": 0, "exp": "1594389505"}}}],
+                     {"v": {"type": "securestring"}})
+    findings = _findings(tmp_path, text, "KV320,KV321")
+    assert [(f["rule_id"], f["message"]) for f in findings] == [
+        ("KV321", "secret 's' in Key Vault 'kv' expired on 2020-07-10: the date is never rotated")]
+    # A placeholder not-before is not 1970: not "valid for 19706 days", but expired.
+    text = text.replace('"1594389505"', '1702598400')
+    findings = _findings(tmp_path, text, "KV320,KV321")
+    assert [f["message"] for f in findings] == [
+        "secret 's' in Key Vault 'kv' expired on 2023-12-15: the date is never rotated"]
+
+
+def test_template_functions_over_parameter_defaults() -> None:
+    import json
+
+    from kvlint.vaultmodel import read_declared
+
+    text = _template([{
+        "type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv",
+        "properties": {
+            "enablePurgeProtection": "[if(parameters('protect'), true(), json('null'))]",
+            "enableSoftDelete": "[not(empty(parameters('tags')))]",
+            "softDeleteRetentionInDays": "[coalesce(parameters('days'), 7)]",
+            "enableRbacAuthorization": "[or(equals(parameters('mode'), 'rbac'), bool('false'))]",
+            "networkAcls": "[if(and(parameters('protect'), reference('x').y), createObject('defaultAction', 'Deny'), json('null'))]",
+            "publicNetworkAccess": "[union(createObject('a', 1), parameters('unknown')).a]",
+        }}],
+        {"protect": {"type": "bool", "defaultValue": False}, "tags": {"type": "object", "defaultValue": {"a": 1}},
+         "days": {"type": "int", "defaultValue": None}, "mode": {"type": "string", "defaultValue": "rbac"},
+         "unknown": {"type": "object"}})
+    [vault] = read_declared("azuredeploy.json", text).vaults
+    assert vault.purge_protection is False  # if(false, ..., null)
+    assert vault.soft_delete is True
+    assert vault.soft_delete_retention_days == 7
+    assert vault.rbac_authorization is True
+    assert vault.network_default_action == "Allow"  # and(false, unknown) is false: null network rules
+    assert vault.public_network_access is UNKNOWN  # union with an unknown object
+    assert json.loads(text)  # the template itself is plain JSON
+
+
+def test_vault_properties_as_one_expression_are_unknown() -> None:
+    from kvlint.vaultmodel import read_declared
+
+    text = _template([{"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv",
+                       "properties": "[shallowMerge(parameters('props'))]"}], {"props": {"type": "array"}})
+    [vault] = read_declared("azuredeploy.json", text).vaults
+    assert vault.purge_protection is UNKNOWN and vault.soft_delete is UNKNOWN
+    assert vault.public_network_access is UNKNOWN and vault.soft_delete_retention_days is UNKNOWN
+
+
+def test_role_assignment_as_a_vault_child_resource(tmp_path) -> None:
+    text = _template([{
+        "type": "Microsoft.KeyVault/vaults/providers/roleAssignments", "apiVersion": "2022-04-01",
+        "name": "[concat('kv-app', '/Microsoft.Authorization/', guid('x'))]",
+        "properties": {
+            "roleDefinitionId": "[resourceId('Microsoft.Authorization/roleDefinitions', '00482a5a-887f-4fb3-b363-3b7fe8e74483')]",
+            "principalId": "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-app')).principalId]",
+        }}])
+    findings = _findings(tmp_path, text, "KV396")
+    assert [f["message"] for f in findings] == [
+        "a workload identity holds Key Vault Administrator on the vault (Key Vault 'kv-app'): "
+        "it can read and change every secret"]

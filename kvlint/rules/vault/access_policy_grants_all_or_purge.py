@@ -52,6 +52,31 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
     BAD = [
         Bad(
             """
+            param appObjectId string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enablePurgeProtection: true
+                accessPolicies: [
+                  {
+                    tenantId: subscription().tenantId
+                    objectId: appObjectId
+                    permissions: {
+                      secrets: ['all']  // expect: KV301
+                    }
+                  }
+                ]
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -116,6 +141,32 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
             file="grant.ps1"),
     ]
     GOOD = [
+        Good(
+            """
+            param appObjectId string
+            param secretPermissions array
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                accessPolicies: [
+                  {
+                    tenantId: subscription().tenantId
+                    objectId: appObjectId
+                    permissions: {
+                      secrets: ['get']
+                      keys: secretPermissions  // a parameter without a default: not known, not judged
+                    }
+                  }
+                ]
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

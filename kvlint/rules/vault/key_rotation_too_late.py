@@ -40,6 +40,31 @@ class KeyRotationTooLate(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+              parent: kv
+              name: 'cmk'
+              properties: {
+                kty: 'RSA-HSM'
+                rotationPolicy: {  // expect: KV324
+                  attributes: { expiryTime: 'P3Y' }
+                  lifetimeActions: [
+                    {
+                      trigger: { timeAfterCreate: 'P2Y' }
+                      action: { type: 'rotate' }
+                    }
+                  ]
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -84,6 +109,33 @@ class KeyRotationTooLate(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            param rotateAfter string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+              parent: kv
+              name: 'cmk'
+              properties: {
+                kty: 'RSA-HSM'
+                rotationPolicy: {
+                  attributes: { expiryTime: 'P1Y' }
+                  lifetimeActions: [
+                    {
+                      trigger: { timeAfterCreate: rotateAfter }
+                      action: { type: 'rotate' }
+                    }
+                  ]
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

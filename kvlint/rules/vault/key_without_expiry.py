@@ -36,6 +36,23 @@ class KeyWithoutExpiry(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {  // expect: KV322
+              parent: kv
+              name: 'cmk'
+              properties: {
+                kty: 'RSA-HSM'
+                keySize: 3072
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -63,6 +80,20 @@ class KeyWithoutExpiry(VaultRule):
         Bad("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination HSM # expect: KV322\n", file="deploy.ps1"),
     ]
     GOOD = [
+        Good(
+            """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+              parent: kv
+              name: 'cmk'
+              properties: shallowMerge([{ kty: 'RSA-HSM' }, loadJsonContent('key-settings.json')])
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

@@ -39,6 +39,25 @@ class KeyWithoutRotationPolicy(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {  // expect: KV323
+              parent: kv
+              name: 'cmk'
+              properties: {
+                kty: 'RSA-HSM'
+                attributes: {
+                  exp: 1798761600
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -73,6 +92,34 @@ class KeyWithoutRotationPolicy(VaultRule):
         Bad("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination Software # expect: KV323\n", file="deploy.ps1"),
     ]
     GOOD = [
+        Good(
+            """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource cmk 'Microsoft.KeyVault/vaults/keys@2023-07-01' = {
+              parent: kv
+              name: 'cmk'
+              properties: {
+                kty: 'RSA-HSM'
+                attributes: {
+                  exp: 1798761600
+                }
+                rotationPolicy: {
+                  attributes: { expiryTime: 'P1Y' }
+                  lifetimeActions: [
+                    {
+                      trigger: { timeAfterCreate: 'P90D' }
+                      action: { type: 'rotate' }
+                    }
+                  ]
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             resource "azurerm_key_vault_key" "cmk" {

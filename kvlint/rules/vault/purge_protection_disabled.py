@@ -39,6 +39,22 @@ class PurgeProtectionDisabled(VaultRule):
     BAD = [
         Bad(
             """
+            param isProduction bool = false
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enablePurgeProtection: isProduction ? true : null  // expect: KV313
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -89,6 +105,24 @@ class PurgeProtectionDisabled(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enablePurgeProtection: true
+              }
+            }
+
+            resource shared 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-shared'  // declared elsewhere: its settings are not known here
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

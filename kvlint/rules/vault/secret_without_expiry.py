@@ -39,6 +39,24 @@ class SecretWithoutExpiry(VaultRule):
     BAD = [
         Bad(
             """
+            @secure()
+            param dbPassword string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+
+              resource db 'secrets' = {  // expect: KV320
+                name: 'db-password'
+                properties: {
+                  value: dbPassword
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "parameters": {"dbPassword": {"type": "securestring"}},
@@ -71,6 +89,29 @@ class SecretWithoutExpiry(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            @secure()
+            param dbPassword string
+            param expiry int
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource db 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+              parent: kv
+              name: 'db-password'
+              properties: {
+                value: dbPassword
+                attributes: {
+                  exp: expiry
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

@@ -38,6 +38,25 @@ class SecureParameterLiteralDefault(VaultRule):
     BAD = [
         Bad(
             """
+            @secure()
+            param adminPassword string = 'FAKE-Adm1n-Passw0rd-EXAMPLE'  // expect: KV331
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource admin 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+              parent: kv
+              name: 'admin'
+              properties: {
+                value: adminPassword
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "parameters": {
@@ -56,6 +75,28 @@ class SecureParameterLiteralDefault(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            @secure()
+            param adminPassword string = newGuid()
+
+            @secure()
+            param adminObjectId string = '7c3c7c5e-1b1e-4a6e-9d6e-2f6a3b1c0d9e'  // an object id, not a secret
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource admin 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+              parent: kv
+              name: 'admin'
+              properties: {
+                value: adminPassword
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

@@ -37,6 +37,22 @@ class SoftDeleteDisabled(VaultRule):
     BAD = [
         Bad(
             """
+            param enableSoftDelete bool = false
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enableSoftDelete: enableSoftDelete  // expect: KV311
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -66,6 +82,21 @@ class SoftDeleteDisabled(VaultRule):
         Bad("az keyvault create -n kv-app -g rg-app --enable-soft-delete false # expect: KV311\n", file="deploy.sh"),
     ]
     GOOD = [
+        Good(
+            """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enableSoftDelete: true
+                enableRbacAuthorization: true
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

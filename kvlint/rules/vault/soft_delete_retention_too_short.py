@@ -39,6 +39,22 @@ class SoftDeleteRetentionTooShort(VaultRule):
     BAD = [
         Bad(
             """
+            var retentionDays = 7
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                softDeleteRetentionInDays: retentionDays  // expect: KV312
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -80,6 +96,22 @@ class SoftDeleteRetentionTooShort(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            param environment string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                softDeleteRetentionInDays: environment == 'prod' ? 90 : 7  // depends on a parameter without a default
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             resource "azurerm_key_vault" "kv" {

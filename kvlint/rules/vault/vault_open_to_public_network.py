@@ -39,6 +39,24 @@ class VaultOpenToPublicNetwork(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                publicNetworkAccess: 'Enabled'
+                networkAcls: {
+                  bypass: 'AzureServices'
+                  defaultAction: 'Allow'  // expect: KV314
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -79,6 +97,28 @@ class VaultOpenToPublicNetwork(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            param allowedIp string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                networkAcls: {
+                  bypass: 'AzureServices'
+                  defaultAction: 'Deny'
+                  ipRules: [
+                    { value: allowedIp }
+                  ]
+                }
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             resource "azurerm_key_vault" "kv" {

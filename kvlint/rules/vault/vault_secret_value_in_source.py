@@ -42,6 +42,22 @@ class VaultSecretValueInSource(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource db 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+              parent: kv
+              name: 'db-password'
+              properties: {
+                value: 'FAKE-db-Passw0rd-EXAMPLE-0001'  // expect: KV330
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -75,6 +91,25 @@ class VaultSecretValueInSource(VaultRule):
         ),
     ]
     GOOD = [
+        Good(
+            """
+            @secure()
+            param dbPassword string
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+              name: 'kv-app'
+            }
+
+            resource db 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+              parent: kv
+              name: 'db-password'
+              properties: {
+                value: dbPassword
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             {

@@ -42,6 +42,21 @@ class VaultUsesAccessPolicies(VaultRule):
     BAD = [
         Bad(
             """
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enableRbacAuthorization: false  // expect: KV310
+                enablePurgeProtection: true
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
+        Bad(
+            """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
               "resources": [{
@@ -81,6 +96,23 @@ class VaultUsesAccessPolicies(VaultRule):
             file="deploy.ps1"),
     ]
     GOOD = [
+        Good(
+            """
+            param useRbac bool
+
+            resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {
+              name: 'kv-app'
+              location: resourceGroup().location
+              properties: {
+                tenantId: subscription().tenantId
+                sku: { family: 'A', name: 'standard' }
+                enableRbacAuthorization: useRbac ? true : null  // no default: the mode is not known
+                enablePurgeProtection: true
+              }
+            }
+            """,
+            file="main.bicep",
+        ),
         Good(
             """
             resource "azurerm_key_vault" "kv" {
