@@ -312,7 +312,10 @@ def _baseline(args: argparse.Namespace, config: Any, result: Any, scanned: set[s
     try:
         if args.write_baseline:
             count = baseline.write(args.write_baseline, result.findings)
-            print(f"kvlint: wrote {count} finding(s) to the baseline {args.write_baseline}", file=sys.stderr)
+            from kvlint.output.sanitize import clean
+
+            print(f"kvlint: wrote {count} finding(s) to the baseline {clean(str(args.write_baseline))}",
+                  file=sys.stderr)
             return count
         path = args.baseline or config.resolve(config.extra["baseline"])
         baseline.apply(result, path, scanned, root)
@@ -410,7 +413,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return _run_handler(args)
     except UsageError as exc:
-        print(f"kvlint: error: {exc}", file=sys.stderr)
+        from kvlint.output.sanitize import clean
+
+        print(f"kvlint: error: {clean(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("kvlint: interrupted", file=sys.stderr)

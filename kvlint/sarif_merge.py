@@ -254,8 +254,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     except MergeError as exc:
         raise UsageError(str(exc)) from None
     merged, warnings = merge(docs)
-    for warning in warnings:
-        print(f"kvlint: warning: {warning}", file=sys.stderr)
+    from kvlint.output.sanitize import clean
+
+    for warning in warnings:  # they name tools and categories from the input files
+        print(f"kvlint: warning: {clean(warning)}", file=sys.stderr)
     write_report(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", str(args.output) if args.output else None)
     if args.output:
         total = sum(len(r["results"]) for r in merged["runs"])

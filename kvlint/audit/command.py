@@ -177,8 +177,10 @@ class ProgressBar:
         self.drawn = False
 
     def __call__(self, done: int, total: int, name: str) -> None:
+        from kvlint.output.sanitize import clean
+
         filled = self.WIDTH * done // max(total, 1)
-        line = f"[{'#' * filled}{' ' * (self.WIDTH - filled)}] {done}/{total} vaults  {name[:40]}"
+        line = f"[{'#' * filled}{' ' * (self.WIDTH - filled)}] {done}/{total} vaults  {clean(name)[:40]}"
         sys.stderr.write("\r\033[K" + line)
         sys.stderr.flush()
         self.drawn = True

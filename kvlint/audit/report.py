@@ -10,6 +10,7 @@ from typing import Any
 
 from kvlint.model import Finding, Notification, ScanResult
 from kvlint.output import sarif
+from kvlint.output.sanitize import clean, clean_finding
 from kvlint.output.text import Painter, render_notification, summary_lines
 
 NO_SUBSCRIPTION = ""
@@ -39,11 +40,14 @@ def _where(item: Finding | Notification) -> str | None:
 def render_text(result: ScanResult, subscriptions: Sequence[dict[str, Any]], vault_names: dict[str, str],
                 *, color: bool = False, quiet: bool = False) -> str:
     paint = Painter(color)
-    names = {s["subscriptionId"].lower(): s.get("displayName") for s in subscriptions}
+    # Names and ids come from Resource Manager (or a snapshot): shown escaped, never as control sequences.
+    names = {str(s["subscriptionId"]).lower(): clean(str(s.get("displayName") or "")) for s in subscriptions}
+    vault_names = {key: clean(name) for key, name in vault_names.items()}
     grouped: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for finding in result.findings:
         if finding.suppressed:
             continue
+        finding = clean_finding(finding)
         rid = _where(finding)
         grouped[subscription_of(rid).lower()][vault_of(rid).lower()].append(finding)
     out: list[str] = []

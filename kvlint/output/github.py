@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kvlint.model import ScanResult
+from kvlint.output.sanitize import clean_finding, clean_notification
 
 _LEVEL = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -20,6 +21,7 @@ def render(result: ScanResult) -> str:
     for f in result.findings:
         if f.suppressed:
             continue
+        f = clean_finding(f)  # nothing from input may reach the log as a control sequence
         loc = f.location
         props = []
         if loc.path is not None:
@@ -33,7 +35,7 @@ def render(result: ScanResult) -> str:
         props.append(f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}")
         where = loc.display
         lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(f'{where}: {f.rule_id} {f.message}')}")
-    for note in result.notifications:
+    for note in map(clean_notification, result.notifications):
         props = f" file={_prop(note.path)}" + (f",line={note.line}" if note.line else "") if note.path else ""
         lines.append(f"::{_LEVEL.get(note.level, 'notice')}{props}::{_data('kvlint: ' + note.message)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -3,10 +3,12 @@ and a closing summary by category and severity. Colour only on a terminal."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
 from kvlint.model import Finding, Notification, ScanResult
+from kvlint.output.sanitize import clean_finding, clean_notification
 
 _COLORS = {"error": "31", "warning": "33", "note": "36", "bold": "1", "dim": "2", "blue": "34"}
 
@@ -78,6 +80,7 @@ def statistics_lines(findings: Sequence[Finding]) -> list[str]:
 
 
 def render_notification(note: Notification, paint: Painter) -> str:
+    note = clean_notification(note)
     return f"{paint(note.level, note.level if note.level in _COLORS else 'dim')}: {note.display}"
 
 
@@ -85,6 +88,7 @@ def render(result: ScanResult, *, color: bool = False, statistics: bool = False,
            show_suppressed: bool = False) -> str:
     paint = Painter(color)
     out: list[str] = []
+    result = dataclasses.replace(result, findings=[clean_finding(f) for f in result.findings])  # input is hostile
     shown = [f for f in result.findings if show_suppressed or not f.suppressed]
     if statistics:
         out.extend(statistics_lines(result.findings))
