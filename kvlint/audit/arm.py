@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from kvlint import __version__
 
@@ -40,6 +41,49 @@ _USABLE_SUBSCRIPTION_STATES = {None, "", "enabled", "warned", "pastdue"}
 
 class AuditAuthError(RuntimeError):
     """The credential could not get a token at all: nothing can be read. Message is user-facing."""
+
+
+class ListingRefused(RuntimeError):
+    """A listing that kvlint stopped following (nextLink to another host, a loop, too many pages).
+    `reason` is the fixed-form text of the Problem."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port made explicit, for comparing where URLs go."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an unparsable port or host: matches no origin
+        return ("", url, None)
+    scheme = parts.scheme.lower()
+    return (scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme))
+
+
+def _host_label(url: str) -> str:
+    _, host, port = _origin(url)
+    return (f"{host}:{port}" if host else "no host")[:100]
+
+
+def _resource_manager_only(endpoint: str) -> Any:
+    """A pipeline policy that refuses, before the token is attached or anything is sent, every
+    request that is not for the configured Resource Manager: the bearer token stays at home
+    whatever a nextLink, a redirect or an id from the server says."""
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    home = _origin(endpoint)
+
+    class ResourceManagerOnly(SansIOHTTPPolicy):  # type: ignore[type-arg]
+        def on_request(self, request: Any) -> None:
+            url = request.http_request.url
+            if _origin(url) != home:
+                raise ListingRefused(f"refused a request to another host than Resource Manager "
+                                     f"({_host_label(url)})")
+
+    return ResourceManagerOnly()
 
 
 @dataclass(frozen=True)
@@ -204,6 +248,9 @@ class ReadSettings:
     retry_backoff_max: float = 30.0
     timeout: float = 30.0  # seconds, for connecting and for each read
     max_workers: int = 4  # vaults read in parallel
+    # Pages one listing may take. ARM pages hold 25 to 1000 entries: 10,000 pages is far beyond any
+    # real vault or secret list, and bounds a server that hands out fresh nextLinks forever.
+    max_pages: int = 10_000
     connection_verify: str | bool | None = None  # CA bundle; None = requests' default (REQUESTS_CA_BUNDLE)
 
 
@@ -246,24 +293,50 @@ class _Reader:
             "connection_timeout": settings.timeout,
             "read_timeout": settings.timeout,
             "user_agent": f"kvlint-audit/{__version__}",
+            # After the retry policy, before authentication: redirects and retries are checked too.
+            "per_retry_policies": [_resource_manager_only(endpoint)],
         }
         if settings.connection_verify is not None:
             self.client_kwargs["connection_verify"] = settings.connection_verify
+        self.home = _origin(endpoint)
         self._lock = threading.Lock()
         self._problems: list[Problem] = []
         self._role_definitions: dict[str, dict[str, Any] | None] = {}
 
     def problem(self, scope: str, what: str, exc: BaseException) -> None:
         _raise_if_no_token(exc)
+        self.gap(scope, what, describe_error(exc))
+
+    def gap(self, scope: str, what: str, reason: str) -> None:
         with self._lock:
-            self._problems.append(Problem(scope, what, describe_error(exc)))
+            self._problems.append(Problem(scope, what, reason))
+
+    def items(self, paged: Any) -> Iterator[Any]:
+        """The entries of an SDK listing, page by page. Every nextLink is checked before it is
+        followed: it must stay on Resource Manager, never repeat, and the pages are bounded; a
+        listing that breaks a rule ends with ListingRefused (a Problem of that listing)."""
+        pages = paged.by_page()
+        seen: set[str] = set()
+        for count, page in enumerate(pages, start=1):
+            yield from page
+            link = pages.continuation_token
+            if not link:
+                return
+            if not isinstance(link, str) or _origin(link) != self.home:
+                raise ListingRefused(f"refused a nextLink to another host than Resource Manager "
+                                     f"({_host_label(link if isinstance(link, str) else '')})")
+            if link in seen:
+                raise ListingRefused(f"nextLink repeats an earlier page (after {count} pages)")
+            if count >= self.settings.max_pages:
+                raise ListingRefused(f"more than {self.settings.max_pages} pages")
+            seen.add(link)
 
     # -- top level -------------------------------------------------------------------------------
     def read(self, filters: AuditFilters, progress: Progress | None) -> AuditRead:
         result = AuditRead(endpoint=self.endpoint, read_at=int(time.time()))
         result.subscriptions = self._subscriptions(filters)
         clients: list[Any] = []
-        work: list[tuple[Any, Any, Any]] = []  # (keyvault client, authorization client or None, vault model)
+        work: list[tuple[Any, Any, VaultState]] = []  # (keyvault client, authorization client or None, vault)
         try:
             for sub in result.subscriptions:
                 sub_id = sub["subscriptionId"]
@@ -285,15 +358,19 @@ class _Reader:
             if filters.subscriptions:
                 return [self._named(client, s) for s in dict.fromkeys(filters.subscriptions)]
             try:
-                for sub in client.subscriptions.list():
+                for sub in self.items(client.subscriptions.list()):
+                    sub_id = getattr(sub, "subscription_id", None)
+                    if not isinstance(sub_id, str) or not _SUBSCRIPTION_ID.match(sub_id):
+                        self.gap("/subscriptions", "subscription list entry", _MALFORMED + " (no usable subscriptionId)")
+                        continue
                     state = str(_plain(sub.state) or "")
                     if state.lower() not in _USABLE_SUBSCRIPTION_STATES:
                         continue
                     found.append({
-                        "subscriptionId": sub.subscription_id,
-                        "id": sub.id or f"/subscriptions/{sub.subscription_id}",
-                        "displayName": sub.display_name,
-                        "tenantId": sub.tenant_id,
+                        "subscriptionId": sub_id,
+                        "id": f"/subscriptions/{sub_id}",
+                        "displayName": _text_or_none(sub.display_name),
+                        "tenantId": _text_or_none(sub.tenant_id),
                         "state": state,
                     })
             except Exception as exc:
@@ -309,7 +386,8 @@ class _Reader:
         except Exception as exc:
             _raise_if_no_token(exc)
             return entry
-        entry.update(displayName=sub.display_name, tenantId=sub.tenant_id, state=str(_plain(sub.state) or ""))
+        entry.update(displayName=_text_or_none(sub.display_name), tenantId=_text_or_none(sub.tenant_id),
+                     state=str(_plain(sub.state) or ""))
         return entry
 
     def _keyvault_client(self, subscription_id: str) -> Any:
@@ -322,97 +400,135 @@ class _Reader:
 
         return AuthorizationManagementClient(self.credential, subscription_id, **self.client_kwargs)
 
-    def _vaults(self, client: Any, subscription_id: str, filters: AuditFilters) -> list[Any]:
+    def _vaults(self, client: Any, subscription_id: str, filters: AuditFilters) -> list[VaultState]:
+        """The vaults of a subscription as plain VaultStates, converted while the listing streams
+        in: the SDK's models of a page are dropped as soon as the page has been read."""
         scope = f"/subscriptions/{subscription_id}"
         if filters.resource_group:
             scope += f"/resourceGroups/{filters.resource_group}"
-        vaults: list[Any] = []
+        wanted = filters.vault.lower() if filters.vault else None
+        vaults: list[VaultState] = []
+        listed = 0
         try:
             if filters.resource_group and filters.vault:
-                vaults.append(client.vaults.get(filters.resource_group, filters.vault))
+                listing: Iterable[Any] = [client.vaults.get(filters.resource_group, filters.vault)]
             elif filters.resource_group:
-                vaults.extend(client.vaults.list_by_resource_group(filters.resource_group))
+                listing = self.items(client.vaults.list_by_resource_group(filters.resource_group))
             else:
-                vaults.extend(client.vaults.list_by_subscription())
+                listing = self.items(client.vaults.list_by_subscription())
+            for vault in listing:
+                listed += 1
+                name = getattr(vault, "name", None)
+                if wanted is not None and (not isinstance(name, str) or name.lower() != wanted):
+                    continue
+                state = self._vault_state(vault, scope)
+                if state is not None:
+                    vaults.append(state)
         except Exception as exc:
             what = "vault" if filters.resource_group and filters.vault else "vault list"
-            if vaults:
-                what += f" (after {len(vaults)} vaults)"
+            if listed:
+                what += f" (after {listed} vaults)"
             self.problem(scope, what, exc)
-        if filters.vault:
-            vaults = [v for v in vaults if (v.name or "").lower() == filters.vault.lower()]
         return vaults
 
-    def _read_vaults(self, work: list[tuple[Any, Any, Any]], progress: Progress | None) -> list[VaultState]:
+    def _vault_state(self, vault: Any, scope: str) -> VaultState | None:
+        """A listed vault as plain data, or None (and a Problem of that vault) when the entry is
+        malformed: no resource id of a Key Vault, or a name that does not match it."""
+        rid, name = getattr(vault, "id", None), getattr(vault, "name", None)
+        parsed = _vault_id_parts(rid) if isinstance(rid, str) else None
+        if parsed is None or not isinstance(name, str) or parsed[2].lower() != name.lower():
+            where = rid if parsed is not None else (
+                f"{scope}/providers/Microsoft.KeyVault/vaults/{name}" if isinstance(name, str) and name else scope)
+            field_name = "'name' does not match its id" if parsed is not None else "'id' is not a vault resource id"
+            self.gap(where, "vault", f"{_MALFORMED} ({field_name})")
+            return None
+        sub_id, rg, _ = parsed
+        try:
+            properties = _as_rest(vault.properties)
+            tags = {str(k): str(v) for k, v in (vault.tags or {}).items()}
+        except Exception as exc:
+            self.gap(rid, "vault", f"{_MALFORMED} ({type(exc).__name__})")
+            return None
+        return VaultState(id=rid, name=name, subscription_id=sub_id, resource_group=rg,
+                          location=_text_or_none(vault.location) or "", properties=properties, tags=tags)
+
+    def _read_vaults(self, work: list[tuple[Any, Any, VaultState]], progress: Progress | None) -> list[VaultState]:
         states: list[VaultState] = []
         if not work:
             return states
         with ThreadPoolExecutor(max_workers=max(1, self.settings.max_workers)) as pool:
             futures = [pool.submit(self._read_vault, kv, auth, vault) for kv, auth, vault in work]
+            work.clear()  # the futures hold the states now
             for done, future in enumerate(as_completed(futures), start=1):
                 state = future.result()
                 states.append(state)
                 if progress is not None:
-                    progress(done, len(work), state.name)
+                    progress(done, len(futures), state.name)
         return sorted(states, key=lambda v: v.id.lower())
 
     # -- one vault -------------------------------------------------------------------------------
-    def _read_vault(self, kv_client: Any, auth_client: Any, vault: Any) -> VaultState:
-        sub_id, rg = _subscription_and_group(vault.id)
-        state = VaultState(
-            id=vault.id,
-            name=vault.name,
-            subscription_id=sub_id,
-            resource_group=rg,
-            location=vault.location or "",
-            properties=_as_rest(vault.properties),
-            tags=dict(vault.tags or {}),
-        )
+    def _read_vault(self, kv_client: Any, auth_client: Any, state: VaultState) -> VaultState:
         try:
-            state.secrets = [_secret_dict(s) for s in kv_client.secrets.list(rg, vault.name)]
+            self._read_contents(kv_client, auth_client, state)
+        except AuditAuthError:
+            raise
+        except Exception as exc:  # a malformed answer no reader expected: a gap of this vault, not a crash
+            state.unread = sorted({*state.unread, SECRETS, KEYS, *([ROLE_ASSIGNMENTS] if auth_client else [])})
+            self.problem(state.id, "vault contents", exc)
+        return state
+
+    def _read_contents(self, kv_client: Any, auth_client: Any, state: VaultState) -> None:
+        rg, name = state.resource_group, state.name
+        try:
+            state.secrets = [_secret_dict(s, state.id) for s in self.items(kv_client.secrets.list(rg, name))]
         except Exception as exc:
             if _status(exc) == 404:
                 # Listed a moment ago, gone now: nothing below it can be read either.
                 state.unread = [SECRETS, KEYS] + ([ROLE_ASSIGNMENTS] if auth_client else [])
-                self.problem(vault.id, "vault contents (deleted during the audit?)", exc)
-                return state
+                self.problem(state.id, "vault contents (deleted during the audit?)", exc)
+                return
+            state.secrets = []
             state.unread.append(SECRETS)
-            self.problem(vault.id, SECRETS, exc)
-        self._read_keys(kv_client, vault, rg, state)
+            self.problem(state.id, SECRETS, exc)
+        self._read_keys(kv_client, state)
         if auth_client is not None:
-            self._read_role_assignments(auth_client, vault, state)
-        return state
+            self._read_role_assignments(auth_client, state)
 
-    def _read_keys(self, client: Any, vault: Any, rg: str, state: VaultState) -> None:
+    def _read_keys(self, client: Any, state: VaultState) -> None:
+        rg, name = state.resource_group, state.name
         try:
-            listed = list(client.keys.list(rg, vault.name))
+            listed = list(self.items(client.keys.list(rg, name)))
+            for key in listed:
+                _object_name(key)  # a malformed entry makes the key list unreadable, before any GET
         except Exception as exc:
             state.unread.append(KEYS)
-            self.problem(vault.id, KEYS, exc)
+            self.problem(state.id, KEYS, exc)
             return
         for key in listed:
+            key_id = f"{state.id}/keys/{key.name}"
             try:
                 # The list response does not carry the rotation policy; the per-key GET does.
-                state.keys.append(_key_dict(client.keys.get(rg, vault.name, key.name), policy_read=True))
+                state.keys.append(_key_dict(client.keys.get(rg, name, key.name), key_id, policy_read=True))
             except Exception as exc:
-                state.keys.append(_key_dict(key, policy_read=False))
-                self.problem(key.id or f"{vault.id}/keys/{key.name}", "key rotation policy", exc)
+                state.keys.append(_key_dict(key, key_id, policy_read=False))
+                self.problem(key_id, "key rotation policy", exc)
 
-    def _read_role_assignments(self, client: Any, vault: Any, state: VaultState) -> None:
+    def _read_role_assignments(self, client: Any, state: VaultState) -> None:
         try:
-            assignments = list(client.role_assignments.list_for_scope(vault.id, filter="atScope()"))
+            assignments = list(self.items(client.role_assignments.list_for_scope(state.id, filter="atScope()")))
         except Exception as exc:
             state.unread.append(ROLE_ASSIGNMENTS)
-            self.problem(vault.id, "role assignments", exc)
+            self.problem(state.id, "role assignments", exc)
             return
         for assignment in assignments:
-            definition = self._role_definition(client, assignment.role_definition_id)
+            definition_id = _text_or_none(assignment.role_definition_id)
+            definition = self._role_definition(client, definition_id)
             state.role_assignments.append({
-                "id": assignment.id,
-                "scope": assignment.scope,
-                "principalId": assignment.principal_id,
-                "principalType": assignment.principal_type,
-                "roleDefinitionId": assignment.role_definition_id,
+                "id": _text_or_none(assignment.id),
+                "scope": _text_or_none(assignment.scope),
+                "principalId": _text_or_none(assignment.principal_id),
+                "principalType": _text_or_none(_plain(assignment.principal_type)),
+                "roleDefinitionId": definition_id,
                 "roleName": definition["roleName"] if definition else None,
                 "roleType": definition["roleType"] if definition else None,
                 "actions": definition["actions"] if definition else None,
@@ -430,10 +546,10 @@ class _Reader:
             found = client.role_definitions.get_by_id(role_definition_id)
             permissions = list(found.permissions or [])
             definition: dict[str, Any] | None = {
-                "roleName": found.role_name,
-                "roleType": found.role_type,
-                "actions": sorted({a for p in permissions for a in p.actions or []}),
-                "dataActions": sorted({a for p in permissions for a in p.data_actions or []}),
+                "roleName": _text_or_none(found.role_name),
+                "roleType": _text_or_none(found.role_type),
+                "actions": sorted({str(a) for p in permissions for a in p.actions or []}),
+                "dataActions": sorted({str(a) for p in permissions for a in p.data_actions or []}),
             }
         except Exception as exc:
             definition = None
@@ -444,6 +560,30 @@ class _Reader:
         with self._lock:
             self._role_definitions.setdefault(key, definition)
             return self._role_definitions[key]
+
+
+_MALFORMED = "malformed response"
+_SUBSCRIPTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+_VAULT_ID = re.compile(r"^/subscriptions/([A-Za-z0-9][A-Za-z0-9-]{0,63})/resourceGroups/([^/]{1,90})"
+                       r"/providers/Microsoft\.KeyVault/vaults/([A-Za-z0-9-]{1,24})$", re.IGNORECASE)
+
+
+def _vault_id_parts(resource_id: str) -> tuple[str, str, str] | None:
+    """(subscription, resource group, vault name) of a Key Vault's resource id, or None."""
+    match = _VAULT_ID.match(resource_id)
+    return (match[1], match[2], match[3]) if match else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _object_name(item: Any) -> str:
+    """The name of a listed secret or key; a malformed entry raises ValueError (never a request)."""
+    name = getattr(item, "name", None)
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9-]{1,127}", name):
+        raise ValueError("malformed entry")
+    return name
 
 
 # ------------------------------------------------------------------------------------------------
@@ -477,12 +617,13 @@ def _unix(value: Any) -> int | None:
     return int(value)
 
 
-def _secret_dict(secret: Any) -> dict[str, Any]:
+def _secret_dict(secret: Any, vault_id: str) -> dict[str, Any]:
+    name = _object_name(secret)
     props = secret.properties
     attrs = props.attributes if props is not None else None
     return {
-        "id": secret.id,
-        "name": secret.name,
+        "id": f"{vault_id}/secrets/{name}",  # built from checked parts, whatever the entry's id says
+        "name": name,
         "attributes": {
             "enabled": getattr(attrs, "enabled", None),
             "nbf": _unix(getattr(attrs, "not_before", None)),
@@ -490,17 +631,17 @@ def _secret_dict(secret: Any) -> dict[str, Any]:
             "created": _unix(getattr(attrs, "created", None)),
             "updated": _unix(getattr(attrs, "updated", None)),
         },
-        "contentType": getattr(props, "content_type", None),
+        "contentType": _text_or_none(getattr(props, "content_type", None)),
     }
 
 
-def _key_dict(key: Any, *, policy_read: bool) -> dict[str, Any]:
+def _key_dict(key: Any, key_id: str, *, policy_read: bool) -> dict[str, Any]:
     props = key.properties
     attrs = props.attributes if props is not None else None
     policy = getattr(props, "rotation_policy", None)
     return {
-        "id": key.id,
-        "name": key.name,
+        "id": key_id,
+        "name": _object_name(key),
         "attributes": {
             "enabled": getattr(attrs, "enabled", None),
             "nbf": _unix(getattr(attrs, "not_before", None)),
@@ -515,14 +656,6 @@ def _key_dict(key: Any, *, policy_read: bool) -> dict[str, Any]:
         # False: the policy is unknown (not 'absent'), because keys.get failed.
         "rotationPolicyRead": policy_read,
     }
-
-
-def _subscription_and_group(resource_id: str) -> tuple[str, str]:
-    parts = resource_id.strip("/").split("/")
-    lowered = [p.lower() for p in parts]
-    sub = parts[lowered.index("subscriptions") + 1] if "subscriptions" in lowered else ""
-    rg = parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
-    return sub, rg
 
 
 # ------------------------------------------------------------------------------------------------
@@ -563,6 +696,10 @@ def describe_error(exc: BaseException) -> str:
         label = _LABELS.get(status, "server error" if status >= 500 else "HTTP error")
         reason = f"{label} ({status}{' ' + code if code else ''})"
         return reason + (" after retries" if status in _RETRIED else "")
+    if isinstance(exc, ListingRefused):
+        return exc.reason
+    if isinstance(exc, ValueError | TypeError | AttributeError | KeyError) or type(exc).__name__ == "DeserializationError":
+        return f"{_MALFORMED} ({type(exc).__name__})"
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return "timeout after retries" if _is_timeout(exc) else f"connection failed after retries ({type(exc).__name__})"
     return f"unexpected error ({type(exc).__name__})"

@@ -12,7 +12,16 @@ from .data import (
     fixed_guid,
     rotation_policy,
 )
-from .server import IDENTITY_HEADER_VALUE, TOKEN_PATH, ArmStandIn, Fault, RequestRecord, TrapProxy
+from .server import (
+    IDENTITY_HEADER_VALUE,
+    TOKEN_PATH,
+    ArmStandIn,
+    Fault,
+    ForeignHost,
+    ForeignRequest,
+    RequestRecord,
+    TrapProxy,
+)
 
 __all__ = [
     "BUILTIN_ROLES",
@@ -21,6 +30,8 @@ __all__ = [
     "ArmStandIn",
     "ArmWorld",
     "Fault",
+    "ForeignHost",
+    "ForeignRequest",
     "KeySpec",
     "RequestRecord",
     "SecretSpec",

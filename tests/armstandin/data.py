@@ -97,6 +97,7 @@ class SecretSpec:
     content_type: str | None = None
     # Simulates a misbehaving service that returns a value; real ARM never does. Readers must drop it.
     leaked_value: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)  # members to override in the REST body (malformed answers)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class VaultSpec:
     tags: dict[str, str] = field(default_factory=dict)
     # Listed in the vault list, but gone (404) by the time anything below it is read.
     deleted_mid_run: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)  # members to override in the REST body, e.g. {"id": None}
 
     @property
     def id(self) -> str:
@@ -187,6 +189,7 @@ class VaultSpec:
             "location": self.location,
             "tags": dict(self.tags),
             "properties": props,
+            **self.raw,
         }
 
     def render_secret(self, spec: SecretSpec) -> dict[str, Any]:
@@ -211,6 +214,7 @@ class VaultSpec:
             "type": "Microsoft.KeyVault/vaults/secrets",
             "location": self.location,
             "properties": props,
+            **spec.raw,
         }
 
     def render_key(self, spec: KeySpec, *, with_rotation: bool) -> dict[str, Any]:

@@ -50,6 +50,7 @@ class Fault:
     delay: float = 0.0  # seconds to wait before answering (0 = none)
     code: str = "InternalServerError"
     message: str = "Encountered internal server error."
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Location": ...} for a redirect
     hits: int = 0
 
     def matches(self, path: str) -> bool:
@@ -84,6 +85,8 @@ class ArmStandIn:
         self.world = world or ArmWorld()
         self.require_token = require_token
         self.faults: list[Fault] = []
+        # (path pattern, kind): listings whose nextLink misbehaves; see `bad_next_link`.
+        self.next_links: list[tuple[str, str]] = []
         self._log = _Log()
         self._stopping = threading.Event()
         self._tmp = tempfile.TemporaryDirectory(prefix="armstandin-")
@@ -95,6 +98,8 @@ class ArmStandIn:
         self._httpd: _TlsServer | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
+        # A second HTTPS host on another loopback address, as an attacker's server (see ForeignHost).
+        self.foreign = ForeignHost(self)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> ArmStandIn:
@@ -104,10 +109,12 @@ class ArmStandIn:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        self.foreign.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
+        self.foreign.stop()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -179,6 +186,16 @@ class ArmStandIn:
     def slow(self, pattern: str, seconds: float, times: int | None = None) -> Fault:
         """Answer after `seconds` (then normally) — for timeout tests."""
         return self.add_fault(Fault(pattern, 200, times, delay=seconds))
+
+    def bad_next_link(self, pattern: str, kind: str) -> None:
+        """Make listings whose path matches `pattern` answer with a hostile nextLink:
+        "foreign" (the next page on the foreign host), "self" (the same page again, forever),
+        "endless" (a fresh empty page after each page, forever)."""
+        assert kind in ("foreign", "self", "endless"), kind
+        self.next_links.append((pattern, kind))
+
+    def _next_link_kind(self, path: str) -> str | None:
+        return next((kind for pattern, kind in self.next_links if re.search(pattern, path, re.IGNORECASE)), None)
 
     def _take_fault(self, path: str) -> Fault | None:
         with self._log.lock:
@@ -263,6 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.status != 200:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                headers.update(fault.headers)
                 self._send(fault.status, _error(fault.code, fault.message.replace("{path}", path)), headers)
                 return
         status, body = _route(standin, path, query)
@@ -346,7 +364,14 @@ def _page(standin: ArmStandIn, path: str, query: dict[str, str], items: list[dic
     size = max(1, standin.world.page_size)
     start = int(query.get("$skiptoken", "0") or 0)
     body: dict[str, Any] = {"value": items[start:start + size]}
-    if start + size < len(items):
+    kind = standin._next_link_kind(path)
+    if kind == "foreign":
+        body["nextLink"] = f"{standin.foreign.base_url}{path}?api-version=2015-01-01&%24skiptoken={start + size}"
+    elif kind == "self":
+        body["nextLink"] = f"{standin.base_url}{path}?api-version=2015-01-01&%24skiptoken={start}"
+    elif kind == "endless":
+        body["nextLink"] = f"{standin.base_url}{path}?api-version=2015-01-01&%24skiptoken={start + size}"
+    elif start + size < len(items):
         # Absolute nextLink with an old api-version, as ARM does; the SDK must replace it.
         body["nextLink"] = f"{standin.base_url}{path}?api-version=2015-01-01&%24skiptoken={start + size}"
     return 200, body
@@ -509,3 +534,81 @@ class TrapProxy:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+@dataclass
+class ForeignRequest:
+    method: str
+    path: str
+    authorization: bool  # whether an Authorization header came along (a leaked token)
+
+
+class ForeignHost:
+    """Another HTTPS host, on 127.0.0.2, with a certificate from the stand-in's CA (so a client that
+    trusts the stand-in would talk to it). It records every request and whether it carried an
+    Authorization header, and answers lists with one planted vault, so a reader that follows a
+    foreign nextLink would show it too."""
+
+    def __init__(self, standin: ArmStandIn) -> None:
+        self.standin = standin
+        self._lock = threading.Lock()
+        self._requests: list[ForeignRequest] = []
+        self._ssl = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        standin._ca.issue_cert("127.0.0.2").configure_cert(self._ssl)
+        self._httpd: ThreadingHTTPServer | None = None
+        self.base_url = ""
+
+    @property
+    def requests(self) -> list[ForeignRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def start(self) -> None:
+        foreign = self
+
+        class _ForeignHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _answer(self) -> None:
+                with foreign._lock:
+                    foreign._requests.append(ForeignRequest(self.command, urlsplit(self.path).path,
+                                                            "Authorization" in self.headers))
+                planted = {"id": "/subscriptions/00000000-0000-4000-8000-00000000dead/resourceGroups/rg-planted"
+                                 "/providers/Microsoft.KeyVault/vaults/kv-planted",
+                           "name": "kv-planted", "type": "Microsoft.KeyVault/vaults", "location": "westeurope",
+                           "properties": {"tenantId": "00000000-0000-4000-8000-00000000dead"}}
+                data = json.dumps({"value": [planted]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+        class _ForeignServer(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def finish_request(self, request: Any, client_address: Any) -> None:
+                try:
+                    tls = foreign._ssl.wrap_socket(request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return
+                with contextlib.suppress(ssl.SSLError, ConnectionError):
+                    super().finish_request(tls, client_address)
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass
+
+        self._httpd = _ForeignServer(("127.0.0.2", 0), _ForeignHandler)
+        self.base_url = f"https://127.0.0.2:{self._httpd.server_address[1]}"
+        threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None

@@ -32,7 +32,7 @@ def clean_env(arm: ArmStandIn, proxy_url: str | None = None) -> dict[str, str]:
     if proxy_url:
         # Everything not addressed to the stand-in would go through the trap proxy and be logged.
         env["HTTPS_PROXY"] = env["HTTP_PROXY"] = proxy_url
-        env["NO_PROXY"] = "127.0.0.1,localhost"
+        env["NO_PROXY"] = "127.0.0.1,127.0.0.2,localhost"  # 127.0.0.2: the stand-in's foreign host
     return env
 
 

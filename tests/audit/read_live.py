@@ -1,7 +1,7 @@
 """Run by the tests in a subprocess: real DefaultAzureCredential + kvlint's read layer, JSON on stdout.
 
 argv[1] is a JSON object: endpoint (required), cloud, subscriptions, resource_group, vault,
-role_assignments, timeout, max_workers. Exit 3 with the message on stderr if no token could be had.
+role_assignments, timeout, max_workers, max_pages. Exit 3 with the message on stderr if no token could be had.
 """
 
 import json
@@ -23,7 +23,8 @@ def main() -> int:
         role_assignments=args.get("role_assignments", True),
     )
     settings = ReadSettings(retry_backoff_factor=0.01, retry_backoff_max=0.2,
-                            timeout=args.get("timeout", 10.0), max_workers=args.get("max_workers", 4))
+                            timeout=args.get("timeout", 10.0), max_workers=args.get("max_workers", 4),
+                            max_pages=args.get("max_pages", 10_000))
     progress: list[list] = []
     try:
         result = read_azure(DefaultAzureCredential(), endpoint, scope, filters, settings=settings,
