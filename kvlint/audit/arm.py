@@ -14,6 +14,7 @@ Azure packages are imported inside functions so that `import kvlint` never needs
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -22,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kvlint import __version__
 
@@ -313,8 +314,7 @@ class _Reader:
 
     def items(self, paged: Any) -> Iterator[Any]:
         """The entries of an SDK listing, page by page. Every nextLink is checked before it is
-        followed: it must stay on Resource Manager, never repeat, and the pages are bounded; a
-        listing that breaks a rule ends with ListingRefused (a Problem of that listing)."""
+        followed (see `_check_next_link`)."""
         pages = paged.by_page()
         seen: set[str] = set()
         for count, page in enumerate(pages, start=1):
@@ -322,14 +322,52 @@ class _Reader:
             link = pages.continuation_token
             if not link:
                 return
-            if not isinstance(link, str) or _origin(link) != self.home:
-                raise ListingRefused(f"refused a nextLink to another host than Resource Manager "
-                                     f"({_host_label(link if isinstance(link, str) else '')})")
-            if link in seen:
-                raise ListingRefused(f"nextLink repeats an earlier page (after {count} pages)")
-            if count >= self.settings.max_pages:
-                raise ListingRefused(f"more than {self.settings.max_pages} pages")
-            seen.add(link)
+            self._check_next_link(link, seen, count)
+
+    def _check_next_link(self, link: Any, seen: set[str], pages: int) -> None:
+        """A nextLink must stay on Resource Manager and never repeat, and a listing has at most
+        `max_pages` pages; otherwise ListingRefused (a Problem of that listing), never a request."""
+        if not isinstance(link, str) or _origin(link) != self.home:
+            raise ListingRefused(f"refused a nextLink to another host than Resource Manager "
+                                 f"({_host_label(link if isinstance(link, str) else '')})")
+        if link in seen:
+            raise ListingRefused(f"nextLink repeats an earlier page (after {pages} pages)")
+        if pages >= self.settings.max_pages:
+            raise ListingRefused(f"more than {self.settings.max_pages} pages")
+        seen.add(link)
+
+    def raw_items(self, client: Any, path: str) -> Iterator[dict[str, Any]]:
+        """A listing's entries as the plain JSON objects ARM sent, without the SDK's models: a page
+        of 200,000 vaults is parsed once, straight from its bytes, and each entry handed on and
+        dropped from the page as it goes. Requests still run through the client's pipeline
+        (retries, the token, the Resource Manager guard)."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.exceptions import ARMErrorFormat
+
+        api_version = getattr(getattr(client, "_config", None), "api_version", None) or "2023-07-01"
+        url = f"{path}?api-version={api_version}"
+        seen: set[str] = set()
+        pages = 0
+        while True:
+            response = client.send_request(HttpRequest("GET", url, headers={"Accept": "application/json"}))
+            if response.status_code != 200:
+                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+            body = json.loads(response.content)
+            del response
+            pages += 1
+            entries = body.get("value") if isinstance(body, dict) else None
+            if not isinstance(entries, list):
+                raise ValueError("a page without a 'value' array")
+            link = body.get("nextLink")
+            del body
+            entries.reverse()
+            while entries:
+                yield entries.pop()
+            if not link:
+                return
+            self._check_next_link(link, seen, pages)
+            url = _with_api_version(link, api_version)  # ARM's nextLinks may carry an older api-version
 
     # -- top level -------------------------------------------------------------------------------
     def read(self, filters: AuditFilters, progress: Progress | None) -> AuditRead:
@@ -411,14 +449,12 @@ class _Reader:
         listed = 0
         try:
             if filters.resource_group and filters.vault:
-                listing: Iterable[Any] = [client.vaults.get(filters.resource_group, filters.vault)]
-            elif filters.resource_group:
-                listing = self.items(client.vaults.list_by_resource_group(filters.resource_group))
+                listing: Iterable[Any] = [_plain(client.vaults.get(filters.resource_group, filters.vault).as_dict())]
             else:
-                listing = self.items(client.vaults.list_by_subscription())
+                listing = self.raw_items(client, f"{scope}/providers/Microsoft.KeyVault/vaults")
             for vault in listing:
                 listed += 1
-                name = getattr(vault, "name", None)
+                name = vault.get("name") if isinstance(vault, dict) else None
                 if wanted is not None and (not isinstance(name, str) or name.lower() != wanted):
                     continue
                 state = self._vault_state(vault, scope)
@@ -432,9 +468,11 @@ class _Reader:
         return vaults
 
     def _vault_state(self, vault: Any, scope: str) -> VaultState | None:
-        """A listed vault as plain data, or None (and a Problem of that vault) when the entry is
-        malformed: no resource id of a Key Vault, or a name that does not match it."""
-        rid, name = getattr(vault, "id", None), getattr(vault, "name", None)
+        """A listed vault (REST JSON) as a VaultState, or None (and a Problem of that vault) when
+        the entry is malformed: no resource id of a Key Vault, a name that does not match it,
+        members of the wrong type."""
+        vault = vault if isinstance(vault, dict) else {}
+        rid, name = vault.get("id"), vault.get("name")
         parsed = _vault_id_parts(rid) if isinstance(rid, str) else None
         if parsed is None or not isinstance(name, str) or parsed[2].lower() != name.lower():
             where = rid if parsed is not None else (
@@ -443,14 +481,13 @@ class _Reader:
             self.gap(where, "vault", f"{_MALFORMED} ({field_name})")
             return None
         sub_id, rg, _ = parsed
-        try:
-            properties = _as_rest(vault.properties)
-            tags = {str(k): str(v) for k, v in (vault.tags or {}).items()}
-        except Exception as exc:
-            self.gap(rid, "vault", f"{_MALFORMED} ({type(exc).__name__})")
+        properties, tags = vault.get("properties") or {}, vault.get("tags") or {}
+        if not isinstance(properties, dict) or not isinstance(tags, dict):
+            self.gap(rid, "vault", f"{_MALFORMED} ('properties' and 'tags' must be objects)")
             return None
         return VaultState(id=rid, name=name, subscription_id=sub_id, resource_group=rg,
-                          location=_text_or_none(vault.location) or "", properties=properties, tags=tags)
+                          location=_text_or_none(vault.get("location")) or "", properties=properties,
+                          tags={str(k): str(v) for k, v in tags.items()})
 
     def _read_vaults(self, work: list[tuple[Any, Any, VaultState]], progress: Progress | None) -> list[VaultState]:
         states: list[VaultState] = []
@@ -572,6 +609,12 @@ def _vault_id_parts(resource_id: str) -> tuple[str, str, str] | None:
     """(subscription, resource group, vault name) of a Key Vault's resource id, or None."""
     match = _VAULT_ID.match(resource_id)
     return (match[1], match[2], match[3]) if match else None
+
+
+def _with_api_version(link: str, api_version: str) -> str:
+    parts = urlsplit(link)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "api-version"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("api-version", api_version)])))
 
 
 def _text_or_none(value: Any) -> str | None:

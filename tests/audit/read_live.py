@@ -24,7 +24,7 @@ def main() -> int:
     )
     settings = ReadSettings(retry_backoff_factor=0.01, retry_backoff_max=0.2,
                             timeout=args.get("timeout", 10.0), max_workers=args.get("max_workers", 4),
-                            max_pages=args.get("max_pages", 10_000))
+                            **({"max_pages": args["max_pages"]} if "max_pages" in args else {}))
     progress: list[list] = []
     try:
         result = read_azure(DefaultAzureCredential(), endpoint, scope, filters, settings=settings,
