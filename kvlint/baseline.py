@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvlint.model import Finding, Notification, ScanResult
+from kvlint.safeio import MAX_AUX_FILE_SIZE, read_aux_text
 
 FORMAT_KEY = "kvlint-baseline"
 FORMAT_VERSION = 1
+MAX_BASELINE_SIZE = MAX_AUX_FILE_SIZE
 
 
 class BaselineError(ValueError):
@@ -66,7 +68,7 @@ def write(path: Path, findings: Iterable[Finding]) -> int:
 
 def read(path: Path) -> list[Entry]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_aux_text(path, "utf-8", MAX_BASELINE_SIZE)  # a regular file within the limit
     except FileNotFoundError:
         raise BaselineError(f"{path}: baseline file not found (create it with --write-baseline)") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -272,6 +272,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     root = Path.cwd()
     start = Path(args.paths[0]) if args.paths and Path(args.paths[0]).exists() else root
+    if start != root and start.is_dir() and not os.access(start, os.R_OK | os.X_OK):
+        start = root  # an unreadable folder holds no configuration we could read (it is reported below)
     config = prepare_config(args, start)
     _, pipeline = load_pipeline(config)
     fileset = collect_files(args.paths, config, root)
@@ -298,9 +300,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.write_baseline or args.baseline or config.extra.get("baseline"):
         written = _baseline(args, config, result, {display for _, display in fileset.files}, root)
         if written is not None:
-            return EXIT_USAGE if fileset.missing else EXIT_OK
+            return EXIT_USAGE if fileset.missing or fileset.unreadable else EXIT_OK
     emit(result, pipeline.specs, args, "kvlint/check/")
-    if fileset.missing:
+    if fileset.missing or fileset.unreadable:
         return EXIT_USAGE
     return exit_code(result.findings, config.fail_on, args.exit_zero)
 
@@ -328,7 +330,9 @@ def _file_stamp(path: Path) -> str:
     try:
         import hashlib
 
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        from kvlint.safeio import read_regular
+
+        return hashlib.sha256(read_regular(path, 16 * 1024 * 1024, follow=True)).hexdigest()
     except OSError:
         return "missing"
 

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from kvlint.model import Severity
+from kvlint.safeio import read_aux_text
+
+MAX_CONFIG_SIZE = 16 * 1024 * 1024  # a configuration file: a regular file, and far below this
 
 DEFAULT_EXCLUDE = [
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
@@ -159,7 +162,7 @@ def _apply(config: Config, table: dict[str, Any], origin: str) -> Config:
 
 def read_config_file(path: Path) -> Config:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(read_aux_text(path, "utf-8-sig", MAX_CONFIG_SIZE))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -191,7 +194,7 @@ def find_config_file(start: Path) -> Path | None:
 
 def _has_kvlint_table(pyproject: Path) -> bool:
     try:
-        return "kvlint" in tomllib.loads(pyproject.read_text(encoding="utf-8-sig")).get("tool", {})
+        return "kvlint" in tomllib.loads(read_aux_text(pyproject, "utf-8-sig", MAX_CONFIG_SIZE)).get("tool", {})
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         return False  # a broken unrelated pyproject is not ours to judge
 

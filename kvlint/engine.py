@@ -24,6 +24,7 @@ from kvlint.model import Finding, Notification, ScanResult, Severity
 from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
 from kvlint.rule import RuleSpec
+from kvlint.safeio import TooLarge, describe, read_regular
 from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 
@@ -196,7 +197,7 @@ class Pipeline:
                     text = source
                 elif source is not None:
                     try:
-                        text = decode(source.read_bytes(), path)[0]
+                        text = decode(read_regular(source, self.config.max_file_size), path)[0]
                     except OSError:
                         text = ""
                 reporters[path] = self.reporter(path, text)
@@ -217,11 +218,21 @@ class Pipeline:
 _WORKER_PIPELINE: Pipeline | None = None
 
 
-def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
+def read_scanned(path: Path, display: str, pipeline: Pipeline) -> bytes | FileOutcome:
+    """The bytes of a file to scan, read once and safely (no link followed, a regular file, within
+    max-file-size: it may have been swapped for a FIFO, a link or a huge file since the walk), or
+    the outcome that says why it could not be read."""
     try:
-        data = path.read_bytes()
+        return read_regular(path, pipeline.config.max_file_size)
+    except TooLarge:
+        return FileOutcome(notifications=[Notification(
+            "warning", f"skipped: over the size limit of {pipeline.config.max_file_size} (max-file-size)",
+            path=display)])
     except OSError as exc:
-        return FileOutcome(notifications=[Notification("error", f"cannot read: {exc.strerror}", path=display)])
+        return FileOutcome(notifications=[Notification("error", f"cannot read: {describe(exc)}", path=display)])
+
+
+def scan_bytes(data: bytes, display: str, pipeline: Pipeline) -> FileOutcome:
     if b"\0" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # NUL bytes: a binary, or text with a stray NUL; its printable runs, with byte offsets
         return pipeline.scan_document(binary_document(display, data))
@@ -253,9 +264,20 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
 
-def _scan_in_worker(item: tuple[str, str]) -> dict[str, Any]:
+def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
+    data = read_scanned(path, display, pipeline)
+    return data if isinstance(data, FileOutcome) else scan_bytes(data, display, pipeline)
+
+
+def _scan_in_worker(item: tuple[str, str, bool]) -> tuple[str | None, dict[str, Any]]:
+    """(cache key of the bytes that were scanned, or None if none were, outcome)."""
     assert _WORKER_PIPELINE is not None
-    return scan_file(Path(item[0]), item[1], _WORKER_PIPELINE).to_dict()
+    path, display, keyed = item
+    data = read_scanned(Path(path), display, _WORKER_PIPELINE)
+    if isinstance(data, FileOutcome):
+        return None, data.to_dict()
+    key = cache_key(data, display) if keyed else None
+    return key, scan_bytes(data, display, _WORKER_PIPELINE).to_dict()
 
 
 def _worker_count(config: Config, files: int) -> int:
@@ -269,36 +291,51 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     global _WORKER_PIPELINE
     result = ScanResult(files_scanned=len(files))
     outcomes: dict[str, FileOutcome] = {}
-    todo: list[tuple[Path, str, str | None]] = []
+    # Results are cached under the hash of the very bytes that were scanned: a file edited during
+    # the scan is stored under its new content's key (or not at all), never under its old one's.
+    parallel = _worker_count(pipeline.config, len(files)) > 1
+    todo: list[tuple[Path, str]] = []
     for path, display in files:
-        key = cache.key(path, display) if cache else None
-        cached = cache.get(key) if cache and key else None
-        if cached is not None and not filedeps.unchanged(cached.get("depends")):
-            cached = None  # a parameters file or module it read has changed
+        if parallel and cache is None:
+            todo.append((path, display))
+            continue
+        data = read_scanned(path, display, pipeline)
+        if isinstance(data, FileOutcome):
+            outcomes[display] = data
+            continue
+        key = cache_key(data, display) if cache is not None else None
+        cached = _cached_outcome(cache, key) if key else None
         if cached is not None:
-            outcomes[display] = FileOutcome.from_dict(cached)
+            outcomes[display] = cached
+        elif not parallel:
+            outcomes[display] = outcome = scan_bytes(data, display, pipeline)
+            if key:
+                cache.put(key, outcome.to_dict())
         else:
-            todo.append((path, display, key))
+            todo.append((path, display))  # read again and keyed in the worker that scans it
     workers = _worker_count(pipeline.config, len(todo))
-    if workers > 1:
+    if todo and workers <= 1:
+        for path, display in todo:
+            data = read_scanned(path, display, pipeline)
+            if isinstance(data, FileOutcome):
+                outcomes[display] = data
+                continue
+            outcomes[display] = outcome = scan_bytes(data, display, pipeline)
+            if cache is not None:
+                cache.put(cache_key(data, display), outcome.to_dict())
+    elif todo:
         _WORKER_PIPELINE = pipeline
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-                items = [(str(p), d) for p, d, _ in todo]
-                for (_, display, key), data in zip(todo, pool.imap(_scan_in_worker, items, chunksize=8),
-                                                      strict=True):
+                items = [(str(p), d, cache is not None) for p, d in todo]
+                for (_, display), (key, data) in zip(todo, pool.imap(_scan_in_worker, items, chunksize=8),
+                                                     strict=True):
                     outcomes[display] = FileOutcome.from_dict(data)
-                    if cache and key:
+                    if cache is not None and key:
                         cache.put(key, data)
         finally:
             _WORKER_PIPELINE = None
-    else:
-        for path, display, key in todo:
-            outcome = scan_file(path, display, pipeline)
-            outcomes[display] = outcome
-            if cache and key:
-                cache.put(key, outcome.to_dict())
     for display in sorted(outcomes):
         result.findings.extend(outcomes[display].findings)
         result.notifications.extend(outcomes[display].notifications)
@@ -310,6 +347,27 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     result.findings.sort(key=lambda f: (f.location.path or f.location.resource_id or "",
                                         f.location.start_line, f.location.start_col, f.rule_id))
     return result
+
+
+def cache_key(data: bytes, display: str) -> str:
+    from kvlint.cache import Cache
+
+    return Cache.key_of(data, display)
+
+
+def _cached_outcome(cache: Any, key: str) -> FileOutcome | None:
+    """A cached outcome, or None when there is none or it is malformed (then it is dropped and
+    rewritten): a planted or damaged cache is never an internal error."""
+    data = cache.get(key)
+    if data is None:
+        return None
+    try:
+        if not filedeps.unchanged(data.get("depends")):
+            return None  # a parameters file or module it read has changed
+        return FileOutcome.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        cache.discard(key)
+        return None
 
 
 def scan_text(pipeline: Pipeline, path: str, text: str) -> ScanResult:

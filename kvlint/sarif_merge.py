@@ -16,9 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from kvlint.safeio import MAX_AUX_FILE_SIZE, read_aux_text
+
 # GitHub code scanning limits (docs: sarif-limits): larger uploads are rejected or truncated.
 MAX_RUNS = 20
 MAX_RESULTS_PER_RUN = 25_000
+MAX_SARIF_SIZE = MAX_AUX_FILE_SIZE
+# Real SARIF nests about 15 levels (property bags a few more); the merge recurses over it.
+MAX_SARIF_DEPTH = 200
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
@@ -35,19 +40,35 @@ def category(run: dict[str, Any]) -> str:
     return ident.rsplit("/", 1)[0] if "/" in ident else ident
 
 
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Whether JSON data nests more than `limit` arrays/objects deep (iterative: any depth is safe)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 def _key(run: dict[str, Any]) -> tuple[str, str]:
     return (run.get("tool", {}).get("driver", {}).get("name", ""), category(run))
 
 
 def load(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        doc = json.loads(read_aux_text(path, "utf-8-sig", MAX_SARIF_SIZE))  # not /dev/zero, not a FIFO
     except FileNotFoundError:
         raise MergeError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise MergeError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     except ValueError as exc:
         raise MergeError(f"{path}: not JSON: {exc}") from None
+    except RecursionError:
+        raise MergeError(f"{path}: JSON nested too deeply") from None
+    if _deeper_than(doc, MAX_SARIF_DEPTH):  # the merge walks and copies it recursively
+        raise MergeError(f"{path}: JSON nested more than {MAX_SARIF_DEPTH} levels deep; not a SARIF log")
     if not isinstance(doc, dict) or doc.get("version") != "2.1.0" or not isinstance(doc.get("runs"), list):
         raise MergeError(f"{path}: not a SARIF 2.1.0 log (needs \"version\": \"2.1.0\" and a runs array)")
     for index, run in enumerate(doc["runs"]):

@@ -6,7 +6,9 @@ tree on every run, cached or not, so it avoids per-file pathlib and pattern work
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterator
@@ -16,8 +18,10 @@ from pathlib import Path
 from kvlint.config import Config
 from kvlint.globmatch import GitIgnore
 from kvlint.model import Notification
+from kvlint.safeio import describe, read_head, read_regular
 
 BINARY_PROBE = 8192
+MAX_IGNORE_FILE_SIZE = 16 * 1024 * 1024
 
 
 @dataclass
@@ -25,6 +29,7 @@ class FileSet:
     files: list[tuple[Path, str]] = field(default_factory=list)  # (absolute path, display path)
     notifications: list[Notification] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # folders named on the command line that cannot be listed
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -51,8 +56,12 @@ def printable(display: str) -> str:
     return display.translate(_CONTROL_ESCAPES)
 
 
-def _git_files(folder: Path) -> list[str] | None:
-    """Tracked plus untracked-not-ignored files under `folder` (relative), or None outside a work tree."""
+_GIT_UNREADABLE = re.compile(r"^warning: could not open directory '(.*)': (.*)$")
+
+
+def _git_files(folder: Path, unreadable: list[tuple[str, str]] | None = None) -> list[str] | None:
+    """Tracked plus untracked-not-ignored files under `folder` (relative), or None outside a work tree.
+    Folders git could not list are added to `unreadable` as (relative folder, reason)."""
     try:
         result = subprocess.run(
             ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
@@ -63,6 +72,11 @@ def _git_files(folder: Path) -> list[str] | None:
         return None
     if result.returncode != 0:
         return None
+    if unreadable is not None:
+        for line in result.stderr.decode("utf-8", "surrogateescape").splitlines():
+            match = _GIT_UNREADABLE.match(line)
+            if match:
+                unreadable.append((match[1], match[2]))
     return sorted({name for name in result.stdout.decode("utf-8", "surrogateescape").split("\0") if name})
 
 
@@ -74,17 +88,25 @@ def _git_ignored(folder: Path) -> bool:
     return result.returncode == 0
 
 
-def _walk(folder: str, exclude: _Matcher, gitignore: bool) -> Iterator[str]:
-    """Relative paths of files below `folder`, pruning excluded folders; honours .gitignore files."""
+def _walk(folder: str, exclude: _Matcher, gitignore: bool,
+          unreadable: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    """Relative paths of files below `folder`, pruning excluded folders; honours .gitignore files.
+    Folders that cannot be listed are added to `unreadable` as (relative folder, reason)."""
     specs: list[tuple[str, GitIgnore]] = []  # (relative folder, its .gitignore rules)
-    for current, dirs, files in os.walk(folder):
+
+    def failed(exc: OSError) -> None:
+        if unreadable is not None and exc.filename is not None:
+            rel = os.path.relpath(exc.filename, folder).replace(os.sep, "/")
+            unreadable.append(("" if rel == "." else rel + "/", exc.strerror or type(exc).__name__))
+
+    for current, dirs, files in os.walk(folder, onerror=failed):
         rel_dir = os.path.relpath(current, folder)
         rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         specs = [(base, spec) for base, spec in specs if rel_dir.startswith(base)]
         if gitignore and ".gitignore" in files:
-            try:
-                with open(os.path.join(current, ".gitignore"), encoding="utf-8", errors="replace") as handle:
-                    specs.append((rel_dir, GitIgnore(handle.read().splitlines())))
+            try:  # never a FIFO, a device or a link out of the tree
+                text = read_regular(os.path.join(current, ".gitignore"), MAX_IGNORE_FILE_SIZE).decode("utf-8", "replace")
+                specs.append((rel_dir, GitIgnore(text.splitlines())))
             except OSError:
                 pass
 
@@ -148,10 +170,10 @@ class _Collector:
         try:
             info = os.lstat(absolute)
         except OSError as exc:
-            if explicit:
+            if explicit or exc.errno != errno.ENOENT:  # ENOENT: listed by git but deleted in the work tree
                 self.note("error", f"cannot read: {exc.strerror}", display)
-            return  # listed by git but deleted in the work tree
-        key = absolute
+            return
+        key = opened = absolute
         if stat.S_ISLNK(info.st_mode):
             try:
                 info = os.stat(absolute)
@@ -163,17 +185,16 @@ class _Collector:
             if target != real_base and not target.startswith(real_base.rstrip("/") + "/"):
                 self.note("note", "skipped: symbolic link leaves the scanned folder", display)
                 return
-            key = target
+            key = opened = target  # read through its (checked) target: reads never follow links
         if stat.S_ISDIR(info.st_mode) or key in self.seen:
             return  # a link to a folder inside the scan: its files are listed on their own
         if not stat.S_ISREG(info.st_mode):
             self.note("note", f"skipped: not a regular file ({_special_kind(info.st_mode)})", display)
             return
         try:
-            with open(absolute, "rb") as handle:
-                head = handle.read(BINARY_PROBE)
-        except OSError as exc:
-            self.note("error", f"cannot read: {exc.strerror}", display)
+            head = read_head(opened, BINARY_PROBE)
+        except OSError as exc:  # gone, unreadable, or swapped for a link or a FIFO since the lstat
+            self.note("error", f"cannot read: {describe(exc)}", display)
             return
         # A binary within the size limit is scanned for prefixed and checksummed tokens (see
         # kvlint.sources.text); a large library or image is a skipped binary, not a size warning.
@@ -189,22 +210,27 @@ class _Collector:
                                  f"{self.config.max_file_size} (max-file-size)", display)
             return
         self.seen.add(key)
-        self.result.files.append((Path(absolute), display))
+        self.result.files.append((Path(opened), display))
 
     def display_of(self, absolute: Path) -> str:
         return display_path(absolute, self.root)
 
     def folder(self, folder: Path) -> None:
         config = self.config
-        listed = _git_files(folder) if config.respect_gitignore else None
+        unreadable: list[tuple[str, str]] = []
+        listed = _git_files(folder, unreadable) if config.respect_gitignore else None
         if listed == [] and _git_ignored(folder):
             # A folder named explicitly is scanned even when the enclosing repository ignores
             # it (a build output, a virtualenv); .gitignore files inside it still apply.
             listed = None
         if listed is None:
-            listed = list(_walk(str(folder), self.exclude, config.respect_gitignore))
+            unreadable.clear()
+            listed = list(_walk(str(folder), self.exclude, config.respect_gitignore, unreadable))
         prefix = self.display_of(folder)
         prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
+        for rel_dir, reason in unreadable:  # a folder not read is a gap in the scan, never silent
+            if not self.dir_excluded(rel_dir):
+                self.note("error", f"cannot read folder: {reason}", printable(prefix + rel_dir) or ".")
         base = str(folder)
         for rel in listed:
             # Exclude patterns apply below the scanned folder, never to the folders above it
@@ -231,6 +257,12 @@ def collect_files(paths: list[str], config: Config, root: Path) -> FileSet:
             continue
         absolute = path.absolute()
         if path.is_dir():
+            try:
+                os.scandir(absolute).close()
+            except OSError as exc:
+                collector.result.unreadable.append(raw)
+                collector.note("error", f"cannot read folder: {describe(exc)}", printable(raw))
+                continue
             collector.folder(absolute)
         else:
             collector.file(absolute)

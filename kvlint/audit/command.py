@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 EXIT_INCOMPLETE = 3
+MAX_SNAPSHOT_SIZE = 4 * 1024 * 1024 * 1024  # 200,000 vaults with their secrets stay well below
 FORMATS = ("text", "json", "sarif", "github")
 
 
@@ -194,12 +195,13 @@ class ProgressBar:
 def _load_snapshot(path: str) -> Any:
     from kvlint.audit.arm import AuditRead
     from kvlint.cli import UsageError
+    from kvlint.safeio import read_aux_text
 
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(read_aux_text(path, "utf-8", MAX_SNAPSHOT_SIZE))  # a regular file within the limit
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError:  # invalid JSON or not UTF-8
+    except (ValueError, RecursionError):  # invalid JSON, not UTF-8, or nested beyond any snapshot
         raise UsageError(f"{path} is not a kvlint audit snapshot (not JSON)") from None
     try:
         return AuditRead.from_dict(data)

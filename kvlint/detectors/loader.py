@@ -17,6 +17,9 @@ from typing import Any
 from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
+from kvlint.safeio import read_regular
+
+MAX_DETECTOR_FILE_SIZE = 16 * 1024 * 1024
 
 BUILTIN_ID = re.compile(r"^KV0\d\d$")
 USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -206,7 +209,7 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
 def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
     file = display_name or str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_DETECTOR_FILE_SIZE, follow=True)  # not /dev/zero, not a FIFO
     except OSError as exc:
         raise DetectorError(file, "file", f"cannot read: {exc.strerror or exc.__class__.__name__}") from None
     try:

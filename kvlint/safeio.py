@@ -1,0 +1,129 @@
+"""Reading files an attacker may control: no links followed, regular files only, bounded size.
+
+A scanned tree, a baseline, a SARIF file to merge, a snapshot or a configuration can be swapped
+for a FIFO (a read that never ends), a device (`/dev/zero`: one that never stops), or a link to a
+file outside the tree (whose contents would be printed) between being listed and being read. So
+files are opened with O_NOFOLLOW and O_NONBLOCK (opening a FIFO must not wait for a writer), then
+the opened descriptor itself is checked with fstat, and reads stop at a size limit.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+# Files kvlint reads besides the scanned ones (baselines, SARIF to merge, snapshots, configurations,
+# detector files, its cache): far above any real one, far below what would exhaust memory.
+MAX_AUX_FILE_SIZE = 256 * 1024 * 1024
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class UnsafeFile(OSError):
+    """A path that is not a regular file we may read; `strerror` says why, for messages."""
+
+    def __init__(self, reason: str, path: str | os.PathLike[str] = "") -> None:
+        super().__init__(errno.EINVAL, reason, str(path))
+
+
+class TooLarge(UnsafeFile):
+    def __init__(self, path: str | os.PathLike[str], limit: int) -> None:
+        super().__init__(f"larger than {limit} bytes", path)
+        self.limit = limit
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+def read_regular(path: str | os.PathLike[str], limit: int | None = None, *, follow: bool = False) -> bytes:
+    """The bytes of a regular file, read once through one descriptor.
+
+    Raises OSError (FileNotFoundError, PermissionError ...) when it cannot be opened, UnsafeFile when
+    it is a symbolic link (unless `follow`) or not a regular file, TooLarge past `limit` bytes.
+    """
+    fd = _open_checked(path, follow=follow)
+    try:
+        if limit is not None and os.fstat(fd).st_size > limit:
+            raise TooLarge(path, limit)
+        chunks = []
+        total = 0
+        want = (limit + 1) if limit is not None else None
+        while True:
+            chunk = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if want is not None and total >= want:  # grew while being read
+                raise TooLarge(path, limit)  # type: ignore[arg-type]
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _open_checked(path: str | os.PathLike[str], *, follow: bool) -> int:
+    """A blocking descriptor on a regular file, opened without waiting (O_NONBLOCK: a FIFO with no
+    writer would block the open itself) and without following a final link unless `follow`."""
+    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else _NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise UnsafeFile("a symbolic link (not followed)", path) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"not a regular file ({_kind(info.st_mode)})", path)
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_aux_text(path: str | os.PathLike[str], encoding: str = "utf-8", limit: int = MAX_AUX_FILE_SIZE) -> str:
+    """A file kvlint reads besides the scanned ones, as text. Links are followed (users point at
+    their own files), but it must be a regular file within `limit` bytes: `--baseline /dev/zero`
+    is an error, not an endless read."""
+    return read_regular(path, limit, follow=True).decode(encoding)
+
+
+def describe(exc: OSError) -> str:
+    """A short reason for a message: 'not a regular file (a device)', 'Permission denied'."""
+    return exc.strerror or type(exc).__name__
+
+
+def is_private_dir(path: Path) -> bool:
+    """A directory (not a link) owned by this user that no one else may write or read."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & 0o077
+
+
+def read_head(path: str | os.PathLike[str], size: int) -> bytes:
+    """The first `size` bytes of a regular file, with the checks of `read_regular` (no link, no FIFO)."""
+    fd = _open_checked(path, follow=False)
+    try:
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
