@@ -5,7 +5,9 @@ value plus a map from JSON path (tuple of keys/indices) to a `Span`. For an obje
 span starts at the key, so a finding about `enablePurgeProtection` points at its line.
 
 Bounded for hostile input: size and nesting depth limits, no recursion beyond the depth
-limit. ARM templates may carry `//` and `/* */` comments, which are skipped like whitespace.
+limit. Lenient where Resource Manager is: ARM templates may carry `//` and `/* */` comments,
+which are skipped like whitespace, and strings that span lines (raw newlines, tabs and other
+control characters inside a string are kept as they are, as ARM's parser does).
 Errors carry a position and a fixed message, never file content.
 """
 
@@ -136,7 +138,7 @@ class _Parser:
 
     def string(self, pos: int) -> tuple[str, int]:
         try:
-            return scanstring(self.text, pos + 1, True)
+            return scanstring(self.text, pos + 1, False)  # strict=False: multi-line strings, as ARM allows
         except json.JSONDecodeError as error:
             raise self.fail("invalid JSON string", error.pos) from None
 
