@@ -353,9 +353,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
                 for s in registry.specs]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
+    from kvlint.output.sanitize import clean
+
     width = max(len(s.name) for s in registry.specs)
-    for s in registry.specs:
-        print(f"{s.id}  {s.name:<{width}}  {s.category.value:<21}  {s.severity.value:<7}  {s.doc.summary}")
+    for s in registry.specs:  # a repository's own detectors are input too
+        print(clean(f"{s.id}  {s.name:<{width}}  {s.category.value:<21}  {s.severity.value:<7}  {s.doc.summary}"))
     return EXIT_OK
 
 
@@ -365,7 +367,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     spec = configured_registry(args).lookup(args.rule)
     if spec is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `kvlint rules`)")
-    sys.stdout.write(explain(spec))
+    from kvlint.output.sanitize import clean_lines
+
+    sys.stdout.write(clean_lines(explain(spec)))
     return EXIT_OK
 
 

@@ -136,3 +136,41 @@ def test_clean_keeps_printable_text_and_marks_each_control():
     assert clean("plain näme/日本.py") == "plain näme/日本.py"
     assert clean("a\x1bb\x9bc\u202ed\u2069e\rf\ng\x7fh\u2028") == "a\\x1bb\\x9bc\\u202ed\\u2069e\\rf\\ng\\x7fh\\u2028"
     assert clean("bad\udcffbytes") == "bad\ufffdbytes"
+
+
+def test_a_repositorys_own_detectors_cannot_drive_the_terminal(tmp_path):
+    detector = '''
+[[detector]]
+id = "ACME001"
+name = "acme-api-token"
+summary = "Acme token\\u001b]0;pwned\\u0007\\u009b2J\\u202e"
+severity = "error"
+confidence = "high"
+cwe = [798]
+keywords = ["acme_"]
+regex = \'\'\'(?P<secret>acme_[A-Za-z0-9]{32})\'\'\'
+what = "Finds\\u001b[2J Acme tokens."
+why = "Readable by everyone."
+fix = "Rotate\\u001b[31m it."
+
+[[detector.bad]]
+file = "client.py"
+text = \'\'\'
+client = Acme(token="acme_0123456789abcdefFAKE0123456789ab")  # expect: ACME001
+\'\'\'
+
+[[detector.good]]
+file = "client.py"
+text = \'\'\'
+client = Acme(token=os.environ["ACME_TOKEN"])
+\'\'\'
+'''
+    (tmp_path / "acme.toml").write_text(detector)
+    (tmp_path / "pyproject.toml").write_text('[tool.kvlint]\nextend-detectors = ["acme.toml"]\n')
+    (tmp_path / "a.txt").write_text("token acme_0123456789abcdefFAKE0123456789ab\n")
+    for args in (("rules",), ("explain", "ACME001"), ("check", ".", "--no-cache")):
+        run = kvlint(*args, cwd=tmp_path)
+        assert run.code in (0, 1), run.err
+        _assert_clean(run.out)
+        _assert_clean(run.err)
+        assert "ACME001" in run.out

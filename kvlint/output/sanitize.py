@@ -61,6 +61,14 @@ def clean_frame_line(text: str) -> str:
     return _encodable(text).translate(_FRAME_TABLE)
 
 
+def clean_lines(text: str) -> str:
+    """Text whose line breaks are kept (a rule's fix, a rule's documentation) with every other
+    control character escaped; a CR cannot return to the start of a line."""
+    if text.replace("\n", "").isprintable():
+        return text
+    return "\n".join(clean_frame_line(line) for line in text.split("\n"))
+
+
 def _clean_optional(text: str | None) -> str | None:
     return None if text is None else clean(text)
 
@@ -98,11 +106,13 @@ def clean_finding(finding: Finding) -> Finding:
         snippet=tuple((number, clean_frame_line(text)) for number, text in finding.snippet),
         masked=masked,
         suppression_reason=_clean_optional(finding.suppression_reason),
+        fix=clean_lines(finding.fix),  # a repository's own detectors write fixes too
     )
 
 
 def _printable_finding(f: Finding) -> bool:
-    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "", *_location_texts(f.location),
+    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "", f.fix.replace("\n", ""),
+             *_location_texts(f.location),
              *(text for r in f.related for text in _location_texts(r)), *(text for _, text in f.snippet)]
     return "".join(texts).isprintable()
 
