@@ -210,3 +210,26 @@ def test_audit_cli_environment_is_isolated() -> None:
         assert "127.0.0.2" in clean_env(arm, "http://127.0.0.1:9")["NO_PROXY"].split(",")
         assert arm.foreign.base_url.startswith("https://127.0.0.2:")
     assert REPO_ROOT.is_dir() and os.path.isdir(REPO_ROOT / "kvlint")
+
+
+def test_names_in_a_snapshot_reach_no_terminal_as_control_sequences(tmp_path: Path) -> None:
+    w = world(vaults=2)
+    w.subscriptions[0].vaults[1].secret("expired", exp=1_700_000_000)
+    with ArmStandIn(w) as arm:
+        kvlint("audit", "--subscription", SUB, "--arm-endpoint", arm.base_url, "--no-role-assignments",
+               "--save-snapshot", "snap.json", "--format", "json", "-o", "out.json",
+               env=clean_env(arm), cwd=tmp_path)
+    snapshot = json.loads((tmp_path / "snap.json").read_text())
+    hostile = "\x1b]0;pwned\x07\u202e\x9b2J\nforged: KV399"
+    snapshot["subscriptions"][0]["displayName"] = "Prod" + hostile
+    for vault in snapshot["vaults"]:
+        vault["name"] += hostile
+    (tmp_path / "snap.json").write_text(json.dumps(snapshot))
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    for args in ((), ("--format", "github"), ("-q",)):
+        proc = kvlint("audit", "--from-snapshot", "snap.json", *args, env=env, cwd=tmp_path)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert FORBIDDEN.search(proc.stdout) is None and FORBIDDEN.search(proc.stderr) is None, proc.stdout
+        assert not any(line.startswith("forged") for line in proc.stdout.splitlines()), proc.stdout
+    assert "vault kv-1\\x1b]0;pwned\\x07\\u202e\\x9b2J\\nforged: KV399" in \
+        kvlint("audit", "--from-snapshot", "snap.json", env=env, cwd=tmp_path).stdout
