@@ -174,3 +174,18 @@ client = Acme(token=os.environ["ACME_TOKEN"])
         _assert_clean(run.out)
         _assert_clean(run.err)
         assert "ACME001" in run.out
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_json_outputs_escape_every_control_and_keep_the_data(tmp_path, fmt):
+    import json
+
+    _tree(tmp_path)
+    run = kvlint("check", ".", "--no-cache", "--format", fmt, cwd=tmp_path)
+    _assert_clean(run.out)
+    # Same data: the escapes are JSON's own, so the decoded strings hold the original characters.
+    # (file names have C0 shown escaped by the walk already; C1 and bidi are escaped by JSON's \\u here)
+    if fmt == "json":  # (SARIF percent-encodes its URIs)
+        assert "evil\\\\x1b]0;t\\\\x07\\u202e\\u009b.py" in run.out
+    decoded = json.dumps(json.loads(run.out), ensure_ascii=False)
+    assert "\u202e" in decoded and "\x9b" in decoded

@@ -10,7 +10,7 @@ from typing import Any
 
 from kvlint.model import Finding, Notification, ScanResult
 from kvlint.output import sarif
-from kvlint.output.sanitize import clean, clean_finding
+from kvlint.output.sanitize import clean, clean_finding, json_safe
 from kvlint.output.text import Painter, render_notification, summary_lines
 
 NO_SUBSCRIPTION = ""
@@ -109,4 +109,4 @@ def render_sarif(result: ScanResult, specs: Sequence[Any], subscriptions: Sequen
     if not runs or unattached.findings or unattached.notifications:
         # Problems before any subscription was known (e.g. the subscription list was forbidden).
         runs.append(sarif.build_run(unattached, specs, category=prefix))
-    return json.dumps(sarif.sarif_log(runs), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(sarif.sarif_log(runs), indent=2, ensure_ascii=False)) + "\n"

@@ -7,6 +7,7 @@ from collections import Counter
 
 from kvlint import __version__
 from kvlint.model import ScanResult
+from kvlint.output.sanitize import json_safe
 
 
 def render(result: ScanResult, *, show_suppressed: bool = True) -> str:
@@ -25,4 +26,4 @@ def render(result: ScanResult, *, show_suppressed: bool = True) -> str:
             "by_category": dict(Counter(f.category.value for f in active)),
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

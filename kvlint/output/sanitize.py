@@ -69,6 +69,16 @@ def clean_lines(text: str) -> str:
     return "\n".join(clean_frame_line(line) for line in text.split("\n"))
 
 
+# In JSON text, C1, bidi controls and line separators can only sit inside strings, where
+# `\uXXXX` means the same character: escaping them keeps the data and the terminal safe.
+_JSON_TABLE = {code: f"\\u{code:04x}" for code in [*range(0x80, 0xA0), *_BIDI, *_SEPARATORS, 0x7F]}
+
+
+def json_safe(text: str) -> str:
+    """JSON text (json.dumps output; C0 is already escaped) with the remaining controls escaped."""
+    return text if text.isprintable() or (text.isascii() and "\x7f" not in text) else text.translate(_JSON_TABLE)
+
+
 def _clean_optional(text: str | None) -> str | None:
     return None if text is None else clean(text)
 

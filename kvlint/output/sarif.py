@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from kvlint import __version__
 from kvlint.model import Finding, Location, Notification, ScanResult
+from kvlint.output.sanitize import json_safe
 from kvlint.rule import RuleSpec
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -215,7 +216,7 @@ def _provenance(result_set: ScanResult) -> dict[str, Any]:
 
 
 def render(result_set: ScanResult, specs: Sequence[RuleSpec], category: str = "kvlint/check/") -> str:
-    return json.dumps(sarif_log([build_run(result_set, specs, category)]), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(sarif_log([build_run(result_set, specs, category)]), indent=2, ensure_ascii=False)) + "\n"
 
 
 def sarif_log(runs: list[dict[str, Any]]) -> dict[str, Any]:
