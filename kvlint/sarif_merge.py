@@ -269,17 +269,17 @@ def register(subparsers: Any) -> None:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from kvlint.cli import EXIT_OK, UsageError, write_report
+    from kvlint.output.sanitize import clean, json_safe
 
     try:
         docs = [(str(path), load(path)) for path in args.files]
     except MergeError as exc:
         raise UsageError(str(exc)) from None
     merged, warnings = merge(docs)
-    from kvlint.output.sanitize import clean
-
     for warning in warnings:  # they name tools and categories from the input files
         print(f"kvlint: warning: {clean(warning)}", file=sys.stderr)
-    write_report(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", str(args.output) if args.output else None)
+    write_report(json_safe(json.dumps(merged, indent=2, ensure_ascii=False)) + "\n",
+                 str(args.output) if args.output else None)
     if args.output:
         total = sum(len(r["results"]) for r in merged["runs"])
         print(f"kvlint: merged {len(docs)} file(s) into {len(merged['runs'])} run(s) with {total} result(s): "

@@ -258,3 +258,27 @@ def test_a_cache_folder_open_to_others_is_not_trusted_until_made_private(tmp_pat
 def test_cache_key_reads_no_fifo(tmp_path: Path):
     os.mkfifo(tmp_path / "pipe")
     assert Cache.key(tmp_path / "pipe", "pipe") is None
+
+
+def test_a_file_edited_during_a_parallel_scan_is_cached_under_the_content_that_was_scanned(tmp_path: Path):
+    """The main process reads every file to look it up; a worker scans it. If the file changes in
+    between, the result must be stored under the key of what the worker scanned, never the old one."""
+    for i in range(60):  # enough files for worker processes
+        (tmp_path / f"f{i}.py").write_text(f"x{i} = 1\n")
+    target = tmp_path / "f7.py"
+    old_key = Cache.key_of(target.read_bytes(), "f7.py")
+    new_content = SECRET_A.encode()
+
+    class EditingCache(Cache):
+        def get(self, key):
+            if key == old_key:  # right after the lookup read: the file is edited
+                target.write_bytes(new_content)
+            return super().get(key)
+
+    cache = EditingCache(tmp_path / "cache", "digest")
+    pipeline = Pipeline.build(Config(jobs=2), builtin_registry())
+    files = [(tmp_path / f"f{i}.py", f"f{i}.py") for i in range(60)]
+    result = run_scan(files, pipeline, cache)
+    assert [f.location.path for f in result.findings] == ["f7.py"]  # the worker scanned the new content
+    assert old_key not in cache.fresh
+    assert cache.fresh[Cache.key_of(new_content, "f7.py")]["findings"]
