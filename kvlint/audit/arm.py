@@ -350,20 +350,23 @@ class _Reader:
         seen: set[str] = set()
         pages = 0
         while True:
-            response = client.send_request(HttpRequest("GET", url, headers={"Accept": "application/json"}))
+            # stream=True: the pipeline's ContentDecodePolicy would parse the whole page into one tree.
+            response = client.send_request(HttpRequest("GET", url, headers={"Accept": "application/json"}),
+                                           stream=True)
+            try:
+                data = response.read()
+            finally:
+                response.close()
             if response.status_code != 200:
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            body = json.loads(response.content)
             del response
+            text = data.decode("utf-8-sig")
+            del data
             pages += 1
-            entries = body.get("value") if isinstance(body, dict) else None
-            if not isinstance(entries, list):
-                raise ValueError("a page without a 'value' array")
-            link = body.get("nextLink")
-            del body
-            entries.reverse()
-            while entries:
-                yield entries.pop()
+            members: dict[str, Any] = {}
+            yield from _page_entries(text, members)  # each entry parsed only when it is wanted
+            del text
+            link = members.get("nextLink")
             if not link:
                 return
             self._check_next_link(link, seen, pages)
@@ -609,6 +612,57 @@ def _vault_id_parts(resource_id: str) -> tuple[str, str, str] | None:
     """(subscription, resource group, vault name) of a Key Vault's resource id, or None."""
     match = _VAULT_ID.match(resource_id)
     return (match[1], match[2], match[3]) if match else None
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def _page_entries(text: str, members: dict[str, Any]) -> Iterator[Any]:
+    """The entries of a page's `value` array, decoded one at a time from the page's text (a page of
+    200,000 vaults is never one tree of objects); its other top-level members go into `members`.
+    Malformed JSON raises ValueError."""
+    try:
+        pos = _WS.match(text, 0).end()  # type: ignore[union-attr]
+        if not text.startswith("{", pos):
+            raise ValueError("a page that is not a JSON object")
+        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+        found = False
+        while not text.startswith("}", pos):
+            key, pos = _DECODER.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if not isinstance(key, str) or not text.startswith(":", pos):
+                raise ValueError("malformed page")
+            pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            if key == "value" and text.startswith("[", pos):
+                found = True
+                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                while not text.startswith("]", pos):
+                    entry, pos = _DECODER.raw_decode(text, pos)
+                    yield entry
+                    pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+                    if text.startswith(",", pos):
+                        pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                        if text.startswith("]", pos):
+                            raise ValueError("malformed page")
+                    elif not text.startswith("]", pos):
+                        raise ValueError("malformed page")
+                pos += 1
+            else:
+                members[key], pos = _DECODER.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if text.startswith(",", pos):
+                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                if text.startswith("}", pos):
+                    raise ValueError("malformed page")
+            elif not text.startswith("}", pos):
+                raise ValueError("malformed page")
+        if not found:
+            raise ValueError("a page without a 'value' array")
+        if _WS.match(text, pos + 1).end() != len(text):  # type: ignore[union-attr]
+            raise ValueError("content after the page")
+    except RecursionError:
+        raise ValueError("a page nested too deeply") from None
 
 
 def _with_api_version(link: str, api_version: str) -> str:
