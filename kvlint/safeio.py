@@ -87,12 +87,31 @@ def _open_checked(path: str | os.PathLike[str], *, follow: bool) -> int:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"not a regular file ({_kind(info.st_mode)})", path)
+        if not follow and not _opened_as(fd, path):
+            raise UnsafeFile("reached through a symbolic link (not followed)", path)
         if _NONBLOCK:
             os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
         raise
     return fd
+
+
+def _opened_as(fd: int, path: str | os.PathLike[str]) -> bool:
+    """Whether the descriptor is the file at `path` itself, not one reached through a folder
+    swapped for a link (O_NOFOLLOW covers only the last part). Linux tells the opened file's
+    path in /proc; elsewhere, or for relative paths, there is nothing to compare."""
+    expected = os.fspath(path)
+    if not os.path.isabs(expected) or not _PROC_FD:
+        return True
+    try:
+        actual = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return True
+    return actual == os.path.normpath(expected)
+
+
+_PROC_FD = os.path.isdir("/proc/self/fd")
 
 
 def read_aux_text(path: str | os.PathLike[str], encoding: str = "utf-8", limit: int = MAX_AUX_FILE_SIZE) -> str:

@@ -231,7 +231,9 @@ class _Collector:
         for rel_dir, reason in unreadable:  # a folder not read is a gap in the scan, never silent
             if not self.dir_excluded(rel_dir):
                 self.note("error", f"cannot read folder: {reason}", printable(prefix + rel_dir) or ".")
-        base = str(folder)
+        # Files are opened by their real path: every folder below it was a real folder when it was
+        # listed, so a folder swapped for a link later is noticed when the file is read (safeio).
+        base = os.path.realpath(folder)
         for rel in listed:
             # Exclude patterns apply below the scanned folder, never to the folders above it
             # (scanning ~/.pyenv/.../lib/python3.11 must not be excluded by `.pyenv`).
@@ -245,7 +247,8 @@ class _Collector:
         if not display.startswith("/") and (self.dir_excluded(display[: display.rfind("/") + 1])
                                             or self.exclude.match_file(display)):
             return
-        self.consider(str(absolute), display, explicit=True, base=str(absolute.parent))
+        parent = os.path.realpath(absolute.parent)
+        self.consider(os.path.join(parent, absolute.name), display, explicit=True, base=parent)
 
 
 def collect_files(paths: list[str], config: Config, root: Path) -> FileSet:

@@ -282,3 +282,20 @@ def test_a_file_edited_during_a_parallel_scan_is_cached_under_the_content_that_w
     assert [f.location.path for f in result.findings] == ["f7.py"]  # the worker scanned the new content
     assert old_key not in cache.fresh
     assert cache.fresh[Cache.key_of(new_content, "f7.py")]["findings"]
+
+
+def test_a_folder_swapped_for_a_link_after_the_walk_is_not_followed(tmp_path: Path):
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to tell which file a descriptor is")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.py").write_text(SECRET_B)
+    tree = tmp_path / "tree"
+    (tree / "src").mkdir(parents=True)
+    (tree / "src" / "a.py").write_text("x = 1\n")
+    files = _files_of(tree)
+    shutil.rmtree(tree / "src")
+    (tree / "src").symlink_to(outside)  # the folder, not the file, is now a link out of the tree
+    result = _scan_with_alarm(files)
+    assert result.findings == []
+    assert [n.message for n in result.notifications] == ["cannot read: reached through a symbolic link (not followed)"]
