@@ -41,6 +41,7 @@ class Cache:
         self.entries = self._load()
 
     def _load(self) -> dict[str, Any]:
+        """The entries on disk, or none when the folder is not private (anyone could have planted them)."""
         if not is_private_dir(self.file.parent):
             return {}
         try:
@@ -86,13 +87,9 @@ class Cache:
         if not self.dropped and all(self.entries.get(k) is not None for k in self.fresh):
             return
         try:
+            trusted = is_private_dir(self.file.parent)  # before it is made private: then nothing is kept
             self._make_private_dirs()
-            try:
-                current = json.loads(read_regular(self.file, MAX_CACHE_FILE_SIZE))
-            except (OSError, ValueError, RecursionError):
-                current = {}
-            if not isinstance(current, dict):
-                current = {}
+            current = self._load() if trusted else {}
             merged = {k: v for k, v in current.items() if valid_entry(v)} | self.fresh
             if len(merged) > MAX_ENTRIES:
                 merged = self.fresh
@@ -122,9 +119,9 @@ class Cache:
         info = os.lstat(folder)
         if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
             raise OSError(f"{folder}: not a directory")
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        if os.name != "nt" and info.st_uid != os.getuid():
             raise OSError(f"{folder}: owned by another user")
-        if info.st_mode & 0o077:
+        if os.name != "nt" and info.st_mode & 0o077:
             os.chmod(folder, 0o700)
 
     def _write_tag(self) -> None:

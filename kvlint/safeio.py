@@ -134,7 +134,9 @@ def is_private_dir(path: Path) -> bool:
         return False
     if not stat.S_ISDIR(info.st_mode):
         return False
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+    if os.name == "nt":  # no POSIX modes: the user's profile folders are private by their ACLs
+        return True
+    if info.st_uid != os.getuid():
         return False
     return not info.st_mode & 0o077
 

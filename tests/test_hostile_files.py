@@ -248,11 +248,14 @@ def test_a_cache_folder_open_to_others_is_not_trusted_until_made_private(tmp_pat
     kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     [cache_file] = _cache_files(cache_dir)
     key = next(iter(json.loads(cache_file.read_text())))
-    cache_file.write_text(json.dumps({key: {"findings": [], "notifications": []}}))
+    planted = {"0" * 64: {"findings": [], "notifications": []}}
+    cache_file.write_text(json.dumps({key: {"findings": [], "notifications": []}, **planted}))
     cache_file.parent.chmod(0o777)  # anyone could have planted this
     run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     assert "a.py:1:12: KV104" in run.out
     assert stat.S_IMODE(cache_file.parent.stat().st_mode) == 0o700
+    kept = json.loads(cache_file.read_text())
+    assert key in kept and "0" * 64 not in kept  # nothing planted was kept
 
 
 def test_cache_key_reads_no_fifo(tmp_path: Path):
