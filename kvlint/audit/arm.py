@@ -354,11 +354,12 @@ class _Reader:
             response = client.send_request(HttpRequest("GET", url, headers={"Accept": "application/json"}),
                                            stream=True)
             try:
-                data = response.read()
+                if response.status_code != 200:
+                    response.read()  # the error's body, for its code
+                    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+                data = _read_bounded(response, MAX_PAGE_BYTES)
             finally:
                 response.close()
-            if response.status_code != 200:
-                raise HttpResponseError(response=response, error_format=ARMErrorFormat)
             del response
             text = data.decode("utf-8-sig")
             del data
@@ -612,6 +613,20 @@ def _vault_id_parts(resource_id: str) -> tuple[str, str, str] | None:
     """(subscription, resource group, vault name) of a Key Vault's resource id, or None."""
     match = _VAULT_ID.match(resource_id)
     return (match[1], match[2], match[3]) if match else None
+
+
+# A page of 200,000 vaults is about 150 MB; a server that sends more is not answering a listing.
+MAX_PAGE_BYTES = 1024 * 1024 * 1024
+
+
+def _read_bounded(response: Any, limit: int) -> bytes:
+    chunks, total = [], 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if total > limit:
+            raise ListingRefused(f"a page larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 _WS = re.compile(r"[ \t\n\r]*")
