@@ -29,6 +29,7 @@ from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 
 PARALLEL_MIN_FILES = 48
+READ_LIMIT_FACTOR = 4
 
 
 @dataclass
@@ -197,7 +198,7 @@ class Pipeline:
                     text = source
                 elif source is not None:
                     try:
-                        text = decode(read_regular(source, self.config.max_file_size), path)[0]
+                        text = decode(read_regular(source, READ_LIMIT_FACTOR * self.config.max_file_size), path)[0]
                     except OSError:
                         text = ""
                 reporters[path] = self.reporter(path, text)
@@ -222,12 +223,14 @@ def read_scanned(path: Path, display: str, pipeline: Pipeline) -> bytes | FileOu
     """The bytes of a file to scan, read once and safely (no link followed, a regular file, within
     max-file-size: it may have been swapped for a FIFO, a link or a huge file since the walk), or
     the outcome that says why it could not be read."""
+    # The walk applied max-file-size; this bound only stops a file that grew (or was swapped for
+    # a huge one) since, with room for callers that pass files the walk did not size.
+    limit = READ_LIMIT_FACTOR * pipeline.config.max_file_size
     try:
-        return read_regular(path, pipeline.config.max_file_size)
+        return read_regular(path, limit)
     except TooLarge:
         return FileOutcome(notifications=[Notification(
-            "warning", f"skipped: over the size limit of {pipeline.config.max_file_size} (max-file-size)",
-            path=display)])
+            "warning", f"skipped: grew over {limit} bytes since it was listed (max-file-size)", path=display)])
     except OSError as exc:
         return FileOutcome(notifications=[Notification("error", f"cannot read: {describe(exc)}", path=display)])
 
