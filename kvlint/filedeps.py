@@ -37,10 +37,10 @@ def _note(kind: str, path: Path, digest: str) -> None:
 
 
 def _read(path: Path, limit: int) -> bytes | None:
-    try:
-        if not path.is_file() or path.stat().st_size > limit:
-            return None
-        return path.read_bytes()
+    from kvlint.safeio import read_regular
+
+    try:  # one descriptor, checked to be a regular file: a FIFO or a file growing past the limit is None
+        return read_regular(path, limit, follow=True)
     except OSError:
         return None
 

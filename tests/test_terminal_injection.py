@@ -25,7 +25,7 @@ HOSTILE = "\x1b]0;pwned\x07\x1b[2J\x9b31m\u202e\u2066\r\n\x85\u2028\x00\x7f"
 
 SAS_FORGING_A_LINE = (
     'conn = "SharedAccessSignature sr=https%3A%2F%2Fns.servicebus.windows.net%2Fq'
-    '&sig=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG%3D&se=1900000000'
+    '&sig=Qm9xR2tZcW1Xb3pLd0hqTnB5VmFzRGZnSGprTG1Ocf8%3D&se=1900000000'
     '&skn=%0Aforged.py:1:1:%20KV999%20[fake]%20forged%1b]0%3Bpwn%07%c2%9b2J"\n'
 )
 SECRET_WITH_ESCAPES = (
@@ -156,7 +156,7 @@ fix = "Rotate\\u001b[31m it."
 [[detector.bad]]
 file = "client.py"
 text = \'\'\'
-client = Acme(token="acme_0123456789abcdefFAKE0123456789ab")  # expect: ACME001
+client = Acme(token="acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf")  # expect: ACME001
 \'\'\'
 
 [[detector.good]]
@@ -167,7 +167,7 @@ client = Acme(token=os.environ["ACME_TOKEN"])
 '''
     (tmp_path / "acme.toml").write_text(detector)
     (tmp_path / "pyproject.toml").write_text('[tool.kvlint]\nextend-detectors = ["acme.toml"]\n')
-    (tmp_path / "a.txt").write_text("token acme_0123456789abcdefFAKE0123456789ab\n")
+    (tmp_path / "a.txt").write_text("token acme_FAKEq7Vx2LmP9sRt4WzKc8NbY3hJ6dGf\n")
     for args in (("rules",), ("explain", "ACME001"), ("check", ".", "--no-cache")):
         run = kvlint(*args, cwd=tmp_path)
         assert run.code in (0, 1), run.err
