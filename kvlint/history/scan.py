@@ -29,6 +29,7 @@ from kvlint.engine import Pipeline, decode
 from kvlint.history.gitlog import BlobReader, Commit, FileChange, read_changes, renames
 from kvlint.model import Category, Finding, Location, Notification, ScanResult
 from kvlint.rule import RuleSpec
+from kvlint.safeio import read_regular
 
 HISTORY_CATEGORIES = frozenset({Category.HARDCODED_SECRET, Category.SECRET_EXPOSURE})
 STRUCTURED_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -224,13 +225,11 @@ class HistoryScanner:
         """Findings the work tree still has, by fingerprint, for the files history findings name."""
         present: dict[str, Finding] = {}
         for final in sorted({h.final_path for h in self.hits.values()}):
-            path = self.root / final
             try:
-                if not path.is_file() or path.is_symlink() or path.stat().st_size > self.config.max_file_size:
-                    continue
-                text = decode(path.read_bytes(), final)[0]
+                # Not followed if it is a link, never a FIFO or device, bounded like a scanned file.
+                text = decode(read_regular(self.root / final, self.config.max_file_size), final)[0]
             except OSError:
-                continue
+                continue  # gone, not a regular file, or too large: not in the work tree as scanned
             pipeline = self.whole if is_structured(final) else self.fragments
             for finding in pipeline.scan_document(Document(final, text)).findings:
                 present.setdefault(finding.fingerprint, finding)
