@@ -276,6 +276,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         start = root  # an unreadable folder holds no configuration we could read (it is reported below)
     config = prepare_config(args, start)
     _, pipeline = load_pipeline(config)
+    # Fingerprints (a KDF per distinct secret) only for the outputs that carry them.
+    uses_baseline = bool(args.write_baseline or args.baseline or config.extra.get("baseline"))
+    pipeline.fingerprints = args.format in ("json", "sarif") or uses_baseline
+    if pipeline.fingerprints:
+        from kvlint import redact
+
+        redact.configure_salt(config.fingerprint_salt, root=start if start.is_dir() else start.parent)
     fileset = collect_files(args.paths, config, root)
     cache = None
     if config.cache:
@@ -287,7 +294,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         catalogue_state = [(s.id, s.origin) for s in pipeline.specs]
         digest = config_digest(
             __version__, code_stamp(), catalogue_state, config.options, config.severity, config.per_file_ignores,
-            config.inline_suppressions, redact.salt(), datetime.date.today().isoformat(),
+            config.inline_suppressions, redact.salt() if pipeline.fingerprints else None,
+            datetime.date.today().isoformat(),
             [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
         )
         cache = Cache(folder, digest)
@@ -297,7 +305,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     result.notifications[:0] = fileset.notifications
     for missing in fileset.missing:
         result.notifications.insert(0, Notification("error", "no such file or directory", path=missing))
-    if args.write_baseline or args.baseline or config.extra.get("baseline"):
+    if uses_baseline:
+        from kvlint import redact
+
+        if redact.salt_origin() == "repository remote (shallow clone)":
+            result.notifications.append(Notification(
+                "note", "fingerprint salt taken from the `origin` remote: this is a shallow clone, without the "
+                "repository's root commit; a baseline written in a full clone will not match here (set "
+                "`fingerprint-salt`, or fetch the full history: see docs/fingerprints.md)"))
         written = _baseline(args, config, result, {display for _, display in fileset.files}, root)
         if written is not None:
             return EXIT_USAGE if fileset.missing or fileset.unreadable else EXIT_OK

@@ -25,6 +25,7 @@ from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
 from kvlint.rule import RuleSpec
 from kvlint.safeio import TooLarge, describe, read_regular
+from kvlint.secretspans import add_positional_secrets
 from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 
@@ -87,6 +88,10 @@ class Pipeline:
         self.config = config
         self.registry = registry
         self.specs = list(specs)
+        # Fingerprints cost a KDF per distinct secret: the CLI turns them off when no output
+        # (JSON, SARIF, baseline) carries them.
+        self.fingerprints = True
+        self._maskers: dict[bool, Pipeline] = {}
         self.severity_overrides = self._severity_overrides()
         self.ignores = self._per_file_ignores()
         options = self._options()
@@ -154,7 +159,40 @@ class Pipeline:
         return ids
 
     def reporter(self, path: str, text: str) -> Reporter:
-        return Reporter(path, text, severity_overrides=self.severity_overrides)
+        return Reporter(path, text, severity_overrides=self.severity_overrides, fingerprints=self.fingerprints)
+
+    def _mask_rules(self, everything: bool) -> Pipeline:
+        """The code rules whose secrets the document's masker must know besides the selected
+        ones: the rules not selected (or, for a file first opened in finalize, all of them).
+        Catalogue detectors are not among them: the masker runs the whole catalogue itself."""
+        if everything not in self._maskers:
+            chosen = {s.id for s in self.specs}
+            specs = [s for s in self.registry.specs
+                     if s.source != "text" and (everything or s.id not in chosen)]
+            self._maskers[everything] = Pipeline(self.config, self.registry, specs)
+        return self._maskers[everything]
+
+    def mask_document(self, doc: Document, reporter: Reporter, *, everything: bool = False) -> None:
+        """Complete the document's masker with every secret anything in kvlint recognises in it:
+        every detector (built-in or the user's, enabled or not, public examples included), the
+        values secret by position (`kvlint.secretspans`), and what the unselected rules would
+        report. Selection decides what is reported, never what is masked."""
+        masker = reporter.masker
+        catalogue = getattr(self.registry, "catalogue", None)
+        if catalogue is not None:
+            for match in catalogue.scan(doc.text, path=doc.path, include_public=True):
+                masker.add((match.line, match.col, match.end_line, match.end_col), match.secret)
+        if doc.views.get(BINARY_VIEW):
+            return  # a binary is judged by the catalogue alone, and masked by it
+        add_positional_secrets(doc, masker)
+        collector = Reporter(doc.path, doc.text, fingerprints=False)
+        collector.share_masker(masker)
+        for source in self._mask_rules(everything).sources:
+            try:
+                if source.applies(doc):
+                    source.run(doc, collector)
+            except Exception:  # the selected run reports problems; this only masks
+                continue
 
     def scan_document(self, doc: Document) -> FileOutcome:
         outcome = FileOutcome()
@@ -173,17 +211,22 @@ class Pipeline:
                 continue
             if facts is not None:
                 outcome.facts[source.name] = facts
-        outcome.findings, notes = self.postprocess(reporter.findings(), doc.path, doc.text)
+        if reporter.has_findings:  # only a document with findings is ever shown
+            self.mask_document(doc, reporter)
+        outcome.findings, notes = self.postprocess(reporter.findings(), doc.path, doc.text,
+                                                   reporter.masker.masked_text if reporter.has_findings else None)
         outcome.notifications.extend(reporter.notifications + notes)
         return outcome
 
-    def postprocess(self, findings: list[Finding], path: str, text: str) -> tuple[list[Finding], list[Notification]]:
-        """Per-file ignores, then inline suppressions (which may report problems of their own)."""
+    def postprocess(self, findings: list[Finding], path: str, text: str, masked_text: str | None = None
+                    ) -> tuple[list[Finding], list[Notification]]:
+        """Per-file ignores, then inline suppressions (which may report problems of their own).
+        Suppression reasons are read from the masked text: a reason is shown, a secret never."""
         ignored = self.ignored_for(path)
         if ignored:
             findings = [f for f in findings if f.rule_id not in ignored]
         if self.config.inline_suppressions and findings:
-            return suppress.apply(findings, text, path)
+            return suppress.apply(findings, text, path, masked_text=masked_text)
         return findings, []
 
     def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path | str]) -> FileOutcome:
@@ -209,7 +252,11 @@ class Pipeline:
             if facts:
                 source.finalize(facts, open_reporter)
         for path, reporter in reporters.items():
-            findings, notes = self.postprocess(reporter.findings(), path, reporter.text)
+            if reporter.has_findings:
+                # The file's own scan masked it in a worker (or a past run): mask it again, alike.
+                self.mask_document(Document(path, reporter.text), reporter, everything=True)
+            findings, notes = self.postprocess(reporter.findings(), path, reporter.text,
+                                               reporter.masker.masked_text if reporter.has_findings else None)
             outcome.findings.extend(findings)
             outcome.notifications.extend(reporter.notifications + notes)
         return outcome

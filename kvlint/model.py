@@ -97,6 +97,9 @@ class Finding:
     fix: str = ""
     suppressed: bool = False
     suppression_reason: str | None = None
+    # The primary region overlaps masked text: its extent would tell a secret's length, so
+    # outputs other than SARIF give only its start.
+    covers_secret: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class Finding:
             "fix": self.fix,
             "suppressed": self.suppressed,
             "suppression_reason": self.suppression_reason,
+            "covers_secret": self.covers_secret,
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Finding:
             fix=data.get("fix", ""),
             suppressed=data.get("suppressed", False),
             suppression_reason=data.get("suppression_reason"),
+            covers_secret=bool(data.get("covers_secret", False)),
         )
 
 

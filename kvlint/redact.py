@@ -1,42 +1,168 @@
 """The only module that handles secret text: hashing and masking.
 
-Secrets are hashed with a salted, deliberately slow KDF so a fingerprint of a short password
-cannot be brute-forced cheaply, and masked before any line of source reaches an output.
+Secrets are hashed with a per-repository salt: guessable values with a memory-hard KDF (scrypt)
+so that testing a guess against a fingerprint is costly, random tokens with a keyed fast hash
+(see docs/fingerprints.md). Every line of source is masked before it reaches an output.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import os
+import re
+import subprocess
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 ELLIPSIS = "…"
-# Public default salt; teams can set their own (config `fingerprint-salt` or KVLINT_FINGERPRINT_SALT)
-# so that fingerprints from their repositories cannot be compared against a precomputed table.
-DEFAULT_SALT = "kvlint/v1"
-_KDF_ROUNDS = 20_000
+# Used only when no salt can be derived for the repository (not a git work tree, or a shallow
+# clone): see docs/fingerprints.md. Teams set their own with `fingerprint-salt` or
+# KVLINT_FINGERPRINT_SALT.
+DEFAULT_SALT = "kvlint/v2"
+SCHEME = "v2"  # fingerprint scheme: scrypt for guessable values, keyed BLAKE2b for random tokens
+# scrypt cost: 2**14 x 8 x 128 bytes = 16 MiB of memory per guess, about 25 ms on one core.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+# A value whose estimated strength is at least this many bits cannot be found by guessing, so a
+# keyed fast hash is enough; anything weaker goes through scrypt.
+RANDOM_TOKEN_BITS = 128
+
+_configured_salt: str | None = None
+_repository_salt: str | None = None
 
 
 def salt() -> str:
-    return os.environ.get("KVLINT_FINGERPRINT_SALT") or _configured_salt or DEFAULT_SALT
+    """Explicit salt (env, then config) first, then the repository's, then the public default."""
+    return (os.environ.get("KVLINT_FINGERPRINT_SALT") or _configured_salt or _repository_salt
+            or DEFAULT_SALT)
 
 
-_configured_salt: str | None = None
+def salt_origin() -> str:
+    """Where the salt in use comes from (for notes): never the salt itself."""
+    if os.environ.get("KVLINT_FINGERPRINT_SALT"):
+        return "KVLINT_FINGERPRINT_SALT"
+    if _configured_salt:
+        return "fingerprint-salt"
+    if _repository_salt and _repository_salt.startswith("root:"):
+        return "repository root commit"
+    if _repository_salt:
+        return "repository remote (shallow clone)"
+    return "default"
 
 
-def configure_salt(value: str | None) -> None:
-    global _configured_salt
+def configure_salt(value: str | None, root: Path | None = None) -> None:
+    """Set the configured salt; with `root`, also derive the repository's default salt."""
+    global _configured_salt, _repository_salt
     _configured_salt = value
+    _repository_salt = repository_salt(root) if root is not None and not value else None
+    _keys.cache_clear()
     secret_hash.cache_clear()
 
 
-@lru_cache(maxsize=4096)
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+_USERINFO = re.compile(r"^[A-Za-z][\w+.-]*://[^/@]*@|^[^/@:]+@")
+
+
+def repository_salt(root: Path) -> str | None:
+    """A salt every clone of the repository derives alike: its root commit(s).
+
+    A shallow clone does not have the root commit; it falls back to the `origin` remote (host
+    and path, without credentials, scheme or `.git`), and without one to the public default.
+    """
+    if os.environ.get("KVLINT_FINGERPRINT_SALT"):
+        return None
+    if _git(root, "rev-parse", "--is-inside-work-tree") != "true":
+        return None
+    if _git(root, "rev-parse", "--is-shallow-repository") != "true":
+        roots = _git(root, "rev-list", "--max-parents=0", "HEAD")
+        if roots:
+            return "root:" + ",".join(sorted(roots.split()))
+    remote = _git(root, "remote", "get-url", "origin")
+    if remote:
+        normalised = _USERINFO.sub("", remote.strip()).replace(":", "/").lower().removesuffix(".git")
+        return "remote:" + normalised.strip("/")
+    return None
+
+
+@lru_cache(maxsize=1)
+def _keys() -> tuple[bytes, bytes]:
+    """(scrypt salt, BLAKE2b key) derived from the salt in use, domain-separated."""
+    base = salt().encode("utf-8", "surrogatepass")
+    return (hashlib.sha256(b"kvlint/scrypt\0" + base).digest(),
+            hashlib.sha256(b"kvlint/blake2b\0" + base).digest())
+
+
+def strength_bits(secret: str) -> float:
+    """A deliberately low estimate of how many guesses a value would take, in bits.
+
+    Each word-shaped run of letters (`Password`, `prod`, `ADMIN`) counts as one word of a 65k
+    word list (16 bits), other characters by their class (digit 3.3, letter 4.7, symbol 5); the
+    total is capped by the Shannon entropy of the whole value, so repeats count once.
+    """
+    bare = secret.replace("-", "") if _GUID.fullmatch(secret) else secret
+    if _HEX.fullmatch(bare) and len(set(bare.lower())) >= 10:
+        return 4.0 * len(bare)  # hex digests and GUIDs: their digits are random by construction
+    bits = 0.0
+    for run in _RUNS.findall(secret):
+        if run[0].isalpha():
+            for piece in _WORDS.findall(run):
+                bits += min(16.0, len(piece) * 4.7) if len(piece) >= 3 else len(piece) * 4.7
+        elif run[0].isdigit():
+            bits += len(run) * 3.32
+        else:
+            bits += len(run) * 5.0
+    counts = Counter(secret)
+    shannon = -sum(c / len(secret) * math.log2(c / len(secret)) for c in counts.values()) if secret else 0.0
+    return min(bits, shannon * len(secret))
+
+
+_HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_RUNS = re.compile(r"[^\W\d_]+|\d+|[\W_]+")
+# Words inside a letter run: camelCase and PascalCase pieces, ALLCAPS pieces.
+_WORDS = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[^\W\d_]")
+
+
+def random_token(secret: str) -> bool:
+    return strength_bits(secret) >= RANDOM_TOKEN_BITS
+
+
+@lru_cache(maxsize=65536)
 def secret_hash(secret: str) -> str:
-    """Salted PBKDF2 of a secret: stable across runs and machines with the same salt."""
-    digest = hashlib.pbkdf2_hmac("sha256", secret.encode("utf-8", "surrogatepass"), salt().encode(), _KDF_ROUNDS)
-    return digest.hex()[:32]
+    """A salted hash of a secret, stable across runs and machines with the same salt.
+
+    Random tokens (storage keys, PATs) get a keyed BLAKE2b: no guess can find them. Anything a
+    person may have chosen goes through scrypt (memory-hard), so each guess costs an attacker
+    16 MiB and milliseconds. Computed once per distinct secret per process.
+    """
+    data = secret.encode("utf-8", "surrogatepass")
+    scrypt_salt, key = _keys()
+    if random_token(secret):
+        return "b" + hashlib.blake2b(data, key=key, digest_size=16).hexdigest()
+    digest = hashlib.scrypt(data, salt=scrypt_salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                            maxmem=64 * 1024 * 1024, dklen=16)
+    return "s" + digest.hex()
+
+
+_PROCESS_KEY = os.urandom(32)
+
+
+def secret_id(secret: str) -> str:
+    """A cheap identity for a secret inside this process (never stored, never printed): lets a
+    reporter tell secrets apart without paying for `secret_hash` when no output needs one."""
+    return hmac.new(_PROCESS_KEY, secret.encode("utf-8", "surrogatepass"), "sha256").hexdigest()[:32]
 
 
 def fingerprint(*parts: str) -> str:
@@ -64,6 +190,24 @@ class Masker:
     _masked_lines: list[str] | None = None
     _replacements: dict[int, list[tuple[int, int, int]]] | None = None
     _shift_indexes: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
+    _starts: list[int] | None = None
+
+    def add_offsets(self, start: int, end: int, secret: str | None = None) -> None:
+        """A secret region given by offsets into the text (end exclusive)."""
+        if end <= start:
+            return
+        if self._starts is None:
+            self._starts = line_starts(self.text)
+        line, col = offset_to_line_col(self._starts, start)
+        end_line, end_col = offset_to_line_col(self._starts, end)
+        self.add((line, col, end_line, end_col), secret if secret is not None else self.text[start:end])
+
+    def add_secret(self, secret: str) -> None:
+        """A secret to mask wherever it appears, without a region of its own."""
+        if len(secret) >= 4 and secret not in self.secrets:
+            self.secrets.add(secret)
+            self._masked_lines = None
+            self._replacements = None
 
     def add(self, region: tuple[int, int, int, int], secret: str | None) -> None:
         self.regions.append(region)
@@ -86,15 +230,19 @@ class Masker:
                 end = end_col - 1 if index == end_line - 1 else len(text)
                 if end > start:
                     spans.setdefault(index, []).append((start, min(end, len(text)), index == line - 1))
+        # Every other occurrence of a known secret: one search of the whole text per secret (a
+        # file with thousands of findings has thousands of secrets and as many lines).
+        starts = line_starts(self.text) if self.secrets else []
         for secret in self.secrets:
-            first_line = secret.split("\n", 1)[0]
-            if len(first_line) < 4:
-                continue
-            for index, text in enumerate(lines):
-                start = text.find(first_line)
+            for part in secret.split("\n"):
+                part = part.strip()
+                if len(part) < 4:
+                    continue
+                start = self.text.find(part)
                 while start != -1:
-                    spans.setdefault(index, []).append((start, start + len(first_line), True))
-                    start = text.find(first_line, start + 1)
+                    line, col = offset_to_line_col(starts, start)
+                    spans.setdefault(line - 1, []).append((col - 1, col - 1 + len(part), True))
+                    start = self.text.find(part, start + 1)
         masked = list(lines)
         replacements: dict[int, list[tuple[int, int, int]]] = {}
         for index, items in spans.items():
@@ -130,6 +278,14 @@ class Masker:
     @property
     def masked_text(self) -> str:
         return "\n".join(self.masked_lines)
+
+    def hides(self, line: int, col: int, end_col: int | None) -> bool:
+        """Does the region from `col` to `end_col` (exclusive) on `line` overlap masked text?"""
+        if self._replacements is None:
+            self._compute()
+        assert self._replacements is not None
+        start, end = col - 1, (end_col - 1 if end_col else col)
+        return any(a < max(end, start + 1) and start < b for a, b, _ in self._replacements.get(line - 1, ()))
 
     def masked_col(self, line: int, col: int) -> int:
         """Map a 1-based column of the original line to the masked line."""

@@ -10,6 +10,7 @@ from kvlint.model import Confidence, Finding, Location, Notification, Severity
 from kvlint.rule import RuleSpec
 
 CONTEXT_LINES = 1  # lines shown above and below the primary line in a code frame
+_LINE_KEY = "line:"  # fingerprint from the masked primary line, resolved when findings are made
 
 
 @dataclass
@@ -32,8 +33,11 @@ class Reporter:
     text: str = ""
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    # Fingerprints cost a KDF per distinct secret: computed only when an output carries them.
+    fingerprints: bool = True
     _pending: list[_Pending] = field(default_factory=list)
     _masker: redact.Masker | None = None
+    _secrets: dict[str, str] = field(default_factory=dict, repr=False)  # secret_id -> secret, in memory only
 
     def report(
         self,
@@ -57,9 +61,12 @@ class Reporter:
                 self.masker.add(region, secret)
             else:
                 self.masker.add((0, 0, 0, 0), secret)
-            fingerprint_key = "secret:" + redact.secret_hash(secret)
+            identity = redact.secret_id(secret)
+            self._secrets[identity] = secret
+            fingerprint_key = "secret:" + identity
         else:
-            fingerprint_key = "key:" + (key if key is not None else self._normalised_line(location))
+            # Without a key, the masked line: read in `findings`, once the document's mask is complete.
+            fingerprint_key = "key:" + key if key is not None else _LINE_KEY
         self._pending.append(
             _Pending(
                 spec,
@@ -75,6 +82,21 @@ class Reporter:
 
     def notify(self, level: str, message: str, line: int | None = None) -> None:
         self.notifications.append(Notification(level, message, path=self.path, line=line))
+
+    @property
+    def has_findings(self) -> bool:
+        return bool(self._pending)
+
+    def share_masker(self, masker: redact.Masker) -> None:
+        """Use another reporter's masker: one masker per document, whoever reports."""
+        self._masker = masker
+
+    def _fingerprint_key(self, item: _Pending) -> str:
+        if item.key == _LINE_KEY:
+            return "key:" + self._normalised_line(item.location)
+        if item.key.startswith("secret:"):
+            return "secret:" + redact.secret_hash(self._secrets[item.key[len("secret:"):]])
+        return item.key
 
     @property
     def masker(self) -> redact.Masker:
@@ -126,11 +148,14 @@ class Reporter:
         for item in self._pending:
             loc = item.location
             where = loc.path if loc.path is not None else (loc.resource_id or "")
-            base = redact.fingerprint(item.spec.id, where, loc.logical or "", item.key)
-            # Identical findings (same rule, file, secret) are told apart by occurrence, not line.
-            occurrence = seen.get(base, 0)
-            seen[base] = occurrence + 1
-            fp = base if occurrence == 0 else redact.fingerprint(base, str(occurrence))
+            fp = ""
+            if self.fingerprints:
+                base = redact.fingerprint(item.spec.id, where, loc.logical or "", self._fingerprint_key(item))
+                # Identical findings (same rule, file, secret) are told apart by occurrence, not line.
+                occurrence = seen.get(base, 0)
+                seen[base] = occurrence + 1
+                fp = base if occurrence == 0 else redact.fingerprint(base, str(occurrence))
+            covers_secret = False
             snippet: tuple[tuple[int, str], ...] = ()
             masked_span: tuple[tuple[int, int], ...] = ()
             line_hash = None
@@ -144,6 +169,8 @@ class Reporter:
                 end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
                     masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
                 masked_span = ((start, max(end, start + 1)),)
+                # A region that covers masked text would tell the secret's length by its extent.
+                covers_secret = self.masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
                 snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]
@@ -162,6 +189,7 @@ class Reporter:
                     masked=masked_span,
                     line_hash=line_hash,
                     fix=item.spec.doc.fix,
+                    covers_secret=covers_secret,
                 )
             )
         return out

@@ -1,6 +1,8 @@
 """Inline suppressions: `kvlint: ignore[KV101] reason` in a comment on the finding's line.
 
-Works in any `#`, `//`, `--`, `;`, `/* */`, `<!-- -->` or `REM` comment. Rules may be named by id,
+Works in any `#`, `//`, `--`, `;`, `/* */`, `<!-- -->` or `REM` comment; the reason ends where the
+comment does (`*/`, `-->`, or the end of the line), so code after a block comment is never taken
+for the reason. Rules may be named by id,
 name or category. `until=YYYY-MM-DD` makes a suppression expire; an expired or bare
 `kvlint: ignore` (without ids) suppresses nothing and is reported as a notification.
 """
@@ -8,15 +10,18 @@ name or category. `until=YYYY-MM-DD` makes a suppression expire; an expired or b
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from kvlint.model import Finding, Notification
 
 _DIRECTIVE = re.compile(
-    r"(?:#|//|--|;|/\*|<!--|\bREM\b)[^\n]*?\bkvlint:\s*ignore\b(?P<ids>\[[^\]\n]*\])?(?P<rest>[^\n]*)",
+    r"(?P<opener>#|//|--|;|/\*|<!--|\bREM\b)(?P<before>[^\n]*?)\bkvlint:\s*ignore\b"
+    r"(?P<ids>\[[^\]\n]*\])?(?P<rest>[^\n]*)",
     re.IGNORECASE,
 )
+# Where a comment ends, by how it opened: a block comment at its closer, the others at the line end.
+_CLOSERS = {"/*": "*/", "<!--": "-->"}
 _UNTIL = re.compile(r"\buntil=(\S+)")
 
 
@@ -32,11 +37,21 @@ class Suppression:
 def parse_line(line: str, number: int) -> Suppression | None:
     if "kvlint" not in line:
         return None
-    match = _DIRECTIVE.search(line)
-    if not match:
-        return None
-    rest = (match.group("rest") or "").strip()
-    rest = re.sub(r"\s*(\*/|-->)\s*$", "", rest)
+    position = 0
+    while True:
+        match = _DIRECTIVE.search(line, position)
+        if not match:
+            return None
+        closer = _CLOSERS.get(match.group("opener"))
+        if closer is None or closer not in match.group("before"):
+            break
+        position = match.start() + 1  # that block comment closed before the directive: look further
+    rest = match.group("rest") or ""
+    if closer is not None:
+        end = rest.find(closer)
+        if end != -1:
+            rest = rest[:end]  # the reason ends with the comment, not with the line
+    rest = rest.strip()
     until = None
     problem = None
     found = _UNTIL.search(rest)
@@ -70,14 +85,24 @@ def _names(finding: Finding) -> set[str]:
 
 
 def apply(
-    findings: list[Finding], text: str, path: str, today: date | None = None
+    findings: list[Finding], text: str, path: str, today: date | None = None, masked_text: str | None = None
 ) -> tuple[list[Finding], list[Notification]]:
-    """Mark suppressed findings; report bare, invalid, expired and unused suppressions."""
+    """Mark suppressed findings; report bare, invalid, expired and unused suppressions.
+
+    With `masked_text` (the document as the masker shows it), reasons are read from it, so that a
+    reason never carries a secret even when one sits inside the comment."""
     from kvlint.report import with_suppression
 
     table = suppressions_in(text)
     if not table:
         return findings, []
+    if masked_text is not None:
+        masked_lines = masked_text.split("\n")
+        for number, sup in list(table.items()):
+            shown = parse_line(masked_lines[number - 1], number) if number <= len(masked_lines) else None
+            reason = shown.reason if shown is not None else None
+            if reason != sup.reason:
+                table[number] = replace(sup, reason=reason)
     today = today or date.today()
     notes: list[Notification] = []
     used: set[int] = set()

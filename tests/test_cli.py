@@ -114,10 +114,12 @@ def test_output_formats(tmp_path):
     data = json.loads(kvlint("check", "--format", "json", ".", cwd=tmp_path).out)
     finding = data["findings"][0]
     assert finding["rule_id"] == "KV101" and finding["category"] == "hardcoded-secret"
-    assert finding["location"] == {"path": "app.py", "start_line": 2, "start_col": 25, "end_line": 2, "end_col": 48}
+    # The region is the secret's: its end would tell the secret's length (SARIF keeps regions).
+    assert finding["location"] == {"path": "app.py", "start_line": 2, "start_col": 25}
+    assert finding["covers_secret"] is True
     assert data["summary"]["by_category"] == {"hardcoded-secret": 1}
     github = kvlint("check", "--format", "github", ".", cwd=tmp_path).out
-    assert github.startswith("::error file=app.py,line=2,col=25,endLine=2,endColumn=48,title=kvlint KV101")
+    assert github.startswith("::error file=app.py,line=2,col=25,title=kvlint KV101")
     run = kvlint("check", "--format", "sarif", "--output", "out.sarif", ".", cwd=tmp_path)
     assert run.code == 1 and run.out == ""
     sarif = json.loads((tmp_path / "out.sarif").read_text())

@@ -20,7 +20,8 @@ _NON_SECRET_WORDS = frozenset(
 
 _PLACEHOLDER_PATTERNS = re.compile(
     r"""
-      <[^<>\n]{0,80}>                  # <your-key>, <%= ENV['X'] %>
+      ^<[^<>\n]{0,80}> | <[^<>\n]{0,80}>$ | <%.{0,80}?%> | <[A-Za-z_][\w\-. ]{2,40}>
+                                       # <your-key>, <%= ENV['X'] %>; not a password's own `<`, `>`
     | \$\{[^}\n]*\}                    # ${VAR}, ${{ secrets.X }}
     | \$\([^)\n]*\)                    # $(var) in Azure Pipelines, $(cmd) in shells
     | \{\{.*?\}\}                      # {{ template }}

@@ -28,9 +28,9 @@ def render(result: ScanResult) -> str:
             props.append(f"file={_prop(loc.path)}")
             props.append(f"line={loc.start_line}")
             props.append(f"col={loc.start_col}")
-            if loc.end_line:
+            if loc.end_line and not f.covers_secret:
                 props.append(f"endLine={loc.end_line}")
-            if loc.end_col and (loc.end_line or loc.start_line) == loc.start_line:
+            if loc.end_col and (loc.end_line or loc.start_line) == loc.start_line and not f.covers_secret:
                 props.append(f"endColumn={loc.end_col}")
         props.append(f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}")
         where = loc.display

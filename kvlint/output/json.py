@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from kvlint import __version__
-from kvlint.model import ScanResult
+from kvlint.model import Finding, ScanResult
 from kvlint.output.sanitize import json_safe
 
 
@@ -16,7 +17,7 @@ def render(result: ScanResult, *, show_suppressed: bool = True) -> str:
     document = {
         "tool": "kvlint",
         "version": __version__,
-        "findings": [f.to_dict() for f in findings],
+        "findings": [_finding(f) for f in findings],
         "notifications": [n.to_dict() for n in result.notifications],
         "summary": {
             "files_scanned": result.files_scanned,
@@ -27,3 +28,10 @@ def render(result: ScanResult, *, show_suppressed: bool = True) -> str:
         },
     }
     return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    data = finding.to_dict()
+    if finding.covers_secret:  # the region's extent would be the secret's length
+        data["location"] = {k: v for k, v in data["location"].items() if k not in ("end_line", "end_col")}
+    return data
