@@ -187,10 +187,11 @@ class Pipeline:
         add_positional_secrets(doc, masker)
         collector = Reporter(doc.path, doc.text, fingerprints=False)
         collector.share_masker(masker)
+        fresh = Document(doc.path, doc.text)  # views hold parse trees tied to the first run's rules
         for source in self._mask_rules(everything).sources:
             try:
-                if source.applies(doc):
-                    source.run(doc, collector)
+                if source.applies(fresh):
+                    source.run(fresh, collector)
             except Exception:  # the selected run reports problems; this only masks
                 continue
 

@@ -57,10 +57,12 @@ def salt_origin() -> str:
 def configure_salt(value: str | None, root: Path | None = None) -> None:
     """Set the configured salt; with `root`, also derive the repository's default salt."""
     global _configured_salt, _repository_salt
+    before = salt()
     _configured_salt = value
     _repository_salt = repository_salt(root) if root is not None and not value else None
-    _keys.cache_clear()
-    secret_hash.cache_clear()
+    if salt() != before:
+        _keys.cache_clear()
+        secret_hash.cache_clear()
 
 
 def _git(root: Path, *args: str) -> str | None:
