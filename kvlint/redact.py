@@ -193,6 +193,7 @@ class Masker:
     _replacements: dict[int, list[tuple[int, int, int]]] | None = None
     _shift_indexes: dict[int, tuple[list[int], list[int]]] = field(default_factory=dict)
     _starts: list[int] | None = None
+    _prefixes: dict[str, list[str]] | None = None  # first 4 characters -> secrets, for mask_text
 
     def add_offsets(self, start: int, end: int, secret: str | None = None) -> None:
         """A secret region given by offsets into the text (end exclusive)."""
@@ -204,17 +205,43 @@ class Masker:
         end_line, end_col = offset_to_line_col(self._starts, end)
         self.add((line, col, end_line, end_col), secret if secret is not None else self.text[start:end])
 
+    def mask_text(self, text: str) -> str:
+        """`text` (a message) with every known secret in it masked: rules word messages from
+        what they read, and what they read may be a secret used as a name."""
+        if not self.secrets or len(text) < 4:
+            return text
+        if self._prefixes is None:
+            self._prefixes = {}
+            for secret in self.secrets:
+                for part in secret.split("\n"):
+                    if len(part.strip()) >= 4:
+                        self._prefixes.setdefault(part[:4], []).append(part)
+            for parts in self._prefixes.values():
+                parts.sort(key=len, reverse=True)
+        out, last, index = [], 0, 0
+        while index <= len(text) - 4:
+            for part in self._prefixes.get(text[index:index + 4], ()):
+                if text.startswith(part, index):
+                    out += [text[last:index], mask(part)]
+                    index = last = index + len(part)
+                    break
+            else:
+                index += 1
+        return "".join(out) + text[last:] if out else text
+
     def add_secret(self, secret: str) -> None:
         """A secret to mask wherever it appears, without a region of its own."""
         if len(secret) >= 4 and secret not in self.secrets:
             self.secrets.add(secret)
             self._masked_lines = None
             self._replacements = None
+            self._prefixes = None
 
     def add(self, region: tuple[int, int, int, int], secret: str | None) -> None:
         self.regions.append(region)
         if secret and len(secret) >= 4:
             self.secrets.add(secret)
+            self._prefixes = None
         self._masked_lines = None
         self._replacements = None
 

@@ -145,6 +145,8 @@ class Reporter:
             hashes = line_hashes(self.masker.masked_text)
         seen: dict[str, int] = {}
         out = []
+        shown = self.masker.mask_text
+        self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
         for item in self._pending:
             loc = item.location
             where = loc.path if loc.path is not None else (loc.resource_id or "")
@@ -181,9 +183,9 @@ class Reporter:
                     category=item.spec.category,
                     severity=item.severity,
                     confidence=item.confidence,
-                    message=item.message,
+                    message=shown(item.message),
                     location=loc,
-                    related=item.related,
+                    related=tuple(replace(r, message=shown(r.message)) if r.message else r for r in item.related),
                     fingerprint=fp,
                     snippet=snippet,
                     masked=masked_span,
