@@ -68,6 +68,11 @@ def command_line_values(text: str) -> Iterator[tuple[int, int]]:
         end = shell_word_end(text, start)
         word = text[start:end]
         if end > start and not word.startswith("-") and not _VARIABLE.match(word):
+            # The quotes around the word are not the secret's (its mask shows the secret's start).
+            if len(word) >= 2 and word[0] in "'\"":
+                start += 1
+            if end - start >= 2 and text[end - 1] in "'\"" and text[end - 2] != "\\":
+                end -= 1
             yield start, end
 
 
