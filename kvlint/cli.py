@@ -199,7 +199,7 @@ def prepare_config(args: argparse.Namespace, start: Path) -> Any:
             config.inline_suppressions = False
     except (config_mod.ConfigError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    redact.configure_salt(config.fingerprint_salt)
+    redact.configure_salt(config.fingerprint_salt, root=start if start.is_dir() else start.parent)
     return config
 
 
@@ -282,7 +282,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if pipeline.fingerprints:
         from kvlint import redact
 
-        redact.configure_salt(config.fingerprint_salt, root=start if start.is_dir() else start.parent)
+        redact.salt()  # derive the repository's salt once, before any worker process starts
     fileset = collect_files(args.paths, config, root)
     cache = None
     if config.cache:

@@ -33,12 +33,23 @@ RANDOM_TOKEN_BITS = 128
 
 _configured_salt: str | None = None
 _repository_salt: str | None = None
+_repository_root: Path | None = None  # where to derive the repository's salt, on first use
 
 
 def salt() -> str:
     """Explicit salt (env, then config) first, then the repository's, then the public default."""
-    return (os.environ.get("KVLINT_FINGERPRINT_SALT") or _configured_salt or _repository_salt
-            or DEFAULT_SALT)
+    explicit = os.environ.get("KVLINT_FINGERPRINT_SALT") or _configured_salt
+    if explicit:
+        return explicit
+    _derive_repository_salt()
+    return _repository_salt or DEFAULT_SALT
+
+
+def _derive_repository_salt() -> None:
+    global _repository_salt, _repository_root
+    if _repository_root is not None:
+        root, _repository_root = _repository_root, None
+        _repository_salt = repository_salt(root)
 
 
 def salt_origin() -> str:
@@ -47,6 +58,7 @@ def salt_origin() -> str:
         return "KVLINT_FINGERPRINT_SALT"
     if _configured_salt:
         return "fingerprint-salt"
+    _derive_repository_salt()
     if _repository_salt and _repository_salt.startswith("root:"):
         return "repository root commit"
     if _repository_salt:
@@ -55,14 +67,14 @@ def salt_origin() -> str:
 
 
 def configure_salt(value: str | None, root: Path | None = None) -> None:
-    """Set the configured salt; with `root`, also derive the repository's default salt."""
-    global _configured_salt, _repository_salt
-    before = salt()
+    """Set the configured salt; with `root`, the repository whose default salt is derived (with
+    git, the first time a fingerprint needs it: runs that print no fingerprint pay nothing)."""
+    global _configured_salt, _repository_salt, _repository_root
     _configured_salt = value
-    _repository_salt = repository_salt(root) if root is not None and not value else None
-    if salt() != before:
-        _keys.cache_clear()
-        secret_hash.cache_clear()
+    _repository_salt = None
+    _repository_root = root.resolve() if root is not None and not value else None
+    _keys.cache_clear()
+    secret_hash.cache_clear()
 
 
 def _git(root: Path, *args: str) -> str | None:
