@@ -138,5 +138,6 @@ def apply(result: ScanResult, path: Path, scanned: set[str], root: Path, report_
     summary += "y" if len(stale) == 1 else "ies"
     if entries and stale and len(stale) == len(entries) and kept:
         summary += (" (every entry is stale: was kvlint run from another folder than the one the baseline "
-                    "was written in, or was the fingerprint salt changed?)")
+                    "was written in, was the fingerprint salt changed, or was the baseline written by a kvlint "
+                    "older than its current fingerprints (docs/fingerprints.md)? Rewrite it with --write-baseline)")
     result.notifications.append(Notification("note", summary))

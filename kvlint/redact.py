@@ -215,7 +215,10 @@ class Masker:
             self._starts = line_starts(self.text)
         line, col = offset_to_line_col(self._starts, start)
         end_line, end_col = offset_to_line_col(self._starts, end)
-        self.add((line, col, end_line, end_col), secret if secret is not None else self.text[start:end])
+        value = secret if secret is not None else self.text[start:end]
+        # A value secret by position alone (`--value prod`) is masked where it stands; elsewhere
+        # only when it is long enough not to be an ordinary word of the file.
+        self.add((line, col, end_line, end_col), value if len(value) >= 8 else None)
 
     def mask_text(self, text: str) -> str:
         """`text` (a message) with every known secret in it masked: rules word messages from

@@ -294,3 +294,21 @@ def test_repository_salt_is_shared_by_clones_and_differs_between_repositories(tm
     (clone / "b.jsonl").write_text((one / "b.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
     held = kvlint("check", ".", "--no-cache", "--select", "KV101", "--baseline", "b.jsonl", cwd=clone)
     assert held.code == 0 and "1 known finding(s) not reported, 0 stale entries" in held.err
+
+
+def test_fingerprints_are_computed_only_for_outputs_that_carry_them(tmp_path):
+    write(tmp_path, "app.py", f'from azure.keyvault.secrets import SecretClient\nclient.set_secret("db", "{fake("fp")}")\n')
+    cache = tmp_path.parent / (tmp_path.name + "-cache")
+
+    def cached_fingerprints() -> set[str]:
+        found = set()
+        for path in cache.rglob("*.json"):
+            for outcome in json.loads(path.read_text(encoding="utf-8")).values():
+                found |= {f["fingerprint"] for f in outcome["findings"]}
+        return found
+
+    kvlint("check", ".", "--exit-zero", cwd=tmp_path, cache_dir=cache)
+    assert cached_fingerprints() == {""}  # text output shows no fingerprint: no KDF was run
+    data = json.loads(kvlint("check", ".", "--exit-zero", "--format", "json", cwd=tmp_path, cache_dir=cache).out)
+    assert all(len(f["fingerprint"]) == 32 for f in data["findings"]) and data["findings"]
+    assert "" in cached_fingerprints() and len(cached_fingerprints()) > 1
