@@ -11,6 +11,9 @@ from kvlint.rule import RuleSpec
 
 CONTEXT_LINES = 1  # lines shown above and below the primary line in a code frame
 _LINE_KEY = "line:"  # fingerprint from the masked primary line, resolved when findings are made
+# Distinct guessable secrets in one file fingerprinted with scrypt (about 25 ms each); past this,
+# the file's guessable secrets are fingerprinted by their masked line (see docs/fingerprints.md).
+MAX_GUESSABLE_PER_FILE = 64
 
 
 @dataclass
@@ -91,12 +94,22 @@ class Reporter:
         """Use another reporter's masker: one masker per document, whoever reports."""
         self._masker = masker
 
-    def _fingerprint_key(self, item: _Pending) -> str:
+    def _fingerprint_key(self, item: _Pending, by_line: set[str]) -> str:
         if item.key == _LINE_KEY:
             return "key:" + self._normalised_line(item.location)
         if item.key.startswith("secret:"):
-            return "secret:" + redact.secret_hash(self._secrets[item.key[len("secret:"):]])
+            identity = item.key[len("secret:"):]
+            if identity in by_line:
+                return "masked:" + self._normalised_line(item.location)
+            return "secret:" + redact.secret_hash(self._secrets[identity])
         return item.key
+
+    def _keyed_by_line(self) -> set[str]:
+        """Guessable secrets fingerprinted by their masked line instead of their scrypt hash: all
+        of them, in a file holding more than MAX_GUESSABLE_PER_FILE (a password list, a fixture),
+        so that such a file costs a bounded time; the choice depends on the file alone."""
+        guessable = {identity for identity, secret in self._secrets.items() if not redact.random_token(secret)}
+        return guessable if len(guessable) > MAX_GUESSABLE_PER_FILE else set()
 
     @property
     def masker(self) -> redact.Masker:
@@ -145,6 +158,7 @@ class Reporter:
             hashes = line_hashes(self.masker.masked_text)
         seen: dict[str, int] = {}
         out = []
+        by_line = self._keyed_by_line() if self.fingerprints else set()
         shown = self.masker.mask_text
         self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
         for item in self._pending:
@@ -152,7 +166,7 @@ class Reporter:
             where = loc.path if loc.path is not None else (loc.resource_id or "")
             fp = ""
             if self.fingerprints:
-                base = redact.fingerprint(item.spec.id, where, loc.logical or "", self._fingerprint_key(item))
+                base = redact.fingerprint(item.spec.id, where, loc.logical or "", self._fingerprint_key(item, by_line))
                 # Identical findings (same rule, file, secret) are told apart by occurrence, not line.
                 occurrence = seen.get(base, 0)
                 seen[base] = occurrence + 1

@@ -312,3 +312,17 @@ def test_fingerprints_are_computed_only_for_outputs_that_carry_them(tmp_path):
     data = json.loads(kvlint("check", ".", "--exit-zero", "--format", "json", cwd=tmp_path, cache_dir=cache).out)
     assert all(len(f["fingerprint"]) == 32 for f in data["findings"]) and data["findings"]
     assert "" in cached_fingerprints() and len(cached_fingerprints()) > 1
+
+
+def test_a_password_list_costs_bounded_time_and_keeps_stable_fingerprints(tmp_path):
+    # 80 distinct guessable passwords in one file: past 64, fingerprinted by their masked line.
+    lines = [f'  "Db{n}": "Server=db{n};User ID=app;Password=Pw-{n:03d}-Blue;",' for n in range(80)]
+    write(tmp_path, "appsettings.json", '{ "ConnectionStrings": {\n' + "\n".join(lines) + '\n  "End": "" } }\n')
+
+    def fingerprints() -> list[str]:
+        out = kvlint("check", ".", "--no-cache", "--select", "KV013", "--format", "json", cwd=tmp_path).out
+        return [f["fingerprint"] for f in json.loads(out)["findings"]]
+
+    first = fingerprints()
+    assert len(first) == 80 and len(set(first)) == 80 and all(first)
+    assert fingerprints() == first
