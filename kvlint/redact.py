@@ -69,12 +69,20 @@ def salt_origin() -> str:
 def configure_salt(value: str | None, root: Path | None = None) -> None:
     """Set the configured salt; with `root`, the repository whose default salt is derived (with
     git, the first time a fingerprint needs it: runs that print no fingerprint pay nothing)."""
-    global _configured_salt, _repository_salt, _repository_root
+    global _configured_salt, _repository_salt, _repository_root, _configured_for
+    where = root.resolve() if root is not None and not value else None
+    state = (os.environ.get("KVLINT_FINGERPRINT_SALT"), value, where)
+    if state == _configured_for:
+        return  # the same configuration again (one process, several runs): keep the memo
+    _configured_for = state
     _configured_salt = value
     _repository_salt = None
-    _repository_root = root.resolve() if root is not None and not value else None
+    _repository_root = where
     _keys.cache_clear()
     secret_hash.cache_clear()
+
+
+_configured_for: tuple[str | None, str | None, Path | None] | None = None
 
 
 def _git(root: Path, *args: str) -> str | None:
