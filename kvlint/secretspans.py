@@ -157,12 +157,11 @@ def _json_secrets(text: str, masker: Masker) -> None:
     value = doc.value
     if not isinstance(value, dict):
         return
-    spans: dict[tuple[Any, ...], tuple[int, int]] = doc._value_spans  # offsets of each value
     found: list[tuple[tuple[Any, ...], Any]] = []
     _plan_secrets(value, found)
     _arm_secure_defaults(value, (), found, 0)
     for path, item in found:
-        _mask_value(text, spans, path, item, masker)
+        _mask_value(doc, path, item, masker)
 
 
 def _plan_secrets(plan: dict[str, Any], out: list[tuple[tuple[Any, ...], Any]]) -> None:
@@ -239,29 +238,28 @@ def _arm_secure_defaults(node: Any, path: tuple[Any, ...], out: list[tuple[tuple
             _arm_secure_defaults(child, (*path, index), out, depth + 1)
 
 
-def _mask_value(text: str, spans: dict[tuple[Any, ...], tuple[int, int]], path: tuple[Any, ...],
-                value: Any, masker: Masker) -> None:
+def _mask_value(doc: Any, path: tuple[Any, ...], value: Any, masker: Masker) -> None:
     """Mask a JSON value: a string inside its quotes, a number or boolean whole, containers leaf by leaf."""
     if isinstance(value, dict):
         for key, child in value.items():
-            _mask_value(text, spans, (*path, key), child, masker)
+            _mask_value(doc, (*path, key), child, masker)
         return
     if isinstance(value, list):
         for index, child in enumerate(value):
-            _mask_value(text, spans, (*path, index), child, masker)
+            _mask_value(doc, (*path, index), child, masker)
         return
     if value is None:
         return
-    offsets = spans.get(path)
-    if offsets is None:
+    span = doc.value_span(path)  # kvlint.vaultmodel.jsonpos.PositionedJson
+    if span is None:
         return
-    start, end = offsets
     if isinstance(value, str):
-        if start + 1 >= end - 1:
-            return
-        masker.add_offsets(start + 1, end - 1, value)
+        if span.line == span.end_line and span.end_column - span.column <= 2:
+            return  # an empty string
+        span = span.inside_quotes()
+        masker.add((span.line, span.column, span.end_line, span.end_column), value if len(value) >= 8 else None)
     else:
-        masker.add_offsets(start, end)
+        masker.add((span.line, span.column, span.end_line, span.end_column), None)
 
 
 # ------------------------------------------------------------------------------------ Kubernetes
