@@ -168,7 +168,9 @@ def leaks(secret: str, output: str, innocent: str) -> list[str]:
     quoted = quote(secret, safe="")
     if quoted != secret and quoted in output:
         found.append("its URL-encoded form")
+    # Pieces without a letter (`:15:1`, `2026-`) are line:column pairs and dates by chance.
     windows = {secret[i:i + WINDOW] for i in range(len(secret) - WINDOW + 1)}
+    windows = {w for w in windows if any(c.isalpha() for c in w)}
     found += [f"a piece of it ({len(w)} characters)" for w in sorted(windows) if w in output and w not in innocent]
     return found
 
