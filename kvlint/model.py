@@ -100,6 +100,9 @@ class Finding:
     # The primary region overlaps masked text: its extent would tell a secret's length, so
     # outputs other than SARIF give only its start.
     covers_secret: bool = False
+    # Other rules that found the same problem and were merged into this finding: (id, name).
+    # A suppression naming any of them still applies.
+    also_reported_by: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +122,7 @@ class Finding:
             "suppressed": self.suppressed,
             "suppression_reason": self.suppression_reason,
             "covers_secret": self.covers_secret,
+            "also_reported_by": [{"rule_id": i, "rule_name": n} for i, n in self.also_reported_by],
         }
 
     @classmethod
@@ -140,6 +144,7 @@ class Finding:
             suppressed=data.get("suppressed", False),
             suppression_reason=data.get("suppression_reason"),
             covers_secret=bool(data.get("covers_secret", False)),
+            also_reported_by=tuple((str(a["rule_id"]), str(a["rule_name"])) for a in data.get("also_reported_by", ())),
         )
 
 

@@ -26,6 +26,7 @@ class _Pending:
     confidence: Confidence
     key: str
     secret_region: tuple[int, int, int, int] | None = None  # where the secret is written, when in the file
+    also: tuple[tuple[str, str], ...] = ()  # rules merged into this one: (id, name)
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Reporter:
                     line_hash=line_hash,
                     fix=item.spec.doc.fix,
                     covers_secret=covers_secret,
+                    also_reported_by=item.also,
                 )
             )
         return out
@@ -234,7 +236,8 @@ def _merged(group: list[_Pending]) -> _Pending:
     related: list[Location] = []
     for item in group:
         related.extend(r for r in item.related if r not in related)
-    return replace(winner, message=message, related=tuple(related))
+    also = tuple(dict.fromkeys((p.spec.id, p.spec.name) for p in ranked[1:] if p.spec.id != winner.spec.id))
+    return replace(winner, message=message, related=tuple(related), also=also)
 
 
 def _secret_groups(pending: list[_Pending]) -> dict[int, list[int]]:

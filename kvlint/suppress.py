@@ -81,7 +81,12 @@ def suppressions_in(text: str) -> dict[int, Suppression]:
 
 
 def _names(finding: Finding) -> set[str]:
-    return {finding.rule_id.upper(), finding.rule_name.lower(), finding.category.value}
+    """What a suppression may name: the rule, its name, its category, and the rules merged into
+    the finding (a comment written for the rule that used to win still holds)."""
+    names = {finding.rule_id.upper(), finding.rule_name.lower(), finding.category.value}
+    for rule_id, rule_name in finding.also_reported_by:
+        names.update((rule_id.upper(), rule_name.lower()))
+    return names
 
 
 def apply(

@@ -345,3 +345,19 @@ def test_kv106_is_known_by_sink_and_value_not_by_the_rest_of_the_line(tmp_path):
     write(tmp_path, "show.py", code.format(text='"the database password is"'))
     run = kvlint("check", "--no-cache", "--select", "KV106", "show.py", "--baseline", "b.jsonl", cwd=tmp_path)
     assert run.code == 0, run.out + run.err
+
+
+def test_a_suppression_naming_a_rule_merged_into_the_finding_still_applies(tmp_path):
+    # The comment was written when KV104 was the finding; KV001 now wins the merge.
+    write(tmp_path, "settings.py",
+          f'AZURE_STORAGE_CONNECTION_STRING = "{CONN}"  # kvlint: ignore[KV104] test account, rotated\n')
+    code, found, _ = findings(tmp_path, "--show-suppressed")
+    (finding,) = found
+    assert finding["rule_id"] == "KV001"
+    assert {"rule_id": "KV104", "rule_name": "literal-assigned-to-secret-name"} in finding["also_reported_by"]
+    assert finding["suppressed"] and finding["suppression_reason"] == "test account, rotated"
+    assert code == 0
+    # Naming an unrelated rule suppresses nothing.
+    write(tmp_path, "settings.py", f'AZURE_STORAGE_CONNECTION_STRING = "{CONN}"  # kvlint: ignore[KV101]\n')
+    code, found, _ = findings(tmp_path)
+    assert code == 1 and not found[0]["suppressed"]
