@@ -198,6 +198,16 @@ def mask(secret: str) -> str:
     return secret[:keep] + ELLIPSIS
 
 
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
+
+
+def _token_end(text: str, end: int) -> int:
+    if 0 < end < len(text) and text[end - 1] in _TOKEN_CHARS:
+        while end < len(text) and text[end] in _TOKEN_CHARS:
+            end += 1
+    return end
+
+
 @dataclass
 class Masker:
     """Collects secret regions of one document and produces its masked lines.
@@ -299,13 +309,16 @@ class Masker:
         replacements: dict[int, list[tuple[int, int, int]]] = {}
         for index, items in spans.items():
             merged: list[list] = []
+            text = lines[index]
+            # A capture that stops inside a token (a detector's length cap, a value longer than
+            # its format) must not leave the token's tail in clear: mask to the token's end.
+            items = [(start, _token_end(text, end), first) for start, end, first in items]
             for start, end, first in sorted(items):
                 if merged and start <= merged[-1][1]:
                     merged[-1][1] = max(merged[-1][1], end)
                     merged[-1][2] = merged[-1][2] and first
                 else:
                     merged.append([start, end, first])
-            text = lines[index]
             out, cursor, shifts = [], 0, []
             for start, end, first in merged:
                 out.append(text[cursor:start])

@@ -326,3 +326,20 @@ def test_a_password_list_costs_bounded_time_and_keeps_stable_fingerprints(tmp_pa
     first = fingerprints()
     assert len(first) == 80 and len(set(first)) == 80 and all(first)
     assert fingerprints() == first
+
+
+@pytest.mark.parametrize("name,template", [
+    ("app.env", "DB_PASSWORD={v}\n"),
+    ("values.yaml", "db:\n  password: {v}\n"),
+    ("run.sh", "export DB_PASSWORD={v}\n"),
+])
+def test_a_value_longer_than_a_detectors_capture_is_masked_to_its_end(tmp_path, name, template):
+    """KV082 captures at most 400 characters: the rest of a longer value must not show."""
+    import random
+
+    rng = random.Random(name)
+    value = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") for _ in range(900))
+    (tmp_path / name).write_text(template.format(v=value), encoding="utf-8")
+    outputs = [kvlint("check", "--no-cache", "--format", fmt, name, cwd=tmp_path) for fmt in ("text", "json", "sarif")]
+    assert all(run.code == 1 for run in outputs), [run.out for run in outputs]
+    assert_hidden([value], *(run.out + run.err for run in outputs))
