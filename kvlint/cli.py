@@ -19,6 +19,8 @@ from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "sarif", "github")
+# `-o report.sarif` without --format writes SARIF: the file name says what the user wants.
+FORMAT_BY_SUFFIX = {".sarif": "sarif", ".json": "json"}
 
 
 class UsageError(Exception):
@@ -33,9 +35,11 @@ def _csv(values: list[str] | None) -> list[str] | None:
 
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", "--output-format", dest="format", choices=FORMATS,
-                        default=os.environ.get("KVLINT_OUTPUT_FORMAT") or "text",
-                        help="output format (default: text; env KVLINT_OUTPUT_FORMAT)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+                        help="output format (default: from the --output name, .sarif or .json, else env "
+                             "KVLINT_OUTPUT_FORMAT, else text)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the report to FILE instead of stdout; FILE.sarif and FILE.json pick "
+                             "that format unless --format says otherwise")
     parser.add_argument("--no-color", action="store_true", help="never colour text output (also NO_COLOR=1)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print findings only, one line each")
     parser.add_argument("--fail-on", choices=("note", "warning", "error"),
@@ -48,6 +52,18 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--statistics", action="store_true", help="print counts per rule instead of findings")
     parser.add_argument("--sarif-category", metavar="ID",
                         help="SARIF automationDetails.id (default: kvlint/check/ or kvlint/audit/<subscription>/)")
+    parser.set_defaults(resolve_format=True)
+
+
+def resolve_format(args: argparse.Namespace) -> None:
+    """--format wins; then the --output file's suffix; then KVLINT_OUTPUT_FORMAT; then text."""
+    if args.format:
+        return
+    by_suffix = FORMAT_BY_SUFFIX.get(Path(args.output).suffix.lower()) if args.output else None
+    env = os.environ.get("KVLINT_OUTPUT_FORMAT") or ""
+    if not by_suffix and env and env not in FORMATS:
+        raise UsageError(f"KVLINT_OUTPUT_FORMAT={env!r} is not one of {', '.join(FORMATS)}")
+    args.format = by_suffix or env or "text"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,9 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--config", metavar="FILE", type=Path, help="configuration file")
     explain.set_defaults(handler=cmd_explain)
 
-    docs = sub.add_parser("docs", help="write docs/rules.md from the rules (or --check that it is current)")
-    docs.add_argument("--check", action="store_true", help="exit 1 if the file is not current")
-    docs.add_argument("--output", metavar="FILE", type=Path, default=Path("docs/rules.md"))
+    docs = sub.add_parser(
+        "docs", help="(kvlint developers) regenerate kvlint's own docs/rules.md, or --check it",
+        description="Regenerate docs/rules.md of the kvlint source checkout this kvlint runs from "
+                    "(never a file in the current folder), or --check that it is current. "
+                    "--output FILE writes the rules reference elsewhere; --output - prints it.")
+    docs.add_argument("--check", action="store_true", help="exit 1 if the file is not current; write nothing")
+    docs.add_argument("--output", metavar="FILE", help="the file to write or check instead ('-': stdout)")
     docs.set_defaults(handler=cmd_docs)
 
     for extend in EXTENSIONS:
@@ -215,8 +235,8 @@ def load_pipeline(config: Any) -> tuple[Any, Any]:
     except (ConfigError, RuleError) as exc:
         raise UsageError(str(exc)) from None
     except Exception as exc:
-        if type(exc).__name__ == "DetectorError":  # user's own detector file
-            raise UsageError(str(exc)) from None
+        if type(exc).__name__ == "DetectorError":  # user's own detector file: say which key named it
+            raise UsageError(f"{config.describe_key('extend-detectors')}: {exc}") from None
         raise
 
 
@@ -228,14 +248,16 @@ def exit_code(findings: Sequence[Any], fail_on: str, exit_zero: bool) -> int:
     return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
 
-def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: str) -> None:
-    """Write findings in the chosen format, and notifications where that format keeps them."""
+def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: str, facts: Any = None) -> None:
+    """Write findings in the chosen format, and notifications where that format keeps them.
+
+    `facts` (text.RunFacts) adds the gate, file count and time to the text summary."""
     fmt = args.format
     if fmt == "text":
         from kvlint.output import text
 
         report = text.render(result, color=use_color(args), statistics=args.statistics, quiet=args.quiet,
-                             show_suppressed=getattr(args, "show_suppressed", False))
+                             show_suppressed=getattr(args, "show_suppressed", False), facts=facts)
     elif fmt == "json":
         from kvlint.output import json as json_out
 
@@ -265,11 +287,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         pathspecs = [] if args.paths == ["."] else list(args.paths)
         return run(args, [args.commits], since=None, pathspecs=pathspecs, category="kvlint/commits/")
+    import time
+
     from kvlint.cache import Cache, code_stamp, config_digest, default_cache_dir
     from kvlint.engine import run_scan
     from kvlint.model import Notification
     from kvlint.walk import collect_files
 
+    started = time.monotonic()
     root = Path.cwd()
     start = Path(args.paths[0]) if args.paths and Path(args.paths[0]).exists() else root
     if start != root and start.is_dir() and not os.access(start, os.R_OK | os.X_OK):
@@ -299,7 +324,17 @@ def cmd_check(args: argparse.Namespace) -> int:
             [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
         )
         cache = Cache(folder, digest)
-    result = run_scan(fileset.files, pipeline, cache)
+    if fileset.missing and not fileset.files:
+        # Nothing to scan: the error is the whole answer, and stdout (or the report file) stays empty.
+        from kvlint.output.sanitize import clean
+        from kvlint.output.text import Painter, render_notification
+
+        for note in fileset.notifications:
+            print(render_notification(note, Painter(False)), file=sys.stderr)
+        for missing in fileset.missing:
+            print(f"kvlint: error: {clean(missing)}: no such file or directory", file=sys.stderr)
+        return EXIT_USAGE
+    result = _scan_with_progress(run_scan, fileset.files, pipeline, cache, args)
     if cache:
         cache.save()
     result.notifications[:0] = fileset.notifications
@@ -316,10 +351,27 @@ def cmd_check(args: argparse.Namespace) -> int:
         written = _baseline(args, config, result, {display for _, display in fileset.files}, root)
         if written is not None:
             return EXIT_USAGE if fileset.missing or fileset.unreadable else EXIT_OK
-    emit(result, pipeline.specs, args, "kvlint/check/")
+    from kvlint.output.text import RunFacts
+
+    facts = RunFacts(fail_on=config.fail_on, exit_zero=args.exit_zero, files=len(fileset.files),
+                     seconds=time.monotonic() - started)
+    emit(result, pipeline.specs, args, "kvlint/check/", facts)
     if fileset.missing or fileset.unreadable:
         return EXIT_USAGE
     return exit_code(result.findings, config.fail_on, args.exit_zero)
+
+
+def _scan_with_progress(run_scan: Callable[..., Any], files: list[Any], pipeline: Any, cache: Any,
+                        args: argparse.Namespace) -> Any:
+    from kvlint import progress
+
+    if not progress.wanted(args.quiet):
+        return run_scan(files, pipeline, cache)
+    bar = progress.FileProgress()
+    try:
+        return run_scan(files, pipeline, cache, progress=bar)
+    finally:
+        bar.close()
 
 
 def _baseline(args: argparse.Namespace, config: Any, result: Any, scanned: set[str], root: Path) -> int | None:
@@ -388,12 +440,37 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def kvlint_checkout() -> Path | None:
+    """The kvlint source checkout this kvlint runs from (an editable install), or None."""
+    import kvlint
+
+    root = Path(kvlint.__file__).resolve().parent.parent
+    pyproject = root / "pyproject.toml"
+    try:
+        import tomllib
+
+        name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
+    except (OSError, ValueError):
+        return None
+    return root if name == "kvlint" and (root / "docs").is_dir() else None
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     from kvlint.docs import render_rules_md
     from kvlint.registry import load_registry
 
     content = render_rules_md(load_registry().specs)
-    path: Path = args.output
+    if args.output == "-":
+        sys.stdout.write(content)
+        return EXIT_OK
+    if args.output:
+        path = Path(args.output)
+    else:
+        checkout = kvlint_checkout()
+        if checkout is None:
+            raise UsageError("`kvlint docs` regenerates docs/rules.md in kvlint's own source checkout, and this "
+                             "kvlint is not installed from one; use --output FILE (or --output - for stdout)")
+        path = checkout / "docs" / "rules.md"
     if args.check:
         current = path.read_text(encoding="utf-8") if path.is_file() else ""
         if current != content:
@@ -431,6 +508,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _load_extensions()
         parser = build_parser()
         args = parser.parse_args(argv)
+        if getattr(args, "resolve_format", False):
+            resolve_format(args)
         if not getattr(args, "handler", None):
             parser.print_help()
             return EXIT_USAGE

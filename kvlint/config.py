@@ -143,6 +143,13 @@ class Config:
         path = Path(relative).expanduser()
         return path if path.is_absolute() else self.base_dir / path
 
+    def describe_key(self, key: str) -> str:
+        """`pyproject.toml [tool.kvlint]: key 'extend-detectors'`: where a key came from, for errors."""
+        if self.path is None:
+            return f"key {key!r}"
+        where = f"{self.path} [tool.kvlint]" if self.path.name == "pyproject.toml" else str(self.path)
+        return f"{where}: key {key!r}"
+
 
 def _apply(config: Config, table: dict[str, Any], origin: str) -> Config:
     for key, value in table.items():
@@ -176,7 +183,18 @@ def read_config_file(path: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{origin}: expected a table")
     config = _apply(Config(path=path), table, origin)
+    _check_detector_files(config)
     return config
+
+
+def _check_detector_files(config: Config) -> None:
+    """A detector file that is not there is a configuration error about the key that names it."""
+    for entry in config.extend_detectors:
+        resolved = config.resolve(entry)
+        if not resolved.is_file():
+            what = "is a folder, not a file" if resolved.is_dir() else "no such file"
+            raise ConfigError(f"{config.describe_key('extend-detectors')}: {entry}: {what} "
+                              f"(relative paths start at {config.base_dir})")
 
 
 def find_config_file(start: Path) -> Path | None:

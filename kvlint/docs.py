@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from kvlint.model import Category
 from kvlint.output.sarif import _fence
-from kvlint.rule import RuleSpec
+from kvlint.rule import FILE_KINDS, RuleSpec
 
 HEADER = """# kvlint rules
 
@@ -41,6 +41,7 @@ def rule_section(spec: RuleSpec, heading: str = "###") -> str:
         f"**What it does**\n\n{spec.doc.what}\n",
         f"**Why is this bad?**\n\n{spec.doc.why}\n",
         f"**How to fix**\n\n{spec.doc.fix}\n",
+        *_kind_fixes(spec),
     ]
     if spec.options:
         opts = "\n".join(f"- `{k}` (default `{v!r}`)" for k, v in spec.options.items())
@@ -49,6 +50,14 @@ def rule_section(spec: RuleSpec, heading: str = "###") -> str:
         for example in examples[:2]:
             parts.append(f"{label} (`{example.file}`)\n\n```{_fence(example.file)}\n{example.code}```\n")
     return "\n".join(parts)
+
+
+def _kind_fixes(spec: RuleSpec) -> list[str]:
+    """`## How to fix (shell)` sections: what a finding in that kind of file shows as its fix."""
+    grouped: dict[str, list[str]] = {}
+    for kind, text in spec.doc.fixes:
+        grouped.setdefault(text, []).append(FILE_KINDS[kind])
+    return [f"*In {' and '.join(kinds)}:* {text}\n" for text, kinds in grouped.items()]
 
 
 def render_rules_md(specs: Sequence[RuleSpec]) -> str:

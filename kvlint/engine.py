@@ -11,7 +11,7 @@ import io
 import multiprocessing
 import os
 import tokenize
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,8 +337,11 @@ def _worker_count(config: Config, files: int) -> int:
     return config.jobs or min(os.cpu_count() or 1, 8)
 
 
-def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None) -> ScanResult:
-    """Scan files (absolute path, display path) and return findings sorted by location."""
+def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
+             progress: Callable[[int, int], None] | None = None) -> ScanResult:
+    """Scan files (absolute path, display path) and return findings sorted by location.
+
+    `progress(done, total)` is called as files complete (cached ones count at once)."""
     global _WORKER_PIPELINE
     result = ScanResult(files_scanned=len(files))
     outcomes: dict[str, FileOutcome] = {}
@@ -346,10 +349,17 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     # the scan is stored under its new content's key (or not at all), never under its old one's.
     parallel = _worker_count(pipeline.config, len(files)) > 1
     todo: list[tuple[Path, str]] = []
+    total = len(files)
+
+    def advance() -> None:
+        if progress is not None:
+            progress(len(outcomes), total)
+
     for path, display in files:
         if parallel and cache is None:
             todo.append((path, display))
             continue
+        advance()
         data = read_scanned(path, display, pipeline)
         if isinstance(data, FileOutcome):
             outcomes[display] = data
@@ -364,9 +374,11 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
                 cache.put(key, outcome.to_dict())
         else:
             todo.append((path, display))  # read again and keyed in the worker that scans it
+    advance()
     workers = _worker_count(pipeline.config, len(todo))
     if todo and workers <= 1:
         for path, display in todo:
+            advance()
             data = read_scanned(path, display, pipeline)
             if isinstance(data, FileOutcome):
                 outcomes[display] = data
@@ -385,8 +397,10 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
                     outcomes[display] = FileOutcome.from_dict(data)
                     if cache is not None and key:
                         cache.put(key, data)
+                    advance()
         finally:
             _WORKER_PIPELINE = None
+    advance()
     for display in sorted(outcomes):
         result.findings.extend(outcomes[display].findings)
         result.notifications.extend(outcomes[display].notifications)

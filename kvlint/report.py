@@ -205,7 +205,7 @@ class Reporter:
                     snippet=snippet,
                     masked=masked_span,
                     line_hash=line_hash,
-                    fix=item.spec.doc.fix,
+                    fix=item.spec.fix_for(loc.path),
                     covers_secret=covers_secret,
                     also_reported_by=item.also,
                 )

@@ -1,7 +1,8 @@
 """The rule model: metadata, documentation and examples live on the rule.
 
 A rule is a class in `kvlint/rules/<source>/<rule_name>.py`. Its docstring is its documentation
-(a one-line summary, then `## What it does`, `## Why is this bad?`, `## How to fix`), and its `BAD`
+(a one-line summary, then `## What it does`, `## Why is this bad?`, `## How to fix`, optionally
+`## How to fix (shell)` and the like for advice in a file kind's own terms), and its `BAD`
 and `GOOD` examples are files in the source's own format. Tests, `docs/rules.md`, SARIF rule
 descriptors and `kvlint explain` are all generated from the same class (see `kvlint.registry`).
 Detectors from the declarative catalogue are presented through the same `RuleSpec`.
@@ -9,6 +10,7 @@ Detectors from the declarative catalogue are presented through the same `RuleSpe
 
 from __future__ import annotations
 
+import posixpath
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -23,6 +25,45 @@ if TYPE_CHECKING:
 RULE_ID = re.compile(r"^KV\d{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)+$")
 SECTIONS = ("What it does", "Why is this bad?", "How to fix")
+# `## How to fix (shell)` / `## How to fix (terraform, bicep)`: advice in the terms of the file shown.
+KIND_FIX = re.compile(r"^How to fix \(([a-z, ]+)\)$")
+# File kinds fix advice can be written for, with their headings in docs/rules.md.
+FILE_KINDS = {
+    "python": "Python",
+    "shell": "shell scripts, Dockerfiles, Makefiles and CI steps (`az`)",
+    "powershell": "PowerShell",
+    "terraform": "Terraform",
+    "arm": "ARM templates (JSON)",
+    "bicep": "Bicep",
+    "kubernetes": "Kubernetes manifests",
+}
+_CI_DIRS = ("/.github/workflows/", "/.azure-pipelines/", "/.gitlab/ci/")
+
+
+def file_kind(path: str | None) -> str | None:
+    """The FILE_KINDS entry a path is written in (by its name), or None (live resources, other files)."""
+    if not path:
+        return None
+    normalised = "/" + path.replace("\\", "/").lstrip("/")
+    name = posixpath.basename(normalised).lower()
+    if name.endswith(".py"):
+        return "python"
+    if name.endswith((".tf", ".tfvars", ".tf.json")) or "tfplan" in name or name.endswith("plan.json"):
+        return "terraform"
+    if name.endswith((".bicep", ".bicepparam")):
+        return "bicep"
+    if name.endswith(".json"):
+        return "arm"
+    if name.endswith((".ps1", ".psm1")):
+        return "powershell"
+    if (name.endswith((".sh", ".bash", ".zsh", ".ksh", ".mk")) or name in ("dockerfile", "containerfile", "makefile")
+            or name.startswith("dockerfile.") or name.endswith(".dockerfile")):
+        return "shell"
+    if name.endswith((".yml", ".yaml")):
+        ci = (any(d in normalised for d in _CI_DIRS) or name.startswith("azure-pipelines")
+              or name in ("action.yml", "action.yaml", ".gitlab-ci.yml", ".gitlab-ci.yaml"))
+        return "shell" if ci else "kubernetes"
+    return None
 # `# expect: KV101` / `// expect: KV101, KV102` at the end of an example line.
 EXPECT_MARKER = re.compile(r"\s*(?:#|//)\s*expect:\s*((?:[A-Z][A-Z0-9]*\d{3})(?:\s*,\s*[A-Z][A-Z0-9]*\d{3})*)\s*$")
 
@@ -68,6 +109,11 @@ class RuleDoc:
     what: str
     why: str
     fix: str
+    # (kind, advice) for `## How to fix (kind)` sections: shown instead of `fix` for files of that kind.
+    fixes: tuple[tuple[str, str], ...] = ()
+
+    def fix_for(self, kind: str | None) -> str:
+        return next((text for k, text in self.fixes if k == kind), self.fix)
 
     @classmethod
     def parse(cls, docstring: str, owner: str) -> RuleDoc:
@@ -82,7 +128,20 @@ class RuleDoc:
         missing = [name for name in SECTIONS if not sections.get(name)]
         if missing:
             raise RuleError(owner, "docstring", f"missing section(s): {', '.join(missing)}")
-        return cls(summary.strip(), sections["What it does"], sections["Why is this bad?"], sections["How to fix"])
+        fixes: list[tuple[str, str]] = []
+        for title, text in sections.items():
+            match = KIND_FIX.match(title)
+            if not match:
+                continue
+            for kind in (k.strip() for k in match.group(1).split(",")):
+                if kind not in FILE_KINDS:
+                    raise RuleError(owner, "docstring", f"## {title}: unknown file kind {kind!r} "
+                                                        f"(known: {', '.join(FILE_KINDS)})")
+                if not text:
+                    raise RuleError(owner, "docstring", f"## {title} is empty")
+                fixes.append((kind, text))
+        return cls(summary.strip(), sections["What it does"], sections["Why is this bad?"], sections["How to fix"],
+                   tuple(fixes))
 
 
 class RuleError(Exception):
@@ -113,6 +172,10 @@ class RuleSpec:
     impl: Any = None  # the Rule class, or the catalogue Detector
     # False for opt-in rules (notes that are no security problem): enabled only when named by id or name.
     default_enabled: bool = True
+
+    def fix_for(self, path: str | None) -> str:
+        """The fix advice for a finding in `path`: its file kind's own section, else the general one."""
+        return self.doc.fix_for(file_kind(path))
 
     @property
     def tags(self) -> list[str]:

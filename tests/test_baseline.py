@@ -51,7 +51,7 @@ def test_round_trip_moved_finding_is_known_and_only_the_new_secret_is_reported(t
     run = check(tmp_path, ".", "--baseline", "kvlint-baseline.jsonl")
     assert run.code == 1
     assert finding_lines(run.out) == [
-        "app.py:6:26: KV101 [set-secret-literal-value] secret value passed to set_secret() is a string literal"
+        "app.py:6:26: KV101 error [set-secret-literal-value] secret value passed to set_secret() is a string literal"
     ]
     assert "1 known finding(s) not reported, 0 stale entries" in run.err
 

@@ -76,10 +76,11 @@ def render_text(result: ScanResult, subscriptions: Sequence[dict[str, Any]], vau
 
 
 def _finding_line(finding: Finding, vault_id: str, paint: Painter) -> str:
-    """`secrets/db-password: KV399 [name] message`, relative to the vault it is listed under."""
+    """`secrets/db-password: KV399 warning [name] message`, relative to the vault it is listed under."""
     rid = finding.location.resource_id or finding.location.display
     what = rid[len(vault_id):].lstrip("/") if vault_id and rid.lower().startswith(vault_id.lower()) else rid
-    return f"{paint(what or '(vault)', 'bold')}: {paint(finding.rule_id, finding.severity.value)} " \
+    level = finding.severity.value
+    return f"{paint(what or '(vault)', 'bold')}: {paint(finding.rule_id, level)} {paint(level, level)} " \
            f"[{finding.rule_name}] {finding.message}"
 
 

@@ -33,8 +33,9 @@ def render(result: ScanResult) -> str:
             if loc.end_col and (loc.end_line or loc.start_line) == loc.start_line and not f.covers_secret:
                 props.append(f"endColumn={loc.end_col}")
         props.append(f"title={_prop(f'kvlint {f.rule_id} ({f.rule_name})')}")
-        where = loc.display
-        lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(f'{where}: {f.rule_id} {f.message}')}")
+        # GitHub shows the file, line and title beside the message: repeat only what it cannot show.
+        message = f.message if loc.path is not None else f"{loc.display}: {f.message}"
+        lines.append(f"::{_LEVEL[f.severity.value]} {','.join(props)}::{_data(message)}")
     for note in map(clean_notification, result.notifications):
         props = f" file={_prop(note.path)}" + (f",line={note.line}" if note.line else "") if note.path else ""
         lines.append(f"::{_LEVEL.get(note.level, 'notice')}{props}::{_data('kvlint: ' + note.message)}")

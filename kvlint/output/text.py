@@ -1,13 +1,16 @@
-"""Human output, like ruff's: `path:line:col: KV101 [name] message`, a masked code frame, a fix,
-and a closing summary by category and severity. Colour only on a terminal."""
+"""Human output, like ruff's: `path:line:col: KV101 error [name] message`, a masked code frame, a fix,
+and a closing summary: counts by severity and category, files scanned, time, and which rules failed
+the run at `--fail-on`. The severity is a word, not only a colour (pre-commit and CI logs have none);
+colour only on a terminal."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from kvlint.model import Finding, Notification, ScanResult
+from kvlint.model import Finding, Notification, ScanResult, Severity
 from kvlint.output.sanitize import clean_finding, clean_notification
 
 _COLORS = {"error": "31", "warning": "33", "note": "36", "bold": "1", "dim": "2", "blue": "34"}
@@ -27,7 +30,8 @@ def first_paragraph(markdown: str) -> str:
 
 def render_finding(finding: Finding, paint: Painter, show_source: bool = True) -> list[str]:
     loc = finding.location
-    head = f"{paint(loc.display, 'bold')}: {paint(finding.rule_id, finding.severity.value)} " \
+    level = finding.severity.value
+    head = f"{paint(loc.display, 'bold')}: {paint(finding.rule_id, level)} {paint(level, level)} " \
            f"[{finding.rule_name}] {finding.message}"
     if finding.suppressed:
         head += paint(f"  (suppressed{': ' + finding.suppression_reason if finding.suppression_reason else ''})",
@@ -54,23 +58,56 @@ def render_finding(finding: Finding, paint: Painter, show_source: bool = True) -
     return lines
 
 
-def summary_lines(findings: Sequence[Finding], paint: Painter) -> list[str]:
+@dataclass(frozen=True)
+class RunFacts:
+    """What the summary says about the run besides the findings: the gate and the cost."""
+
+    fail_on: str = "warning"
+    exit_zero: bool = False
+    files: int | None = None
+    seconds: float | None = None
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _scanned(facts: RunFacts | None) -> list[str]:
+    if facts is None or facts.files is None:
+        return []
+    took = f" in {facts.seconds:.2f} s" if facts.seconds is not None else ""
+    return [f"Scanned {_plural(facts.files, 'file')}{took}."]
+
+
+def summary_lines(findings: Sequence[Finding], paint: Painter, facts: RunFacts | None = None) -> list[str]:
     active = [f for f in findings if not f.suppressed]
     suppressed = len(findings) - len(active)
     if not active:
-        text = "No findings."
-        if suppressed:
-            text += f" ({suppressed} suppressed)"
-        return [paint(text, "bold")]
+        text = "No findings." + (f" ({suppressed} suppressed)" if suppressed else "")
+        return [paint(text, "bold"), *_scanned(facts)]
     by_severity = Counter(f.severity.value for f in active)
     by_category = Counter(f.category.value for f in active)
     severities = ", ".join(f"{by_severity[s]} {s}" for s in ("error", "warning", "note") if by_severity[s])
-    total = len(active)
-    lines = [paint(f"Found {total} finding{'s' if total != 1 else ''} ({severities})"
+    lines = [paint(f"Found {_plural(len(active), 'finding')} ({severities})"
                    + (f", {suppressed} suppressed" if suppressed else "") + ".", "bold")]
     for category, count in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {category:<22} {count}")
-    return lines
+    if facts is not None:
+        lines.append(gate_line(active, facts, paint))
+    return lines + _scanned(facts)
+
+
+def gate_line(active: Sequence[Finding], facts: RunFacts, paint: Painter) -> str:
+    """Why the run fails (or would): the rules with findings at or above `--fail-on`."""
+    threshold = Severity(facts.fail_on).rank
+    failing = Counter((f.rule_id, f.rule_name) for f in active if f.severity.rank >= threshold)
+    if not failing:
+        return f"No finding at or above --fail-on {facts.fail_on}."
+    rules = ", ".join(f"{rule_id} [{name}] ({count})" for (rule_id, name), count in sorted(failing.items()))
+    # No `: KV` in this line: scripts that pick finding lines out of the text look for it.
+    if facts.exit_zero:
+        return paint(f"Would fail at --fail-on {facts.fail_on} because of {rules} (exit 0: --exit-zero).", "bold")
+    return paint(f"Failed at --fail-on {facts.fail_on} because of {rules}.", "bold")
 
 
 def statistics_lines(findings: Sequence[Finding]) -> list[str]:
@@ -85,7 +122,7 @@ def render_notification(note: Notification, paint: Painter) -> str:
 
 
 def render(result: ScanResult, *, color: bool = False, statistics: bool = False, quiet: bool = False,
-           show_suppressed: bool = False) -> str:
+           show_suppressed: bool = False, facts: RunFacts | None = None) -> str:
     paint = Painter(color)
     out: list[str] = []
     result = dataclasses.replace(result, findings=[clean_finding(f) for f in result.findings])  # input is hostile
@@ -98,5 +135,5 @@ def render(result: ScanResult, *, color: bool = False, statistics: bool = False,
             if not quiet:
                 out.append("")
     if not quiet or statistics:
-        out.extend(summary_lines(result.findings, paint))
+        out.extend(summary_lines(result.findings, paint, facts))
     return "\n".join(out) + ("\n" if out else "")

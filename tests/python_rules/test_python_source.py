@@ -44,7 +44,7 @@ def test_tutorial_main_py_reports_the_print_and_nothing_else(tmp_path: Path) -> 
 def test_tutorial_main_py_fails_the_check_in_text_output() -> None:
     run = kvlint("check", "examples/app/main.py", "--no-cache", cwd=ROOT)
     assert run.code == 1
-    assert "examples/app/main.py:12:1: KV106 [secret-value-in-output]" in run.out
+    assert "examples/app/main.py:12:1: KV106 error [secret-value-in-output]" in run.out
 
 
 def write(folder: Path, name: str, text: str) -> Path:

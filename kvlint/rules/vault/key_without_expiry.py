@@ -98,16 +98,19 @@ class KeyWithoutExpiry(VaultRule):
             """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {
+                "keyExpiry": {"type": "int", "defaultValue": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]"}
+              },
               "resources": [{
                 "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01", "name": "kv-app/cmk",
-                "properties": {"kty": "RSA-HSM", "attributes": {"exp": 1798761600}}
+                "properties": {"kty": "RSA-HSM", "attributes": {"exp": "[parameters('keyExpiry')]"}}
               }]
             }
             """,
             file="azuredeploy.json",
         ),
-        Good("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM --expires 2026-12-31T00:00:00Z\n",
-             file="deploy.sh"),
+        Good("az keyvault key create --vault-name kv-app -n cmk --kty RSA-HSM "
+             "--expires \"$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)\"\n", file="deploy.sh"),
         Good("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination HSM -Expires (Get-Date).AddYears(1)\n",
              file="deploy.ps1"),
     ]

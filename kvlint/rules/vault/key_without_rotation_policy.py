@@ -60,10 +60,13 @@ class KeyWithoutRotationPolicy(VaultRule):
             """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+              "parameters": {
+                "keyExpiry": {"type": "int", "defaultValue": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]"}
+              },
               "resources": [{
                 "type": "Microsoft.KeyVault/vaults/keys", "apiVersion": "2023-07-01",
                 "name": "kv-app/cmk",  // expect: KV323
-                "properties": {"kty": "RSA-HSM", "attributes": {"exp": 1798761600}}
+                "properties": {"kty": "RSA-HSM", "attributes": {"exp": "[parameters('keyExpiry')]"}}
               }]
             }
             """,
@@ -77,7 +80,6 @@ class KeyWithoutRotationPolicy(VaultRule):
               key_type        = "RSA"
               key_size        = 2048
               key_opts        = ["wrapKey", "unwrapKey"]
-              expiration_date = "2026-12-31T00:00:00Z"
 
               rotation_policy { # expect: KV323
                 expire_after         = "P1Y"
@@ -87,8 +89,8 @@ class KeyWithoutRotationPolicy(VaultRule):
             """,
             file="main.tf",
         ),
-        Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA --expires 2026-12-31T00:00:00Z # expect: KV323\n",
-            file="deploy.sh"),
+        Bad("az keyvault key create --vault-name kv-app -n cmk --kty RSA "
+            "--expires \"$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)\" # expect: KV323\n", file="deploy.sh"),
         Bad("Add-AzKeyVaultKey -VaultName kv-app -Name cmk -Destination Software # expect: KV323\n", file="deploy.ps1"),
     ]
     GOOD = [

@@ -24,9 +24,27 @@ class SecretWithoutExpiry(VaultRule):
     from: without it nothing reminds anyone to rotate.
 
     ## How to fix
-    Set an expiry no further out than your rotation period (see KV321) and rotate before it, e.g.
-    `expiration_date = timeadd(timestamp(), "8760h")` with `lifecycle { ignore_changes =
-    [expiration_date] }`, or `az keyvault secret set ... --expires 2026-12-31T00:00:00Z`.
+    Set an expiry computed from the day the secret is set, no further out than your rotation period
+    (see KV321), and rotate before it passes.
+
+    ## How to fix (shell)
+    `az keyvault secret set ... --expires "$(date -u -d '+90 days' +%Y-%m-%dT%H:%M:%SZ)"` sets an
+    expiry 90 days from today (GNU date; on macOS `date -u -v+90d ...`); `az keyvault secret
+    set-attributes --expires ...` adds one to an existing secret. Rotate before it passes.
+
+    ## How to fix (powershell)
+    `Set-AzKeyVaultSecret ... -Expires (Get-Date).ToUniversalTime().AddDays(90)`, or the `az keyvault
+    secret set ... --expires` form, with the date computed when the script runs. Rotate before it passes.
+
+    ## How to fix (terraform)
+    Derive the expiry from a `time_rotating` resource (hashicorp/time), which moves it forward when it
+    is due: `resource "time_rotating" "db" { rotation_days = 90 }` and `expiration_date =
+    time_rotating.db.rotation_rfc3339`. Rotate the value when the date moves.
+
+    ## How to fix (arm, bicep)
+    Set `attributes.exp` (seconds since 1970) from a parameter whose default is computed at deployment:
+    `"defaultValue": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P90D'))]"` in ARM, `param expiry int =
+    dateTimeToEpoch(dateTimeAdd(utcNow(), 'P90D'))` in Bicep (`utcNow()` is only allowed there).
     """
 
     id = "KV320"
@@ -116,7 +134,10 @@ class SecretWithoutExpiry(VaultRule):
             """
             {
               "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-              "parameters": {"dbPassword": {"type": "securestring"}, "expiry": {"type": "int"}},
+              "parameters": {
+                "dbPassword": {"type": "securestring"},
+                "expiry": {"type": "int", "defaultValue": "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P90D'))]"}
+              },
               "resources": [{
                 "type": "Microsoft.KeyVault/vaults/secrets", "apiVersion": "2023-07-01", "name": "kv-app/db-password",
                 "properties": {"value": "[parameters('dbPassword')]", "attributes": {"exp": "[parameters('expiry')]"}}
@@ -131,13 +152,17 @@ class SecretWithoutExpiry(VaultRule):
               name            = "db-password"
               value           = var.db_password
               key_vault_id    = azurerm_key_vault.kv.id
-              expiration_date = "2026-12-31T00:00:00Z"
+              expiration_date = time_rotating.db.rotation_rfc3339
+            }
+
+            resource "time_rotating" "db" {
+              rotation_days = 90
             }
             """,
             file="main.tf",
         ),
-        Good("az keyvault secret set --vault-name kv-app -n db-password --file db.txt --expires 2026-12-31T00:00:00Z\n",
-             file="deploy.sh"),
+        Good('az keyvault secret set --vault-name kv-app -n db-password --file db.txt '
+             '--expires "$(date -u -d \'+90 days\' +%Y-%m-%dT%H:%M:%SZ)"\n', file="deploy.sh"),
         Good(
             """
             $value = ConvertTo-SecureString $env:DB_PASSWORD -AsPlainText -Force
