@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = REPO_ROOT / ".pre-commit-hooks.yaml"
+README_URL = "https://github.com/kvlint/kvlint"
 # Built so that the test file itself holds no literal that looks like a secret.
 FAKE_VALUE = "-".join(["FAKE", "EXAMPLE", "not", "a", "secret", "9x"])
 BAD_PY = f'from azure.keyvault.secrets import SecretClient\n\nclient.set_secret("db-password", "{FAKE_VALUE}")\n'
@@ -112,13 +114,38 @@ def test_try_repo_fails_on_the_bad_file(hook_repo, project, tmp_path):
     assert FAKE_VALUE not in output  # the hook prints the masked value only
 
 
-def test_installed_hook_blocks_the_bad_commit_and_lets_the_good_one_through(hook_repo, project, tmp_path):
+def readme_pre_commit_blocks() -> tuple[str, list[str]]:
+    """The README's .pre-commit-config.yaml and the commands it says to run after pasting it."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    (config,) = re.findall(r"^```yaml\n(repos:.*?)^```$", readme, flags=re.M | re.S)
+    (commands,) = re.findall(r"^```bash\n(pre-commit autoupdate.*?)^```$", readme, flags=re.M | re.S)
+    return config, [line for line in commands.splitlines() if line.strip()]
+
+
+def test_readme_snippet_works_as_pasted(hook_repo, project, tmp_path):
+    """The README's config and commands verbatim, but for the repository URL (a local clone here)."""
     repo, sha = hook_repo
-    config = {"repos": [{"repo": str(repo), "rev": sha, "hooks": [{"id": "kvlint"}]}]}
-    (project / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    config, commands = readme_pre_commit_blocks()
+    assert config.count(README_URL) == 1 and all(README_URL in c for c in commands if "autoupdate" in c)
+    config_file = project / ".pre-commit-config.yaml"
+    config_file.write_text(config.replace(README_URL, str(repo)), encoding="utf-8")
     home = tmp_path / "pre-commit-home"
-    installed = pre_commit(project, "install", home=home)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
+    git(project, "add", "-A")
+    # As pasted (`rev: main`): the hook installs and finds the bad file.
+    as_pasted = pre_commit(project, "run", "kvlint", "--files", "bad.py", home=home)
+    assert as_pasted.returncode == 1, as_pasted.stdout + as_pasted.stderr
+    assert re.search(r"bad\.py:3:\d+: KV\d{3} error ", as_pasted.stdout), as_pasted.stdout
+    git(project, "reset", "-q")
+
+    # Then the README's commands: autoupdate pins the newest commit, install sets up the git hook.
+    for command in commands:
+        args = shlex.split(command.replace(README_URL, str(repo)))
+        assert args[0] == "pre-commit", command
+        proc = pre_commit(project, *args[1:], home=home)
+        assert proc.returncode == 0, f"{command}: {proc.stdout}{proc.stderr}"
+    pinned = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    assert pinned["repos"][0]["rev"] == sha and re.fullmatch(r"[0-9a-f]{40}", sha)
+    assert [h["id"] for h in pinned["repos"][0]["hooks"]] == ["kvlint", "kvlint-audit"]
 
     def commit(*files: str) -> subprocess.CompletedProcess[str]:
         git(project, "add", *files)
@@ -129,7 +156,8 @@ def test_installed_hook_blocks_the_bad_commit_and_lets_the_good_one_through(hook
     assert good.returncode == 0, good.stdout + good.stderr
     bad = commit("bad.py")
     assert bad.returncode != 0, bad.stdout + bad.stderr
-    assert re.search(r"bad\.py:3:\d+: KV\d{3} ", bad.stdout + bad.stderr), bad.stdout + bad.stderr
+    assert re.search(r"bad\.py:3:\d+: KV\d{3} error ", bad.stdout + bad.stderr), bad.stdout + bad.stderr
+    assert FAKE_VALUE not in bad.stdout + bad.stderr
     log = git(project, "log", "--name-only", "--format=%s").stdout
     assert "good.py" in log and "bad.py" not in log
 

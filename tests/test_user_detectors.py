@@ -45,7 +45,7 @@ def test_user_detector_reports_like_a_builtin(tmp_path):
     setup(tmp_path)
     run = kvlint("check", "src", cwd=tmp_path)
     assert run.code == 1
-    assert "src/deploy.txt:1:13: ACME001 [acme-api-token] Acme API token in plain text" in run.out
+    assert "src/deploy.txt:1:13: ACME001 error [acme-api-token] Acme API token in plain text" in run.out
     assert TOKEN not in run.out
     sarif = json.loads(kvlint("check", "--format", "sarif", "src", cwd=tmp_path).out)
     rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
