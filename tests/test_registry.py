@@ -68,6 +68,8 @@ def _rule(**overrides):
         ({"GOOD": []}, "BAD/GOOD"),
         ({"__doc__": "Summary only."}, "docstring"),
         ({"__doc__": "S.\n\n## What it does\nX.\n\n## How to fix\nZ.\n"}, "docstring"),
+        ({"__doc__": "S.\n\n## What it does\nX.\n\n## Why is this bad?\nY.\n\n## How to fix\nZ.\n\n"
+                     "## How to fix (cobol)\nW.\n"}, "docstring"),
     ],
 )
 def test_incomplete_rules_are_refused(overrides, field):
@@ -81,6 +83,17 @@ def test_complete_rule_is_accepted():
     assert spec.id == "KV199" and spec.source == "python"
     assert spec.bad[0].expected_lines("KV199") == {1}
     assert "expect" not in spec.bad[0].code
+
+
+def test_fix_advice_per_file_kind_falls_back_to_the_general_one():
+    doc = ("Summary.\n\n## What it does\nX.\n\n## Why is this bad?\nY.\n\n## How to fix\nGeneral.\n\n"
+           "## How to fix (shell, powershell)\nUse az.\n\n## How to fix (terraform)\nUse time_rotating.\n")
+    spec = spec_from_class(_rule(__doc__=doc))
+    assert spec.doc.fix == "General."
+    assert spec.fix_for("deploy/run.sh") == spec.fix_for("build.ps1") == spec.fix_for("Dockerfile") == "Use az."
+    assert spec.fix_for(".github/workflows/ci.yml") == "Use az."
+    assert spec.fix_for("infra/main.tf") == "Use time_rotating."
+    assert spec.fix_for("k8s/deploy.yaml") == spec.fix_for("app.py") == spec.fix_for(None) == "General."
 
 
 def test_rule_base_without_source_is_refused():

@@ -22,8 +22,23 @@ class KeyWithoutExpiry(VaultRule):
     years, and a compromised key stays valid. Azure Policy 152b15f7 and Prowler require an expiry.
 
     ## How to fix
-    Set an expiry and a rotation policy that creates a new version before it (KV323), e.g.
-    `expiration_date` plus a `rotation_policy { automatic { time_before_expiry = "P30D" } }` block.
+    Set an expiry computed from the day the key is created, and a rotation policy that creates a new
+    version before it (KV323).
+
+    ## How to fix (shell)
+    `az keyvault key create ... --expires "$(date -u -d '+1 year' +%Y-%m-%dT%H:%M:%SZ)"` (a year from
+    today; on macOS `date -u -v+1y ...`), then `az keyvault key rotation-policy update --vault-name ...
+    -n ... --value policy.json` with an `expiryTime` and a `rotate` lifetime action (KV323).
+
+    ## How to fix (terraform)
+    `expiration_date = time_rotating.cmk.rotation_rfc3339` (a `time_rotating` resource of
+    hashicorp/time) plus a `rotation_policy { expire_after = "P1Y" automatic { time_before_expiry =
+    "P30D" } }` block, which gives every new version its own expiry.
+
+    ## How to fix (arm, bicep)
+    `"attributes": {"exp": "[parameters('keyExpiry')]"}` with `"defaultValue":
+    "[dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))]"` (Bicep: `param keyExpiry int =
+    dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))`), plus a `rotationPolicy` with `expiryTime` (KV323).
     """
 
     id = "KV322"

@@ -27,6 +27,19 @@ class KeyWithoutRotationPolicy(VaultRule):
     Add a lifetime action that rotates, e.g. Terraform
     `rotation_policy { expire_after = "P1Y" automatic { time_before_expiry = "P30D" } }`, or ARM
     `"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "rotate"}}]`.
+
+    ## How to fix (shell, powershell)
+    `az keyvault key rotation-policy update --vault-name kv-app -n cmk --value policy.json`, where
+    policy.json holds `{"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type":
+    "Rotate"}}], "attributes": {"expiryTime": "P1Y"}}`.
+
+    ## How to fix (terraform)
+    Give the key a rotating policy: `rotation_policy { expire_after = "P1Y" automatic {
+    time_before_expiry = "P30D" } }` (a policy with only `notify_before_expiry` does not rotate).
+
+    ## How to fix (arm, bicep)
+    Set `rotationPolicy` with a rotating action: `"lifetimeActions": [{"trigger": {"timeAfterCreate":
+    "P90D"}, "action": {"type": "rotate"}}]` and `"attributes": {"expiryTime": "P1Y"}`.
     """
 
     id = "KV323"
