@@ -30,6 +30,10 @@ class KeyWithoutExpiry(VaultRule):
     today; on macOS `date -u -v+1y ...`), then `az keyvault key rotation-policy update --vault-name ...
     -n ... --value policy.json` with an `expiryTime` and a `rotate` lifetime action (KV323).
 
+    ## How to fix (powershell)
+    `Add-AzKeyVaultKey ... -Expires (Get-Date).ToUniversalTime().AddYears(1)` (computed when the script
+    runs), then `Set-AzKeyVaultKeyRotationPolicy` with an expiry and a rotate action (KV323).
+
     ## How to fix (terraform)
     `expiration_date = time_rotating.cmk.rotation_rfc3339` (a `time_rotating` resource of
     hashicorp/time) plus a `rotation_policy { expire_after = "P1Y" automatic { time_before_expiry =

@@ -28,7 +28,12 @@ class KeyWithoutRotationPolicy(VaultRule):
     `rotation_policy { expire_after = "P1Y" automatic { time_before_expiry = "P30D" } }`, or ARM
     `"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "rotate"}}]`.
 
-    ## How to fix (shell, powershell)
+    ## How to fix (powershell)
+    `Set-AzKeyVaultKeyRotationPolicy -VaultName kv-app -Name cmk -ExpiresIn P1Y -KeyRotationLifetimeAction
+    @{Action = "Rotate"; TimeAfterCreate = New-TimeSpan -Days 90}`, or the `az keyvault key
+    rotation-policy update` form.
+
+    ## How to fix (shell)
     `az keyvault key rotation-policy update --vault-name kv-app -n cmk --value policy.json`, where
     policy.json holds `{"lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type":
     "Rotate"}}], "attributes": {"expiryTime": "P1Y"}}`.
