@@ -57,6 +57,8 @@ class KeyWithoutRotationPolicy(VaultRule):
     BAD = [
         Bad(
             """
+            param keyExpiry int = dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))
+
             resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
               name: 'kv-app'
             }
@@ -67,7 +69,7 @@ class KeyWithoutRotationPolicy(VaultRule):
               properties: {
                 kty: 'RSA-HSM'
                 attributes: {
-                  exp: 1798761600
+                  exp: keyExpiry
                 }
               }
             }
@@ -114,6 +116,8 @@ class KeyWithoutRotationPolicy(VaultRule):
     GOOD = [
         Good(
             """
+            param keyExpiry int = dateTimeToEpoch(dateTimeAdd(utcNow(), 'P1Y'))
+
             resource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
               name: 'kv-app'
             }
@@ -124,7 +128,7 @@ class KeyWithoutRotationPolicy(VaultRule):
               properties: {
                 kty: 'RSA-HSM'
                 attributes: {
-                  exp: 1798761600
+                  exp: keyExpiry
                 }
                 rotationPolicy: {
                   attributes: { expiryTime: 'P1Y' }
