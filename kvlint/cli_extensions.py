@@ -1,4 +1,5 @@
-"""Subcommands defined outside kvlint.cli. Each entry adds its parser to the `kvlint` command.
+"""Subcommands defined outside kvlint.cli. Each entry adds its parser to the `kvlint` command;
+they import what they share with `check` from kvlint.clicommon, never kvlint.cli.
 
 Keep the modules named here light: they are imported on every run, so their heavy imports
 (azure SDKs, libcst) must happen inside the command handlers.

@@ -268,7 +268,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from kvlint.cli import EXIT_OK, UsageError, write_report
+    from kvlint.clicommon import EXIT_OK, UsageError, write_report
     from kvlint.output.sanitize import clean, json_safe
 
     try:

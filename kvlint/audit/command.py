@@ -23,7 +23,7 @@ FORMATS = ("text", "json", "sarif", "github")
 
 
 def register(subparsers: Any) -> None:
-    from kvlint.cli import add_output_options
+    from kvlint.clicommon import add_output_options
 
     audit = subparsers.add_parser(
         "audit", help="audit live Key Vaults through Azure Resource Manager (read-only)",
@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from kvlint.cli import UsageError, exit_code, load_pipeline, prepare_config, use_color, write_report
+    from kvlint.clicommon import UsageError, exit_code, load_pipeline, prepare_config, use_color, write_report
 
     if args.from_snapshot and (args.cloud or args.arm_endpoint or args.save_snapshot):
         raise UsageError("--from-snapshot reads no Azure: it cannot be combined with --cloud, "
@@ -117,7 +117,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def _read_live(args: argparse.Namespace) -> Any:
     from kvlint.audit.clouds import CloudError, resolve_endpoint
-    from kvlint.cli import UsageError
+    from kvlint.clicommon import UsageError
 
     try:
         endpoint, scope = resolve_endpoint(args.cloud, args.arm_endpoint)
@@ -194,7 +194,7 @@ class ProgressBar:
 
 def _load_snapshot(path: str) -> Any:
     from kvlint.audit.arm import AuditRead
-    from kvlint.cli import UsageError
+    from kvlint.clicommon import UsageError
     from kvlint.safeio import read_aux_text
 
     try:
@@ -210,7 +210,7 @@ def _load_snapshot(path: str) -> Any:
 
 
 def _save_snapshot(snapshot: Any, path: str) -> None:
-    from kvlint.cli import UsageError
+    from kvlint.clicommon import UsageError
 
     try:
         Path(path).write_text(json.dumps(snapshot.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -259,7 +259,7 @@ def evaluate(snapshot: Any, pipeline: Any) -> Any:
 
 
 def _print_notifications(result: Any, args: argparse.Namespace) -> None:
-    from kvlint.cli import use_color
+    from kvlint.clicommon import use_color
     from kvlint.output.text import Painter, render_notification
 
     paint = Painter(use_color(args) and sys.stderr.isatty())

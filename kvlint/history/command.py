@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
 
 
 def add_history_options(parser: argparse.ArgumentParser) -> None:
-    from kvlint.cli import add_output_options
+    from kvlint.clicommon import add_output_options
 
     add_output_options(parser)
     parser.add_argument("--max-file-size", metavar="SIZE", help="read at most SIZE of one file change (e.g. 2MB)")
@@ -41,10 +41,14 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, revisions: list[str], *, since: str | None, pathspecs: list[str],
         category: str) -> int:
-    from kvlint.cli import EXIT_OK, UsageError, emit, exit_code, load_pipeline, prepare_config
+    import time
+
+    from kvlint.clicommon import EXIT_OK, UsageError, emit, exit_code, load_pipeline, prepare_config
     from kvlint.history.gitlog import GitError, check_revisions, remote_uri, repository_root
     from kvlint.history.scan import HistoryScanner, history_specs
+    from kvlint.output.text import RunFacts
 
+    started = time.monotonic()
     cwd = Path.cwd()
     config = prepare_config(args, cwd)
     registry, pipeline = load_pipeline(config)
@@ -70,7 +74,9 @@ def run(args: argparse.Namespace, revisions: list[str], *, since: str | None, pa
             baseline.apply(result, path, set(), root, report_stale=False)
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
-    emit(result, history_specs(pipeline.specs), args, category)
+    facts = RunFacts(fail_on=config.fail_on, exit_zero=args.exit_zero, files=result.files_scanned,
+                     seconds=time.monotonic() - started, unit="file change")
+    emit(result, history_specs(pipeline.specs), args, category, facts=facts)
     return exit_code(result.findings, config.fail_on, args.exit_zero)
 
 

@@ -66,6 +66,7 @@ class RunFacts:
     exit_zero: bool = False
     files: int | None = None
     seconds: float | None = None
+    unit: str = "file"  # what `files` counts ("file change" for history scans)
 
 
 def _plural(count: int, word: str) -> str:
@@ -76,7 +77,7 @@ def _scanned(facts: RunFacts | None) -> list[str]:
     if facts is None or facts.files is None:
         return []
     took = f" in {facts.seconds:.2f} s" if facts.seconds is not None else ""
-    return [f"Scanned {_plural(facts.files, 'file')}{took}."]
+    return [f"Scanned {_plural(facts.files, facts.unit)}{took}."]
 
 
 def summary_lines(findings: Sequence[Finding], paint: Painter, facts: RunFacts | None = None) -> list[str]:
