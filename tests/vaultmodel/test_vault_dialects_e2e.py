@@ -1,4 +1,4 @@
-"""Done-when for issue 14 (vault dialects): the same insecure vault written as ARM JSON, Terraform
+"""Done-when for issue 14 (vault dialects): the same insecure vault written as ARM JSON, Bicep, Terraform
 (directly, through variable defaults and tfvars, through a local module), an az script and an Az
 PowerShell script gives the same rule ids, each located in its own file, through the real CLI."""
 
@@ -16,6 +16,7 @@ DIALECTS = FIXTURES / "dialects"
 # variant -> (files to copy: source -> destination under the variant's directory)
 VARIANTS = {
     "arm": {FIXTURES / "insecure-vault.json": "azuredeploy.json"},
+    "bicep": {FIXTURES / "insecure-vault.bicep": "main.bicep"},
     "terraform": {FIXTURES / "insecure-vault.tf": "main.tf"},
     "tf-variables": {DIALECTS / "tf-variables" / n: n for n in ("main.tf", "variables.tf", "terraform.tfvars")},
     "tf-module": {DIALECTS / "tf-module" / "main.tf": "main.tf",
