@@ -124,14 +124,21 @@ def cmd_check(args: argparse.Namespace) -> int:
         from kvlint import redact
 
         redact.salt()  # derive the repository's salt once, before any worker process starts
+    folder = (config.resolve(config.cache_dir) if config.cache_dir else default_cache_dir()) if config.cache else None
+    if folder is not None:
+        # kvlint's own cache, kept inside the scanned tree, is not a file of the project.
+        try:
+            inside = folder.resolve().relative_to(root.resolve()).as_posix()
+            config.extend_exclude = [*config.extend_exclude, f"/{inside}/"] if inside != "." else config.extend_exclude
+        except ValueError:
+            pass
     fileset = collect_files(args.paths, config, root)
     cache = None
-    if config.cache:
+    if folder is not None:
         import datetime
 
         from kvlint import __version__, redact
 
-        folder = config.resolve(config.cache_dir) if config.cache_dir else default_cache_dir()
         catalogue_state = [(s.id, s.origin) for s in pipeline.specs]
         digest = config_digest(
             __version__, code_stamp(), catalogue_state, config.options, config.severity, config.per_file_ignores,

@@ -191,7 +191,8 @@ def _check_detector_files(config: Config) -> None:
     """A detector file that is not there is a configuration error about the key that names it."""
     for entry in config.extend_detectors:
         resolved = config.resolve(entry)
-        if not resolved.is_file():
+        # A FIFO or device is left to the loader, whose safe read names what it is.
+        if resolved.is_dir() or not (resolved.exists() or resolved.is_symlink()):
             what = "is a folder, not a file" if resolved.is_dir() else "no such file"
             raise ConfigError(f"{config.describe_key('extend-detectors')}: {entry}: {what} "
                               f"(relative paths start at {config.base_dir})")

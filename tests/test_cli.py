@@ -384,3 +384,12 @@ def test_colour_only_on_a_terminal(tmp_path):
     plain = subprocess.run([sys.executable, "-m", "kvlint", "check", "app.py"], cwd=tmp_path, env=env,
                            capture_output=True, text=True)
     assert "\x1b[" not in plain.stdout and "KV101 error [" in plain.stdout
+
+
+def test_a_cache_folder_inside_the_scanned_tree_is_not_scanned(tmp_path):
+    write(tmp_path, "app.py", BAD_PY)
+    cache = tmp_path / "cache"
+    first = kvlint("check", ".", "--format", "json", cwd=tmp_path, cache_dir=cache)
+    assert list(cache.rglob("*.json"))
+    again = kvlint("check", ".", "--format", "json", cwd=tmp_path, cache_dir=cache)
+    assert json.loads(again.out)["summary"]["files_scanned"] == json.loads(first.out)["summary"]["files_scanned"] == 1
