@@ -126,11 +126,13 @@ class GrantExceedsReferences(CrossLayerRule):
             if where is None:
                 where = live_loc if live_loc.path else None
             related.append(live_loc)
+        elif live is not None:  # the declared grant; the live vault it is deployed to
+            related.append(live.locate())
         if where is None:  # a live grant, the snapshot outside the scan: at the first reference
             where = ref_location(refs[0])
         names = ", ".join(f"`{s}`" for s in secrets) or "no secret by name"
         self.report(where,
-                    f"identity {refs[0].identity} {excess} on vault `{vault}`, but its references read only "
+                    f"identity {refs[0].identity} {excess} (vault `{vault}`), but its references read only "
                     f"{names}; least privilege: `{first}`" + (f" (and {more} more)" if more else "") +
                     " — `kvlint map` prints az, Bicep and Terraform",
                     related=related, key=f"{grant.vault}/{grant.principal}/{grant.layer}")

@@ -92,6 +92,8 @@ class ReferencedSecretNotUsable(CrossLayerRule):
             declared = model.declared_secret(ref.vault, ref.secret)
             if declared is not None and (loc := origin_location(declared.origin)):
                 related.append(loc)
+            else:
+                related += [loc for v in model.declared_named(ref.vault) if (loc := origin_location(v.origin))]
             self.report(ref_location(ref),
                         f"{model.workload(ref)} reads secret `{ref.secret}` of vault `{ref.vault}`, which {problem} "
                         f"(live, as of {now:%Y-%m-%d})", related=related, severity=severity,
