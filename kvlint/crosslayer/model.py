@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from kvlint.crosslayer.refs import Reference
 from kvlint.model import Location

@@ -137,7 +137,7 @@ def python_refs(path: str, text: str) -> list[Reference]:
     return out
 
 
-def _secret_client_vault(call: ast.Call) -> str | None | bool:
+def _secret_client_vault(call: ast.Call) -> str | bool | None:
     """The vault name of a `SecretClient(...)` call (None when not literal); False for other calls."""
     if (_dotted(call.func) or "").rsplit(".", 1)[-1] != "SecretClient":
         return False

@@ -9,6 +9,7 @@ locations name the other layers (the declaration's line, the live resource id).
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -116,10 +117,9 @@ def build_model(facts: list[tuple[str, Any]], open_reporter: Any, config: Any) -
     if terraform:
         from kvlint.vaultmodel.tfeval import scan_vaults
 
-        try:
+        # An evaluation problem is the vault source's to report; the picture goes on without it.
+        with contextlib.suppress(Exception):
             vaults = scan_vaults(terraform, lambda p: open_reporter(p).text) + vaults
-        except Exception:  # noqa: BLE001 - the vault source reports evaluation problems
-            pass
     model.declared = join_vaults(vaults)
     snapshot = getattr(config, "extra", {}).get(SNAPSHOT_OPTION) if config is not None else None
     if snapshot:

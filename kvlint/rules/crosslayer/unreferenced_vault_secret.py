@@ -62,10 +62,10 @@ class UnreferencedVaultSecret(CrossLayerRule):
             candidates = []
             for item in [s for v in declared for s in v.secrets] + (
                     list(live.vault.secrets) if live and live.secrets_known else []):
-                if isinstance(item.name, str) and item.name and item.managed is not True:
-                    if item.name.lower() not in used and item.name.lower() not in seen:
-                        seen.add(item.name.lower())
-                        candidates.append(item)
+                if (isinstance(item.name, str) and item.name and item.managed is not True
+                        and item.name.lower() not in used and item.name.lower() not in seen):
+                    seen.add(item.name.lower())
+                    candidates.append(item)
             for item in candidates:
                 name = item.name
                 declared_secret = model.declared_secret(vault, name)  # type: ignore[arg-type]
