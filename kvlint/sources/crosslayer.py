@@ -35,6 +35,7 @@ class CrossLayerRule(Rule):
 
 class CrossLayerSource(Source):
     name: ClassVar[str] = "crosslayer"
+    model: CrossModel | None = None
 
     def applies(self, doc: Document) -> bool:
         return bool(self.rules) and ("vault" in doc.text or "Vault" in doc.text or "VAULT" in doc.text)
@@ -67,7 +68,7 @@ class CrossLayerSource(Source):
         return facts or None
 
     def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
-        model = self.build_model(facts, open_reporter)
+        model = self.model = self.build_model(facts, open_reporter)  # kept for `kvlint map`
         if model is None:
             return
         router = _Router(open_reporter)
