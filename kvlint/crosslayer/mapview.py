@@ -9,6 +9,7 @@ never touches the network. Only names are shown (vaults, secrets, identities), n
 from __future__ import annotations
 
 import html as html_mod
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def _ref_nodes(graph: Graph, model: CrossModel, ref: Reference) -> list[Node]:
         chain.append(graph.node("vault", ref.vault, ref.vault))
         if ref.secret:
             chain.append(graph.node("secret", f"{ref.vault}/{ref.secret}", ref.secret))
-    for a, b in zip(chain, chain[1:], strict=False):
+    for a, b in itertools.pairwise(chain):
         graph.edges.add((a.id, b.id))
     return chain
 
