@@ -189,7 +189,8 @@ def html(graph: Graph, findings: Sequence[Any]) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="map" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" aria-label="kvlint map">']
     for kind in LAYERS:
-        parts.append(f'<text class="layer" x="{column_x[kind]}" y="28">{kind}s</text>')
+        title = "identities" if kind == "identity" else f"{kind}s"
+        parts.append(f'<text class="layer" x="{column_x[kind]}" y="28">{title}</text>')
     for a, b in sorted(graph.edges):
         if a in place and b in place:
             (x1, y1), (x2, y2) = place[a], place[b]
@@ -197,8 +198,9 @@ def html(graph: Graph, findings: Sequence[Any]) -> str:
                          f'y2="{y2 + box_h // 2}"/>')
     for node in ordered:
         x, y = place[node.id]
-        label = node.label if len(node.label) <= 34 else node.label[:33] + "…"
         badge = f" ⚠ {len(node.findings)}" if node.findings else ""
+        room = 34 - len(badge)
+        label = node.label if len(node.label) <= room else node.label[:room - 1] + "…"
         title = "\n".join([node.label, *node.findings])
         cls = "node finding" if node.findings else "node"
         parts.append(f'<g class="{cls}" data-kind="{node.kind}" data-label="{esc(node.label)}" '
