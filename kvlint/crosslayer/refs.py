@@ -40,7 +40,7 @@ class Reference:
     column: int
     end_line: int
     end_column: int
-    secret: str | None  # the object's name, None when not literal
+    secret: str | None = None  # the object's name, None when not literal
     vault: str | None = None  # the vault's name, None when not literal
     object_type: str = "secret"  # "secret" | "key" | "cert"
     version: str | None = None
@@ -48,13 +48,15 @@ class Reference:
     workload: str | None = None  # who reads: "Deployment default/app", "app.py", a web app's setting
     spc: str | None = None  # for SPC objects: the SecretProviderClass's name (pods mount it by name)
     tf_vault: str | None = None  # Terraform: the `azurerm_key_vault` block key_vault_id points at
+    block_line: int | None = None  # Terraform: the data block's first line (the vault model reads it too)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reference:
-        return cls(**data)
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     @property
     def where(self) -> str:
@@ -291,8 +293,10 @@ def terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str
             end = match.end() + name_at.end(1)
         else:
             start, end = match.start(), match.end()
-        out.append(_ref_at("terraform", path, text, start, end, secret=secret, tf_vault=tf_vault,
-                           vault=vaults.get(tf_vault or ""), workload=f"Terraform {path}"))
+        ref = _ref_at("terraform", path, text, start, end, secret=secret, tf_vault=tf_vault,
+                      vault=vaults.get(tf_vault or ""), workload=f"Terraform {path}")
+        ref.block_line = _line_col(text, match.start() + len(match.group(0)) - len(match.group(0).lstrip()))[0]
+        out.append(ref)
     return out, vaults
 
 
@@ -381,9 +385,9 @@ def _spc_objects(path: str, obj: Any) -> list[Reference]:
 
 def file_references(path: str, text: str) -> dict[str, Any] | None:
     """The cross-layer facts of one file (JSON-serialisable), or None when it names nothing."""
-    if not might_reference(text):
-        return None
     lower = path.lower()
+    if not might_reference(text) and not (lower.endswith(".tf") and "azurerm_key_vault" in text):
+        return None  # a Terraform vault block is needed to resolve another file's `key_vault_id`
     refs = app_setting_refs(path, text)
     facts: dict[str, Any] = {}
     if lower.endswith((".py", ".pyw")):

@@ -68,7 +68,13 @@ class CrossLayerSource(Source):
         return facts or None
 
     def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
-        model = self.model = self.build_model(facts, open_reporter)  # kept for `kvlint map`
+        try:
+            model = self.model = self.build_model(facts, open_reporter)  # kept for `kvlint map`
+        except Exception as exc:  # a bug here must not end the scan; say so
+            first = next((p for p, _ in facts), None)
+            if first is not None:
+                open_reporter(first).notify("error", f"internal error joining the layers: {type(exc).__name__}")
+            return
         if model is None:
             return
         router = _Router(open_reporter)
@@ -122,6 +128,12 @@ def build_model(facts: list[tuple[str, Any]], open_reporter: Any, config: Any) -
         with contextlib.suppress(Exception):
             vaults = scan_vaults(terraform, lambda p: open_reporter(p).text) + vaults
     model.declared = join_vaults(vaults)
+    # A `data "azurerm_key_vault_secret"` reads a secret; the vault model lists it with the
+    # vault's secrets, but it declares nothing: here it is a reference only.
+    reads = {(r.path, r.block_line) for r in model.refs if r.kind == "terraform" and r.block_line}
+    for vault in model.declared:
+        vault.secrets = [s for s in vault.secrets if (s.origin.path, s.origin.span.line if s.origin.span else None)
+                         not in reads]
     snapshot = getattr(config, "extra", {}).get(SNAPSHOT_OPTION) if config is not None else None
     if snapshot:
         known = {v.resource_id.lower() for v in model.live}
