@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from armstandin import ArmStandIn
 from audit_env import REPO_ROOT, clean_env
-from crosslayer_world import HUMAN, SUB, WORKER, build_world
+from crosslayer_world import HUMAN, SUB, VALUE, WORKER, build_world
 
 PROJECT = REPO_ROOT / "tests" / "fixtures" / "crosslayer" / "project"
 RULES = "KV401,KV402,KV403,KV404,KV405"
@@ -48,6 +48,15 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     check = kvlint("check", ".", "--snapshot", "../snapshot.json", "--select", RULES, "--format", "json",
                    "--no-cache", cwd=work / "project")
     return {"work": work, "check": check, "result": json.loads(check.stdout)}
+
+
+def test_no_secret_value_anywhere(scene) -> None:
+    work = scene["work"]
+    proc = kvlint("map", ".", "--snapshot", "../snapshot.json", cwd=work / "project")
+    html = kvlint("map", ".", "--snapshot", "../snapshot.json", "--output", "../nv.html", cwd=work / "project")
+    for text in ((work / "snapshot.json").read_text(), scene["check"].stdout, scene["check"].stderr, proc.stdout,
+                 proc.stderr, html.stderr, (work / "nv.html").read_text()):
+        assert VALUE not in text
 
 
 def found(result: dict[str, Any]) -> set[tuple[str, str, int]]:

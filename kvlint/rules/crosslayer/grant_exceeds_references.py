@@ -6,7 +6,15 @@ from kvlint.crosslayer.model import CrossModel, Grant, origin_location, ref_loca
 from kvlint.crosslayer.refs import Reference
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
-from kvlint.rules.crosslayer._common import ROLE_NAMES, SECRETS_USER, role_guid
+from kvlint.rules.crosslayer._common import (
+    APP_ID,
+    ROLE_NAMES,
+    SECRETS_USER,
+    VAULT_ID,
+    live_secret,
+    role_guid,
+    snapshot_text,
+)
 from kvlint.sources.crosslayer import CrossLayerRule
 from kvlint.vaultmodel.model import UNKNOWN
 
@@ -83,6 +91,15 @@ class GrantExceedsReferences(CrossLayerRule):
     BAD = [
         Bad(_TF.format(marker="# expect: KV403", permissions='"Get", "List", "Set", "Delete"'), file="main.tf",
             files={"spc.yaml": _SPC}),
+    ]
+    BAD += [  # a live grant only (the snapshot): reported at its line in the snapshot
+        Bad(_SPC, file="spc.yaml", files={"snapshot.json": snapshot_text(
+            [live_secret("db-password")], roleAssignments=[{
+                "id": f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/0a1b2c3d",
+                "principalId": APP_ID, "principalType": "ServicePrincipal", "scope": VAULT_ID,
+                "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/"
+                                    "00482a5a-887f-4fb3-b363-3b7fe8e74483",
+                "roleName": "Key Vault Administrator"}])}),
     ]
     GOOD = [
         Good(_TF.format(marker="", permissions='"Get"'), file="main.tf", files={"spc.yaml": _SPC}),
