@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from kvlint.cli import EXIT_OK, EXIT_USAGE, UsageError, load_pipeline, prepare_config, write_report
+    from kvlint.clicommon import EXIT_OK, EXIT_USAGE, UsageError, load_pipeline, prepare_config, write_report
     from kvlint.crosslayer.mapview import build_graph, html, mermaid
     from kvlint.engine import run_scan
     from kvlint.sources.crosslayer import SNAPSHOT_OPTION, CrossLayerSource, check_snapshot_file
