@@ -131,3 +131,38 @@ def test_unread_secret_list_is_not_judged(tmp_path: Path) -> None:
     (tmp_path / "snap.json").write_text(json.dumps(snap))
     run = kvlint("check", ".", "--snapshot", "../snap.json", "--select", "KV401", "--format", "json", cwd=root)
     assert run.code == 0 and findings(run) == set()
+
+
+CLIENT_ID = "33333333-0000-4000-8000-0000000000c3"  # what the SPC names
+OBJECT_ID = "44444444-0000-4000-8000-0000000000d4"  # what the grant names
+
+
+def test_client_id_joins_its_object_id_through_the_identities_option(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "spc.yaml").write_text(FILES["k8s/spc.yaml"].replace("11111111-2222-3333-4444-555555555555", CLIENT_ID))
+    (root / "main.tf").write_text(f'''\
+resource "azurerm_key_vault" "kv" {{
+  name                      = "kv-app"
+  resource_group_name       = "rg-app"
+  tenant_id                 = "00000000-0000-0000-0000-000000000000"
+  sku_name                  = "standard"
+  enable_rbac_authorization = false
+
+  access_policy {{
+    tenant_id          = "00000000-0000-0000-0000-000000000000"
+    object_id          = "{OBJECT_ID}"
+    secret_permissions = ["Get", "List"]
+  }}
+}}
+''')
+    run = kvlint("check", ".", "--select", "KV403", "--format", "json", "--no-cache", cwd=root)
+    assert json.loads(run.out)["findings"] == []  # a client id is not an object id: not joined
+    (root / ".kvlint.toml").write_text(f'[options.KV403]\nidentities = {{ "{CLIENT_ID}" = "{OBJECT_ID}" }}\n')
+    run = kvlint("check", ".", "--select", "KV403", "--format", "json", "--no-cache", cwd=root)
+    (finding,) = json.loads(run.out)["findings"]
+    assert finding["location"]["path"] == "main.tf" and finding["location"]["start_line"] == 8
+    assert f"--object-id {OBJECT_ID} --secret-permissions get" in finding["message"]
+    assert {r["path"] for r in finding["related"]} == {"spc.yaml"}
+    run = kvlint("map", ".", cwd=root)
+    assert f"### {OBJECT_ID} on kv-app" in run.out and "--secret-permissions get" in run.out

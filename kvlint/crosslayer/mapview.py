@@ -106,22 +106,10 @@ def _finding_nodes(graph: Graph, model: CrossModel, finding: Any, at: dict[tuple
 
 
 def _fixes(model: CrossModel, findings: Sequence[Any]) -> list[tuple[str, dict[str, str]]]:
-    """Least-privilege replacements for every identity KV403 flags (the same the message names)."""
-    from kvlint.crosslayer.snippets import least_privilege
-
-    out = []
-    flagged = {m.groups() for f in findings if f.rule_id == "KV403"
-               and (m := re.search(r"identity (\S+) .*\(vault `([^`]+)`\)", f.message))}
-    for identity, vault in sorted(flagged):
-        refs = [r for r in model.refs_to(vault) if (r.identity or "").lower() == identity.lower()]
-        secrets = sorted({r.secret for r in refs if r.secret and r.object_type != "key"}, key=str.lower)
-        rbac = any(v.rbac_authorization is True for v in model.declared_named(vault))
-        live = model.live_named(vault)
-        if live is not None and live.vault.rbac_authorization is True:
-            rbac = True
-        out.append((f"{identity} on {vault}", least_privilege(identity, vault, secrets, rbac,
-                                                              live.resource_id if live else None)))
-    return out
+    """Least-privilege replacements KV403 proposed for the findings shown (the same the message names)."""
+    shown = {m.groups() for f in findings if f.rule_id == "KV403"
+             and (m := re.search(r"identity (\S+) .*\(vault `([^`]+)`\)", f.message))}
+    return [(title, fix) for title, fix in model.fixes if tuple(title.split(" on ", 1)) in shown]
 
 
 # --------------------------------------------------------------------------------------- Mermaid

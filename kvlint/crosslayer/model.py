@@ -71,6 +71,8 @@ class CrossModel:
     declared: list[Vault] = field(default_factory=list)
     live: list[LiveVault] = field(default_factory=list)
     now: datetime | None = None
+    # Least-privilege proposals of KV403: (title, {"az"|"bicep"|"terraform": snippet}), for `kvlint map`.
+    fixes: list[tuple[str, dict[str, str]]] = field(default_factory=list)
 
     def declared_named(self, name: str) -> list[Vault]:
         return [v for v in self.declared if isinstance(v.name, str) and v.name.lower() == name.lower()]

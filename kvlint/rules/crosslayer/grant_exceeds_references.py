@@ -68,7 +68,10 @@ class GrantExceedsReferences(CrossLayerRule):
     snapshot): secret permissions beyond `get`, any key, certificate or storage permission, or a
     role on the whole vault or above it. The finding names every reference and proposes the
     least-privilege replacement; `kvlint map` prints it as ready-to-apply `az`, Bicep and
-    Terraform. Grants whose permissions or role are unknown are not judged.
+    Terraform. Grants whose permissions or role are unknown are not judged. A managed identity's
+    client id (what an SPC's `clientID` names) differs from its object id (what grants name): map
+    them with the option `identities` (`{"<client id>" = "<object id>"}`); grants naming the
+    reference's id itself (an application id on an access policy, or the same id) join without it.
 
     ## Why is this bad?
     A stolen workload token (from a compromised pod, an SSRF to the metadata endpoint) reads what
@@ -88,6 +91,7 @@ class GrantExceedsReferences(CrossLayerRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (250,)
+    options = {"identities": {}}
     BAD = [
         Bad(_TF.format(marker="# expect: KV403", permissions='"Get", "List", "Set", "Delete"'), file="main.tf",
             files={"spc.yaml": _SPC}),
@@ -108,10 +112,12 @@ class GrantExceedsReferences(CrossLayerRule):
     ]
 
     def check(self, model: CrossModel) -> None:
+        aliases = {str(k).lower(): str(v).lower() for k, v in (self.opts.get("identities") or {}).items()}
         uses: dict[tuple[str, str], list[Reference]] = {}
         for ref in model.refs:
             if ref.identity and ref.vault and ref.identity != "vm-managed-identity":
-                uses.setdefault((ref.identity.lower(), ref.vault.lower()), []).append(ref)
+                for principal in {ref.identity.lower(), aliases.get(ref.identity.lower(), "")} - {""}:
+                    uses.setdefault((principal, ref.vault.lower()), []).append(ref)
         if not uses:
             return
         grants = model.grants()
@@ -132,8 +138,11 @@ class GrantExceedsReferences(CrossLayerRule):
         vault = refs[0].vault or grant.vault
         live = model.live_named(vault)
         rbac = grant.role is not None or any(v.rbac_authorization is True for v in model.declared_named(vault))
-        fix = least_privilege(refs[0].identity or grant.principal, vault, secrets, rbac,
+        fix = least_privilege(grant.principal, vault, secrets, rbac,
                               live.resource_id if live else None)
+        title = f"{grant.principal} on {vault}"
+        if title not in {t for t, _ in model.fixes}:
+            model.fixes.append((title, fix))
         first = next((line for line in fix["az"].splitlines() if line.startswith("az ")), "")
         more = len(secrets) - 1 if rbac and len(secrets) > 1 else 0
         related: list[Location] = [ref_location(r) for r in refs]
@@ -149,7 +158,7 @@ class GrantExceedsReferences(CrossLayerRule):
             where = ref_location(refs[0])
         names = ", ".join(f"`{s}`" for s in secrets) or "no secret by name"
         self.report(where,
-                    f"identity {refs[0].identity} {excess} (vault `{vault}`), but its references read only "
+                    f"identity {grant.principal} {excess} (vault `{vault}`), but its references read only "
                     f"{names}; least privilege: `{first}`" + (f" (and {more} more)" if more else "") +
                     " — `kvlint map` prints az, Bicep and Terraform",
                     related=related, key=f"{grant.vault}/{grant.principal}/{grant.layer}")

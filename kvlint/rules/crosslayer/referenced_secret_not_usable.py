@@ -36,7 +36,8 @@ class ReferencedSecretNotUsable(CrossLayerRule):
     in app settings, `get_secret`, `az keyvault secret show`, `Get-AzKeyVaultSecret`, Terraform
     data sources) in the audit snapshot (`kvlint check --snapshot FILE`) and reports, at the
     reference, a secret that is disabled, expired, not yet valid, or expires within `days`
-    (default 30) of the snapshot's reading.
+    (default 30) of the snapshot's reading. A reference pinned to a version is not judged: the
+    snapshot holds the current version's attributes, and each version has its own.
 
     ## Why is this bad?
     Key Vault refuses to serve a disabled or expired secret: a pod mounting it does not start,
@@ -70,8 +71,8 @@ class ReferencedSecretNotUsable(CrossLayerRule):
 
     def check(self, model: CrossModel) -> None:
         for ref in model.refs:
-            if not (ref.secret and ref.vault) or ref.object_type == "key":
-                continue
+            if not (ref.secret and ref.vault) or ref.object_type == "key" or ref.version:
+                continue  # a pinned version's state is its own; the snapshot has the current one
             live = model.live_named(ref.vault)
             secret = model.live_secret(ref.vault, ref.secret)
             if live is None or secret is None:
