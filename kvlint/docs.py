@@ -19,7 +19,7 @@ not security problems) run only when selected by their own id or name: `select =
 """
 
 _FAMILIES = {"0": "Detector catalogue (any text file)", "1": "Python", "2": "Kubernetes manifests",
-             "3": "Vault model (declared and live)"}
+             "3": "Vault model (declared and live)", "4": "Cross-layer (code, manifests, declared and live vaults)"}
 
 
 def rule_table(specs: Sequence[RuleSpec]) -> str:
