@@ -223,3 +223,21 @@ def test_map_html_renders_in_headless_chromium(scene) -> None:
     assert rendered.count('class="node finding"') >= 8
     assert rendered.count('class="finding-row"') == len(scene["result"]["findings"])
     assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+
+
+def test_sarif_with_related_locations_in_every_layer(scene) -> None:
+    from sarif_tools import run_multitool, validate_sarif_schema
+
+    work = scene["work"]
+    proc = kvlint("check", ".", "--snapshot", "../snapshot.json", "--select", RULES, "--format", "sarif",
+                  "--output", "../x.sarif", "--no-cache", cwd=work / "project")
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads((work / "x.sarif").read_text())
+    assert validate_sarif_schema(log) == []
+    errors = run_multitool(work / "x.sarif")
+    assert not errors, errors  # None (no node_modules) skips only this half
+    results = log["runs"][0]["results"]
+    assert len(results) == len(scene["result"]["findings"])
+    drift = next(r for r in results if r["ruleId"] == "KV405")
+    related = json.dumps(drift.get("relatedLocations", []))
+    assert "kv-shop" in related or "kv-web" in related
