@@ -10,6 +10,7 @@ is never judged (None). Nothing here reads or keeps a secret value.
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 import shlex
 from dataclasses import asdict, dataclass
@@ -63,9 +64,18 @@ class Reference:
         return f"{self.path}:{self.line}"
 
 
+_LINE_STARTS: dict[int, tuple[str, list[int]]] = {}
+
+
 def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    """1-based line and column; line starts indexed once per text (many references stay linear)."""
+    cached = _LINE_STARTS.get(id(text))
+    if cached is None or cached[0] is not text:
+        starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        _LINE_STARTS.clear()
+        _LINE_STARTS[id(text)] = cached = (text, starts)
+    index = bisect.bisect_right(cached[1], offset) - 1
+    return index + 1, offset - cached[1][index] + 1
 
 
 def _ref_at(kind: str, path: str, text: str, start: int, end: int, **kw: Any) -> Reference:
@@ -249,18 +259,14 @@ def powershell_refs(path: str, text: str) -> list[Reference]:
 
 # -------------------------------------------------------------------------------------- Terraform
 
+_MAX_BLOCK = 4_000  # a block's attributes of interest come early; the bound keeps many blocks linear
+
+
 def _block_body(text: str, open_brace: int) -> str:
-    depth, index = 0, open_brace
-    while index < len(text):
-        char = text[index]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_brace + 1:index]
-        index += 1
-    return text[open_brace + 1:]
+    """The block's text up to its closing `}` at the start of a line (as `terraform fmt` writes it)."""
+    limit = min(len(text), open_brace + _MAX_BLOCK)
+    end = text.find("\n}", open_brace, limit)
+    return text[open_brace + 1:end if end >= 0 else limit]
 
 
 def _tf_string(value: str) -> str | None:

@@ -76,6 +76,7 @@ class ReferenceToMissingSecret(CrossLayerRule):
     ]
 
     def check(self, model: CrossModel) -> None:
+        cache: dict[tuple[str, bool], tuple[set[str], list[str]]] = {}  # (vault, keys?) -> names held
         for ref in model.refs:
             if not (ref.secret and ref.vault):
                 continue
@@ -83,13 +84,17 @@ class ReferenceToMissingSecret(CrossLayerRule):
             if live is None or (ref.object_type == "key" and "keys" in live.unread) or (
                     ref.object_type != "key" and not live.secrets_known):
                 continue
-            pool = live.vault.keys if ref.object_type == "key" else live.vault.secrets
-            names = [s.name for s in pool if isinstance(s.name, str)]
-            declared = [s.name for v in model.declared_named(ref.vault) for s in
-                        (v.keys if ref.object_type == "key" else v.secrets) if isinstance(s.name, str)]
-            if any(n.lower() == ref.secret.lower() for n in names + declared):
+            held = cache.get((ref.vault.lower(), ref.object_type == "key"))
+            if held is None:
+                pool = live.vault.keys if ref.object_type == "key" else live.vault.secrets
+                names = [s.name for s in pool if isinstance(s.name, str)]
+                names += [s.name for v in model.declared_named(ref.vault) for s in
+                          (v.keys if ref.object_type == "key" else v.secrets) if isinstance(s.name, str)]
+                held = cache[(ref.vault.lower(), ref.object_type == "key")] = (
+                    {n.lower() for n in names}, sorted(set(names)))
+            if ref.secret.lower() in held[0]:
                 continue
-            nearest = difflib.get_close_matches(ref.secret, sorted(set(names + declared)), n=1, cutoff=0.6)
+            nearest = difflib.get_close_matches(ref.secret, held[1], n=1, cutoff=0.6)
             what = "key" if ref.object_type == "key" else "secret"
             hint = f"; did you mean `{nearest[0]}`?" if nearest else ""
             related: list[Location] = [live.locate()]
