@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE", type=Path,
                        help="report only findings not recorded in FILE, and list its stale entries "
                             "(config: baseline)")
+    check.add_argument("--snapshot", metavar="FILE",
+                       help="judge the tree together with an audit snapshot (kvlint audit --save-snapshot), offline")
     check.add_argument("--write-baseline", metavar="FILE", type=Path,
                        help="record the current findings in FILE (no secrets, no line numbers) and exit 0")
     check.set_defaults(handler=cmd_check)
@@ -116,6 +118,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if start != root and start.is_dir() and not os.access(start, os.R_OK | os.X_OK):
         start = root  # an unreadable folder holds no configuration we could read (it is reported below)
     config = prepare_config(args, start)
+    if getattr(args, "snapshot", None):
+        from kvlint.sources.crosslayer import SNAPSHOT_OPTION, check_snapshot_file
+
+        problem = check_snapshot_file(args.snapshot)
+        if problem:
+            raise UsageError(problem)
+        config.extra[SNAPSHOT_OPTION] = str(Path(args.snapshot).resolve())
     _, pipeline = load_pipeline(config)
     # Fingerprints (a KDF per distinct secret) only for the outputs that carry them.
     uses_baseline = bool(args.write_baseline or args.baseline or config.extra.get("baseline"))

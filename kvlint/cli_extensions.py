@@ -22,3 +22,6 @@ def register(extensions: list[Callable[[Any], None]]) -> None:
     from kvlint.history.command import register as register_history
 
     extensions.append(register_history)
+    from kvlint.crosslayer.command import register as register_map
+
+    extensions.append(register_map)

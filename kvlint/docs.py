@@ -19,7 +19,7 @@ not security problems) run only when selected by their own id or name: `select =
 """
 
 _FAMILIES = {"0": "Detector catalogue (any text file)", "1": "Python", "2": "Kubernetes manifests",
-             "3": "Vault model (declared and live)"}
+             "3": "Vault model (declared and live)", "4": "Cross-layer (code, manifests, declared and live vaults)"}
 
 
 def rule_table(specs: Sequence[RuleSpec]) -> str:
@@ -48,7 +48,8 @@ def rule_section(spec: RuleSpec, heading: str = "###") -> str:
         parts.append(f"**Options** (`[tool.kvlint.options.{spec.id}]`)\n\n{opts}\n")
     for label, examples in (("Bad ⚠️", spec.bad), ("Good ✅", spec.good)):
         for example in examples[:2]:
-            parts.append(f"{label} (`{example.file}`)\n\n```{_fence(example.file)}\n{example.code}```\n")
+            for name, code in example.files:
+                parts.append(f"{label} (`{name}`)\n\n```{_fence(name)}\n{code}```\n")
     return "\n".join(parts)
 
 

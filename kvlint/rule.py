@@ -80,11 +80,25 @@ class Example:
     text: str
     file: str = "example.py"
     bad: bool = True
+    # Further files scanned with it, as (file name, text): a cross-layer example spans files.
+    others: tuple[tuple[str, str], ...] = ()
 
     @property
     def code(self) -> str:
         """The example without expectation markers, as it is scanned and documented."""
-        return "\n".join(EXPECT_MARKER.sub("", line) for line in self.text.splitlines()) + "\n"
+        return _unmarked(self.text)
+
+    @property
+    def files(self) -> list[tuple[str, str]]:
+        """Every file of the example, (name, text without markers), the main file first."""
+        return [(self.file, self.code), *((name, _unmarked(text)) for name, text in self.others)]
+
+    def expected_locations(self, rule_id: str) -> set[tuple[str, int]]:
+        """(file, line) of every marked line in every file of the example."""
+        found = {(self.file, line) for line in self.expected_lines(rule_id)}
+        for name, text in self.others:
+            found |= {(name, line) for line in Example(text).expected_lines(rule_id)}
+        return found
 
     def expected_lines(self, rule_id: str) -> set[int]:
         lines = set()
@@ -95,12 +109,21 @@ class Example:
         return lines
 
 
-def Bad(text: str, file: str = "example.py") -> Example:
-    return Example(textwrap.dedent(text).strip("\n"), file, bad=True)
+def _unmarked(text: str) -> str:
+    return "\n".join(EXPECT_MARKER.sub("", line) for line in text.splitlines()) + "\n"
 
 
-def Good(text: str, file: str = "example.py") -> Example:
-    return Example(textwrap.dedent(text).strip("\n"), file, bad=False)
+def _others(files: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((name, textwrap.dedent(text).strip("\n")) for name, text in (files or {}).items())
+
+
+def Bad(text: str, file: str = "example.py", files: Mapping[str, str] | None = None) -> Example:
+    """A BAD example; `files` adds further files (name -> text) scanned with it in one scan."""
+    return Example(textwrap.dedent(text).strip("\n"), file, bad=True, others=_others(files))
+
+
+def Good(text: str, file: str = "example.py", files: Mapping[str, str] | None = None) -> Example:
+    return Example(textwrap.dedent(text).strip("\n"), file, bad=False, others=_others(files))
 
 
 @dataclass(frozen=True)

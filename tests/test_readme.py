@@ -78,6 +78,8 @@ def kind(block: Block) -> str | None:
         return "test-command"
     if lang == "bash" and "pip install ." in text and "kvlint check examples/" in text:
         return "quickstart"
+    if lang == "mermaid":
+        return "map"  # tests/test_crosslayer_map.py compares it with `kvlint map examples/`
     return None
 
 
@@ -126,7 +128,7 @@ def test_usage_shows_the_real_output():
 
 def test_commands_in_the_command_table_exist():
     commands = re.findall(r"^\| `kvlint ([a-z]+(?: merge)?)\b", README, flags=re.M)
-    assert {"check", "rules", "explain", "audit", "sarif merge"} <= set(commands)
+    assert {"check", "rules", "explain", "audit", "sarif merge", "map"} <= set(commands)
     for command in commands:
         run = kvlint(*command.split(), "--help", cwd=REPO_ROOT)
         assert run.code == 0, f"kvlint {command} --help: {run.err}"
@@ -283,4 +285,6 @@ def test_delegated_blocks_are_checked_elsewhere():
     assert {CI_FILES[b.text].name for b in ci_blocks} == {p.name for p in CI_FILES.values()}
     precommit_test = (REPO_ROOT / "tests" / "test_precommit.py").read_text(encoding="utf-8")
     assert "def test_readme_snippet_works_as_pasted" in precommit_test
+    map_test = (REPO_ROOT / "tests" / "test_crosslayer_map.py").read_text(encoding="utf-8")
+    assert len(blocks_of("map")) == 1 and "def test_readme_shows_the_map_of_the_examples" in map_test
     assert len(blocks_of("pre-commit")) == 2
