@@ -173,6 +173,8 @@ def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Va
     for res in resources:
         node = res.node
         where = res.path or path
+        if res.is_data and res.rtype != "azurerm_key_vault_access_policy":
+            continue  # `data "azurerm_key_vault_secret"` reads an existing object: not one this code declares
         if res.rtype == "azurerm_key_vault_access_policy":
             policy = _policy(where, source, node)
             vault_for(node, where).access_policies.append(policy)

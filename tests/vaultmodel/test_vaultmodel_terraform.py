@@ -159,3 +159,17 @@ def test_unbalanced_vault_block_falls_back_to_the_whole_file() -> None:
     text = 'resource "azurerm_key_vault" "kv" {\n  name = "kv"\n'
     [problem] = read_declared("main.tf", text).problems
     assert problem.message.startswith("Terraform syntax error")
+
+
+def test_a_data_source_reading_a_secret_declares_nothing_to_judge(tmp_path):
+    """`data "azurerm_key_vault_secret"` reads an existing secret: its expiry is not this code's."""
+    from clirun import kvlint
+
+    (tmp_path / "main.tf").write_text(
+        'data "azurerm_key_vault" "kv" {\n  name = "kv1"\n  resource_group_name = "rg"\n}\n'
+        'data "azurerm_key_vault_secret" "db" {\n  name = "db"\n  key_vault_id = data.azurerm_key_vault.kv.id\n}\n'
+        'resource "azurerm_key_vault_secret" "new" {\n  name = "new"\n  value = var.v\n'
+        '  key_vault_id = data.azurerm_key_vault.kv.id\n}\n')
+    run = kvlint("check", "--no-cache", "-q", "main.tf", cwd=tmp_path)
+    assert [line.split(": ", 1)[0] for line in run.out.splitlines()] == ["main.tf:9:1"], run.out
+    assert "KV320" in run.out
