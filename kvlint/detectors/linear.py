@@ -276,7 +276,7 @@ def backtracking_probe(pattern: re.Pattern[str], keywords: Iterable[str] = (), *
     """The first near-miss probe on which `pattern` is superlinear, or None when it stays linear.
 
     Cheap on linear patterns (one pass per probe at `size`); a suspect probe is measured again
-    at four times the size, so a stall of the machine is not taken for backtracking."""
+    at four and sixteen times the size, so a stall of the machine is not taken for backtracking."""
     keywords = list(keywords)
     run = _finditer(pattern)
     baselines: dict[int, float] = {}
@@ -296,8 +296,13 @@ def backtracking_probe(pattern: re.Pattern[str], keywords: Iterable[str] = (), *
                 if again <= max_ratio * baseline(size):
                     continue
                 larger = time_matching(run, probe.line(size * 4), repeat=2)
+                if larger <= max_ratio * baseline(size * 4) or larger <= 6 * again:
+                    continue
+                # Quadratic grows 256x over 16x the size, linear 16x: a loaded machine's stall
+                # during one measurement is not taken for backtracking.
+                largest = time_matching(run, probe.line(size * 16), repeat=2)
         except _Timeout:
             return probe
-        if larger > max_ratio * baseline(size * 4) and larger > 6 * again:
+        if largest > 60 * again:
             return probe
     return None
