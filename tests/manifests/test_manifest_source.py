@@ -337,3 +337,16 @@ def test_large_manifest_is_read_quickly(tmp_path):
     elapsed = time.perf_counter() - started
     assert len(result.findings) == 4000  # KV213 once per pod
     assert elapsed < 20
+
+
+def test_an_unset_namespace_is_decided_at_apply_time(tmp_path):
+    """A Deployment without a namespace applied with `kubectl -n shop` finds the shop class (seen in
+    Microsoft's AKS landing zone): an unset namespace matches any; a misspelt name still does not."""
+    spc = write(tmp_path, "spc.yaml", SPC_SHOP)
+    pods = write(tmp_path, "pods.yaml", "\n---\n".join([
+        _pod("ok", "shop", "app-secrets").replace(", namespace: shop", ""),
+        _pod("typo", "shop", "app-secret").replace(", namespace: shop", "")]))
+    result = scan({"spc.yaml": spc, "pods.yaml": pods}, select=["KV214"])
+    typo_line = next(n for n, line in enumerate(pods.read_text().splitlines(), 1) if line.endswith("app-secret"))
+    assert found(result) == {("pods.yaml", typo_line, "KV214")}
+    assert "any namespace" in result.findings[0].message

@@ -19,7 +19,9 @@ class SecretProviderClassNotFound(ManifestRule):
     (`volumeAttributes.secretProviderClass`) that name a class missing from the pod's namespace.
     It only judges namespaces for which the scan saw at least one SecretProviderClass, so a
     repository that keeps its classes elsewhere is not flagged; names or namespaces written as
-    template expressions are skipped. An unset namespace only matches an unset namespace.
+    template expressions are skipped. An unset namespace is decided when the manifest is applied
+    (`kubectl -n`, a kustomization's `namespace:`), so it matches a class of that name in any
+    namespace, and a class without a namespace matches a pod in any namespace.
 
     ## Why is this bad?
     A SecretProviderClass must live in the pod's namespace. A missing one makes the pod hang in
@@ -148,13 +150,18 @@ class SecretProviderClassNotFound(ManifestRule):
     def finalize(self, facts: list[tuple[str, Any]], open_reporter: Callable[[str], Reporter]) -> None:
         defined = {(ns, name) for _, data in facts for ns, name in data.get("classes", [])}
         judged_namespaces = {ns for ns, _ in defined}
+        any_namespace = {name for _, name in defined}
+        unset_namespace = {name for ns, name in defined if not ns}
         for path, data in facts:
             for ref in data.get("references", []):
                 namespace, name = ref["namespace"], ref["name"]
-                if namespace not in judged_namespaces or (namespace, name) in defined:
+                if not namespace:  # set at apply time: a class of that name anywhere may be the one
+                    if not defined or name in any_namespace:
+                        continue
+                elif namespace not in judged_namespaces or (namespace, name) in defined or name in unset_namespace:
                     continue
                 line, col, end_line, end_col = ref["at"]
-                shown_ns = f"namespace '{namespace}'" if namespace else "the same (unset) namespace"
+                shown_ns = f"namespace '{namespace}'" if namespace else "any namespace"
                 self.report_in(
                     open_reporter(path),
                     Location(path, line, col, end_line, end_col, logical=ref["object"]),
