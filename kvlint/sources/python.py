@@ -10,35 +10,41 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any, ClassVar
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
 from kvlint.document import Document
+from kvlint.lazy import cst, lazy_module
 from kvlint.model import Confidence, Location, Severity
 from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources.base import Source
+
+cst_metadata = lazy_module("libcst.metadata")
 
 PYTHON_SUFFIXES = {".py", ".pyw", ".pyi"}
 # Larger files are generated code in practice; parsing them would take seconds each.
 MAX_PARSE_CHARS = 1_000_000
 
 
-class PythonRule(Rule, cst.BatchableCSTVisitor):
+class PythonRule(Rule):
     """A libcst visitor rule. Override `visit_<Node>` methods and call `report_node`.
 
     `prefilter`: substrings of which at least one must occur in a file for it to be parsed for
     this rule (a cheap gate); `prefilter_regex`, when set, must then match as well (it is only
     searched in files that passed the gate). A rule with neither sees every Python file; a rule
-    may override `wants(text)` for anything smarter. `METADATA_DEPENDENCIES` as in libcst.
+    may override `wants(text)` for anything smarter. `METADATA_DEPENDENCIES` as in libcst
+    (resolved for the traversal, read with `get_metadata`).
     Positions are computed lazily, only for files where something is reported (libcst's
     PositionProvider costs about twice the parse), so use `location_of`, not get_metadata.
     `catalogue` is the detector catalogue during a scan.
+
+    Not a subclass of libcst's visitor, and its module does not import libcst: the registry
+    imports every rule to read its metadata, and libcst (80 ms) is imported only when a Python
+    file passes a rule's prefilter (docs/ARCHITECTURE.md, "Start-up").
     """
 
     source = "python"
@@ -49,9 +55,32 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def __init__(self, options: Any = None) -> None:
         Rule.__init__(self, options)
-        cst.BatchableCSTVisitor.__init__(self)
         self.document: Document | None = None
-        self.metadata_wrapper: MetadataWrapper | None = None
+        self.metadata_wrapper: Any = None  # libcst.metadata.MetadataWrapper during a traversal
+        self.metadata: Mapping[Any, Mapping[Any, Any]] = {}
+
+    def get_visitors(self) -> dict[str, Callable[[Any], Any]]:
+        """The `visit_<Node>` and `leave_<Node>` methods of this rule (as libcst's visitors)."""
+        return dict(inspect.getmembers(self, lambda m: inspect.ismethod(m) and (
+            m.__name__.startswith(("visit_", "leave_")))))
+
+    @classmethod
+    def get_inherited_dependencies(cls) -> frozenset[Any]:
+        found: set[Any] = set()
+        for klass in inspect.getmro(cls):
+            found.update(getattr(klass, "METADATA_DEPENDENCIES", ()))
+        return frozenset(found)
+
+    @contextlib.contextmanager
+    def resolve(self, wrapper: Any) -> Iterator[None]:
+        self.metadata = wrapper.resolve_many(self.get_inherited_dependencies())
+        try:
+            yield
+        finally:
+            self.metadata = {}
+
+    def get_metadata(self, key: Any, node: Any, default: Any = None) -> Any:
+        return self.metadata.get(key, {}).get(node, default)
 
     def wants(self, text: str) -> bool:
         """Could this file hold a finding of this rule? Must be much cheaper than parsing."""
@@ -69,7 +98,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def location_of(self, node: cst.CSTNode) -> Location:
         assert self.document is not None
         assert self.metadata_wrapper is not None, "location_of used outside a traversal"
-        pos = self.metadata_wrapper.resolve(PositionProvider)[node]  # computed once per file, cached
+        pos = self.metadata_wrapper.resolve(cst_metadata.PositionProvider)[node]  # computed once per file, cached
         return Location(self.document.path, pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
 
     def inner_location(self, node: cst.CSTNode) -> Location:
@@ -135,7 +164,7 @@ class PythonSource(Source):
         except (ValueError, TypeError) as exc:  # e.g. NUL bytes or text the native parser refuses
             reporter.notify("warning", f"Python file not parsed, Python rules skipped: {type(exc).__name__}")
             return
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        wrapper = cst_metadata.MetadataWrapper(module, unsafe_skip_copy=True)
         catalogue = getattr(self.registry, "catalogue", None)
         for rule in rules:
             rule.bind(reporter)
@@ -179,10 +208,13 @@ def _cpython_accepts(text: str, reporter: Reporter) -> bool:
 
 # Layout and token nodes: whitespace, blank lines, commas, brackets, operators. No rule visits them
 # (rules read `node.operator` directly), and they are more than half of all nodes.
-_SKIPPED = (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comma,
+@cache
+def _skipped() -> tuple[type, ...]:
+    return (cst.BaseParenthesizableWhitespace, cst.EmptyLine, cst.TrailingWhitespace, cst.Newline, cst.Comma,
             cst.Dot, cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
             cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Colon, cst.Semicolon, cst.AssignEqual,
             cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp)
+
 _LAYOUT_FIELDS = frozenset(("header", "footer", "leading_lines", "lines_after_decorators", "trailing_whitespace"))
 _WALKED, _NOT_WALKED, _UNSEEN = 1, 0, -1
 # type -> _WALKED or _NOT_WALKED; isinstance on libcst's ABC-based classes is slow, a dict is not.
@@ -192,7 +224,7 @@ _KIND: dict[type, int] = {}
 def _kind(node_type: type) -> int:
     kind = _KIND.get(node_type)
     if kind is None:
-        walked = issubclass(node_type, cst.CSTNode) and not issubclass(node_type, _SKIPPED)
+        walked = issubclass(node_type, cst.CSTNode) and not issubclass(node_type, _skipped())
         kind = _KIND[node_type] = _WALKED if walked else _NOT_WALKED
     return kind
 

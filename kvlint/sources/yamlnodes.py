@@ -23,15 +23,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-import yaml
-from yaml import events as ev
-
+from kvlint.lazy import lazy_module
 from kvlint.sources.yamltemplate import PLACEHOLDER, has_templates, mask_templates
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
+yaml = lazy_module("yaml")  # imported when a YAML file is read, not with the rules
+ev = lazy_module("yaml.events")
+
+
+_Loader: Any = None  # None: libyaml's loader when pyyaml has it (tests set the pure-Python one)
+
+
+def _loader() -> Any:
+    return _Loader or getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@cache
+def _resolver() -> Any:
+    return yaml.resolver.Resolver()
+
 
 MAX_DEPTH = 256
 ALIAS_EXPANSION_BUDGET = 100_000  # nodes an alias-using document may expand to beyond its own nodes
@@ -382,7 +394,7 @@ def _compose(text: str, place: _Place, source: _Source | None, documents: list[N
     """Build the documents of `text`; on a YAML error record it and return its 0-based line in `text`."""
     builder = _Builder(place, source, problems)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=_loader()):
             root = builder.feed(event)
             if root is not _PENDING:
                 documents.append(root)
@@ -481,7 +493,7 @@ class _Builder:
     def _scalar(self, event: ev.ScalarEvent) -> None:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = _resolver().resolve(yaml.ScalarNode, event.value, event.implicit)
         node = ScalarNode(event.value, tag, event.style or None, self.place.marks(event.start_mark, event.end_mark),
                           self.source)
         self._created(node, event)

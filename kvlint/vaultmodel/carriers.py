@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from kvlint.lazy import lazy_module
 from kvlint.vaultmodel.jsonpos import LineIndex
 from kvlint.vaultmodel.model import Problem
+
+yaml = lazy_module("yaml")  # imported when a YAML file is read
 
 MAX_YAML_CHARS = 2 * 1024 * 1024
 MAX_YAML_NODES = 200_000

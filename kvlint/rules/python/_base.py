@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import libcst as cst
-
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Location
 from kvlint.rules.python._values import FileFacts, Literal, file_facts
 from kvlint.sources.python import PythonRule

@@ -16,8 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import libcst as cst
-
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.rules.python._values import dotted
 
 BUNDLE = "bundle"

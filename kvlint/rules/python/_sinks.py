@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import libcst as cst
-
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.rules.python._values import FileFacts, callee, keyword_arg
 
 # Credential classes, matched by their own name (imported plainly, aliased, or through a module):

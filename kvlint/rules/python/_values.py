@@ -11,12 +11,12 @@ import bisect
 import codecs
 import re
 from dataclasses import dataclass, field
-
-import libcst as cst
+from functools import cache
 
 from kvlint.detectors import filters
 from kvlint.detectors.validators import value_looks_secret
 from kvlint.document import Document
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 
 _FACTS_VIEW = "kvlint.python.facts"
 
@@ -170,6 +170,16 @@ def _note_constant(small: cst.BaseSmallStatement, facts: FileFacts) -> None:
     literal = string_value(value, facts)
     if literal is not None and facts.assigned_once(target.value):
         facts.constants[target.value] = Literal(literal.value, literal.node, target.value)
+
+
+@cache
+def _empty_module() -> cst.Module:
+    return cst.Module(body=[])
+
+
+def code_of(node: cst.CSTNode) -> str:
+    """The source text of `node` as libcst writes it (stable text for a fingerprint key)."""
+    return str(_empty_module().code_for_node(node))
 
 
 def dotted(node: cst.CSTNode | None) -> str | None:

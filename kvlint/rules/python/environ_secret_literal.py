@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import libcst as cst
-
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule

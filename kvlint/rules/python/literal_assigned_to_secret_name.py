@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import re
 
-import libcst as cst
-
 from kvlint.detectors import filters
 from kvlint.document import Document
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule

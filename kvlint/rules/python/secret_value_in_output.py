@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import libcst as cst
-
 from kvlint.document import Document
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._flow import SecretFlow, Taint
-from kvlint.rules.python._values import dotted, qualified
+from kvlint.rules.python._values import code_of, dotted, qualified
 
 _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 _WRITERS = {"sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sys.stderr.writelines",
@@ -15,7 +14,6 @@ _WRITERS = {"sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sy
 _PRINTERS = {"print", "pprint", "pprint.pprint", "pprint.pp", "click.echo", "click.secho", "typer.echo"}
 
 
-_EMPTY_MODULE = cst.Module(body=[])
 
 
 class SecretValueInOutput(KVPythonRule):
@@ -208,7 +206,7 @@ class SecretValueInOutput(KVPythonRule):
                 related.append(origin)
         # Known by where the value goes and what it is read from, not by other text on the line.
         self.report(self.location_of(at), message, related=related,
-                    key=f"{message}|{_EMPTY_MODULE.code_for_node(taint.source)}")
+                    key=f"{message}|{code_of(taint.source)}")
 
     def _related(self, node: cst.CSTNode, message: str) -> Location:
         loc = self.location_of(node)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import libcst as cst
-
+from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
-from kvlint.rules.python._values import keyword_arg, passes_kwargs
+from kvlint.rules.python._values import code_of, keyword_arg, passes_kwargs
 
 # azure-keyvault-secrets / azure-keyvault-keys calls that create a new version.
 _CREATORS = {
@@ -22,7 +21,6 @@ _FOREIGN_KEYWORDS = frozenset(["policy", "key_usage", "key_spec", "customer_mast
                                "multi_region", "description", "bypass_policy_lockout_safety_check"])
 
 
-_EMPTY_MODULE = cst.Module(body=[])
 
 
 class VaultObjectWithoutExpiry(KVPythonRule):
@@ -103,6 +101,6 @@ class VaultObjectWithoutExpiry(KVPythonRule):
         # Known by the call and the object's name, not by its line: replacing a literal value on the
         # same line (KV101's fix) must not make this finding new to a baseline.
         name = keyword_arg(node, "name", 0)
-        name_text = _EMPTY_MODULE.code_for_node(name.value) if name is not None else "?"
+        name_text = code_of(name.value) if name is not None else "?"
         self.report_node(node, f"Key Vault {kind} created by {func.attr.value}() without an expiry (expires_on)",
-                         key=f"{_EMPTY_MODULE.code_for_node(func)}|name={name_text}")
+                         key=f"{code_of(func)}|name={name_text}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from kvlint.detectors.filters import is_path, is_placeholder, is_url_without_credentials
 from kvlint.document import Document
+from kvlint.lazy import lazy_module
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._names import is_secret_name
 from kvlint.sources.vault import VaultContext, VaultRule
 from kvlint.vaultmodel.carriers import MAX_YAML_CHARS, walk_yaml
+
+yaml = lazy_module("yaml")  # imported when a CI file is read
 
 _SECTIONS = frozenset({"env", "variables", "with"})
 _NOT_SECRETS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none"})
