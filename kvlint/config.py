@@ -22,6 +22,9 @@ DEFAULT_EXCLUDE = [
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
     ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
     "__pypackages__", "_build", "buck-out", "node_modules", "site-packages", "venv", ".kvlint_cache",
+    # Compiled bytecode: its string constants come from the .py beside it, which is scanned; a tree
+    # outside git (no .gitignore to skip it) would otherwise read every .pyc as a binary file.
+    "__pycache__",
 ]
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024
 
