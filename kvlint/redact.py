@@ -292,19 +292,16 @@ class Masker:
                 end = end_col - 1 if index == end_line - 1 else len(text)
                 if end > start:
                     spans.setdefault(index, []).append((start, min(end, len(text)), index == line - 1))
-        # Every other occurrence of a known secret: one search of the whole text per secret (a
-        # file with thousands of findings has thousands of secrets and as many lines).
+        # Every other occurrence of a known secret: one search of the whole text per secret part
+        # when there are few; a file with thousands of findings has thousands of secrets, and one
+        # search each would be quadratic, so then one pass of a trie of them all (the longest
+        # part starting at each position: the same masked stretches once merged below).
         starts = line_starts(self.text) if self.secrets else []
-        for secret in self.secrets:
-            for part in secret.split("\n"):
-                part = part.strip()
-                if len(part) < 4:
-                    continue
-                start = self.text.find(part)
-                while start != -1:
-                    line, col = offset_to_line_col(starts, start)
-                    spans.setdefault(line - 1, []).append((col - 1, col - 1 + len(part), True))
-                    start = self.text.find(part, start + 1)
+        parts = {part for secret in self.secrets for part in (p.strip() for p in secret.split("\n"))
+                 if len(part) >= 4}
+        for start, length in _occurrences(self.text, parts):
+            line, col = offset_to_line_col(starts, start)
+            spans.setdefault(line - 1, []).append((col - 1, col - 1 + length, True))
         masked = list(lines)
         replacements: dict[int, list[tuple[int, int, int]]] = {}
         for index, items in spans.items():
@@ -380,6 +377,31 @@ class Masker:
                 cumulative.append(cumulative[-1] + shown - (end - start))
             cached = self._shift_indexes[index] = ([end for _, end, _ in shifts], cumulative)
         return cached
+
+
+FEW_PARTS = 16  # up to this many, one str.find pass per part (in C) beats a trie pass in re
+
+
+def _occurrences(text: str, parts: set[str]) -> list[tuple[int, int]]:
+    """(start, length) of occurrences of `parts` in `text`, covering every character any
+    occurrence covers: every occurrence of each of a few parts, else the longest part starting
+    at each position (one linear pass, however many parts)."""
+    found: list[tuple[int, int]] = []
+    if len(parts) <= FEW_PARTS:
+        for part in parts:
+            start = text.find(part)
+            while start != -1:
+                found.append((start, len(part)))
+                start = text.find(part, start + 1)
+        return found
+    from kvlint.detectors.prefilter import trie_regex
+
+    search = re.compile(trie_regex(sorted(parts, key=lambda p: (-len(p), p)))).search
+    match = search(text)
+    while match is not None:
+        found.append((match.start(), match.end() - match.start()))
+        match = search(text, match.start() + 1)
+    return found
 
 
 def line_starts(text: str) -> list[int]:
