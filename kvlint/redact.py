@@ -347,7 +347,14 @@ class Masker:
             self._compute()
         assert self._replacements is not None
         start, end = col - 1, (end_col - 1 if end_col else col)
-        return any(a < max(end, start + 1) and start < b for a, b, _ in self._replacements.get(line - 1, ()))
+        shifts = self._replacements.get(line - 1)
+        if not shifts:
+            return False
+        # Sorted and disjoint: only the first replacement ending after `start` can overlap (a
+        # walk over them all, for every finding on a minified line, was quadratic).
+        ends, _ = self._shift_index(line - 1, shifts)
+        first = bisect_right(ends, start)
+        return first < len(shifts) and shifts[first][0] < max(end, start + 1)
 
     def masked_col(self, line: int, col: int) -> int:
         """Map a 1-based column of the original line to the masked line."""

@@ -54,3 +54,21 @@ def test_thousands_of_secrets_in_one_env_file_are_each_masked_through_the_cli(tm
     assert run.code == 1
     assert run.out.count('"KV082"') >= 3000
     assert not any(v in run.out for v in values)
+
+
+def test_hides_answers_as_a_walk_over_the_replacements() -> None:
+    rng = random.Random(11)
+    for _ in range(200):
+        line = "".join(rng.choice("ab =,") for _ in range(60))
+        masker = redact.Masker(line)
+        for _ in range(rng.randint(0, 6)):
+            start = rng.randrange(60)
+            masker.add((1, start + 1, 1, min(61, start + 1 + rng.randint(1, 8))), None)
+        masker.masked_lines  # noqa: B018 - computes the replacements
+        shifts = (masker._replacements or {}).get(0, [])
+        for _ in range(30):
+            col = rng.randint(1, 61)
+            end_col = rng.choice([None, col, col + rng.randint(0, 10), 1 << 30])
+            start, end = col - 1, (end_col - 1 if end_col else col)
+            walk = any(a < max(end, start + 1) and start < b for a, b, _ in shifts)
+            assert masker.hides(1, col, end_col) == walk
