@@ -50,8 +50,12 @@ class KeywordIndex:
         # one pass plus a little per hit, however many keywords overlap ("azseazse...").
         self.pattern: re.Pattern[str] | None = re.compile(trie_regex(self.keywords)) if self.keywords else None
         self._pattern_ignorecase: re.Pattern[str] | None = None
+        # A keyword's prefixes that are keywords, in `self.keywords` order (by prefix, not by a
+        # comparison of every pair: this runs at every start-up).
+        order = {keyword: index for index, keyword in enumerate(self.keywords)}
         self.implied: dict[str, tuple[str, ...]] = {
-            keyword: tuple(other for other in self.keywords if other != keyword and keyword.startswith(other))
+            keyword: tuple(sorted((keyword[:n] for n in range(1, len(keyword)) if keyword[:n] in order),
+                                  key=order.__getitem__))
             for keyword in self.keywords
         }
 
