@@ -203,12 +203,16 @@ def _to_matches(text: str, kept: list[_Candidate]) -> list[Match]:
     matches: list[Match] = []
     line = 1
     counted_to = 0
-    for candidate in kept:  # sorted by start
-        line += text.count("\n", counted_to, candidate.start)
+    line_start = 0  # of the line holding `counted_to`: a search back to the previous newline
+    for candidate in kept:  # sorted by start; from each match would be quadratic on one long line
+        newlines = text.count("\n", counted_to, candidate.start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", counted_to, candidate.start) + 1
         counted_to = candidate.start
-        col = candidate.start - (text.rfind("\n", 0, candidate.start) + 1) + 1
+        col = candidate.start - line_start + 1
         end_line = line + text.count("\n", candidate.start, candidate.end)
-        end_col = candidate.end - (text.rfind("\n", 0, candidate.end) + 1) + 1
+        end_col = candidate.end - (text.rfind("\n", candidate.start, candidate.end) + 1 or line_start) + 1
         matches.append(
             Match(
                 detector=candidate.detector,
