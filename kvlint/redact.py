@@ -387,6 +387,7 @@ class Masker:
 
 
 FEW_PARTS = 16  # up to this many, one str.find pass per part (in C) beats a trie pass in re
+TRIE_MAX_PART = 200  # longer parts are searched one by one (the trie's depth is its longest part)
 
 
 def _occurrences(text: str, parts: set[str]) -> list[tuple[int, int]]:
@@ -394,16 +395,19 @@ def _occurrences(text: str, parts: set[str]) -> list[tuple[int, int]]:
     occurrence covers: every occurrence of each of a few parts, else the longest part starting
     at each position (one linear pass, however many parts)."""
     found: list[tuple[int, int]] = []
-    if len(parts) <= FEW_PARTS:
-        for part in parts:
-            start = text.find(part)
-            while start != -1:
-                found.append((start, len(part)))
-                start = text.find(part, start + 1)
+    # Long parts (each one is in the text, so there are few) by str.find: a trie nests a group per
+    # character, and a regex that deep overflows the recursion limit.
+    short = {part for part in parts if len(part) <= TRIE_MAX_PART} if len(parts) > FEW_PARTS else set()
+    for part in parts - short:
+        start = text.find(part)
+        while start != -1:
+            found.append((start, len(part)))
+            start = text.find(part, start + 1)
+    if not short:
         return found
     from kvlint.detectors.prefilter import trie_regex
 
-    search = re.compile(trie_regex(sorted(parts, key=lambda p: (-len(p), p)))).search
+    search = re.compile(trie_regex(sorted(short, key=lambda p: (-len(p), p)))).search
     match = search(text)
     while match is not None:
         found.append((match.start(), match.end() - match.start()))

@@ -41,9 +41,22 @@ def test_one_pass_masks_what_a_search_per_secret_masks(monkeypatch) -> None:
             number = rng.randrange(len(lines)) + 1
             width = len(lines[number - 1])
             regions.append((number, 1, number, width + 1))
+        if rng.random() < 0.2:  # a part longer than the trie takes (searched by itself)
+            secrets.append("x" * (redact.TRIE_MAX_PART + 1))
+            text += "\n" + "x" * (redact.TRIE_MAX_PART + 5)
+            lines = text.split("\n")
         per_secret = _masked(text, secrets, regions, 10**9, monkeypatch)
         one_pass = _masked(text, secrets, regions, 0, monkeypatch)
         assert one_pass == per_secret, (text, secrets)
+
+
+def test_a_secret_of_thousands_of_characters_among_many(tmp_path) -> None:
+    masker = redact.Masker("a" * 5000 + "\n" + "\n".join(f"s{i:04d}xyz" for i in range(100)))
+    for i in range(100):
+        masker.add_secret(f"s{i:04d}xyz")
+    masker.add_secret("a" * 5000)
+    assert masker.masked_lines[0] == redact.mask("a" * 5000)
+    assert all("xyz" not in line for line in masker.masked_lines[1:])
 
 
 def test_thousands_of_secrets_in_one_env_file_are_each_masked_through_the_cli(tmp_path) -> None:
