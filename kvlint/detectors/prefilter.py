@@ -112,21 +112,44 @@ class KeywordIndex:
 
     use_hyperscan = True  # tests compare both engines by switching this off
 
-    def _database(self) -> Any:
+    def _database(self, single: bool = False) -> Any:
+        """All keywords in one database; `single`: each keyword reported once per scan."""
         hyperscan = hyperscan_module()
         if hyperscan is None:
             return None
-        key = tuple(self.keywords)
+        key = (single, *self.keywords)
         database = _DATABASES.get(key)
         if database is None:
             try:
                 database = hyperscan.Database()
                 database.compile(expressions=[_hs_literal(k) for k in self.keywords],
-                                 ids=list(range(len(self.keywords))), flags=0)
+                                 ids=list(range(len(self.keywords))),
+                                 flags=hyperscan.HS_FLAG_SINGLEMATCH if single else 0)
             except Exception:  # a keyword hyperscan refuses: the trie serves every text
                 database = False
             _DATABASES[key] = database
         return database or None
+
+    def _find_hyperscan_per_line(self, data: bytes) -> list[tuple[int, str]] | None:
+        """Each keyword once per line (what the scanner needs), one scan call per line: for a
+        text dense with keywords, where a Python call per hit would cost more than the scan."""
+        database = self._database(single=True)
+        if database is None:
+            return None
+        keywords = self.keywords
+        lengths = [len(k) for k in keywords]
+        hits: list[tuple[int, str]] = []
+        add = hits.append
+        offset = 0
+
+        def on_match(index: int, start: int, end: int, flags: int, context: Any) -> None:
+            add((offset + end - lengths[index], keywords[index]))
+
+        for line in data.split(b"\n"):
+            database.scan(line, match_event_handler=on_match)
+            offset += len(line) + 1
+        hits.sort()
+        return hits
 
     def _find_hyperscan(self, lowered: str) -> list[tuple[int, str]] | None:
         """Every occurrence of every keyword in an ASCII text, or None to use the trie."""
@@ -145,10 +168,14 @@ class KeywordIndex:
             add((end - lengths[index], keywords[index]))
             return len(hits) > budget  # True stops the scan
 
+        data = lowered.encode("ascii")
         try:
-            database.scan(lowered.encode("ascii"), match_event_handler=on_match)
+            database.scan(data, match_event_handler=on_match)
         except hyperscan_module().ScanTerminated:  # a text dense with keywords ("+acr+acr..."):
-            return None  # the trie's one pass per dense line costs less than a Python call per hit
+            try:  # each keyword once per line instead of every occurrence
+                return self._find_hyperscan_per_line(data)
+            except hyperscan_module().error:
+                return None
         except hyperscan_module().error:  # scratch in use (threads) or a library error: the trie
             return None
         hits.sort()
