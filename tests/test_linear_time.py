@@ -75,6 +75,16 @@ def _bad_lines(detector: Detector) -> list[str]:
     return [line for line in lines if line][:3]
 
 
+def _grows_linearly(detector: Detector, probe: Probe, elapsed: float) -> bool:
+    """A near-miss line may cost more than plain text that the keyword prefilter skips at once
+    (hyperscan skips it 25x faster than the regex reads a line full of keywords), but four times
+    the line must cost about four times as much: a quadratic pattern costs sixteen."""
+    if elapsed > 1.0:  # a 50,000-character line must never take a second, however it grows
+        return False
+    larger = _scan_time(detector, probe.line(SIZE * 4), repeat=2)
+    return larger < 8 * elapsed
+
+
 @pytest.mark.parametrize("detector", _CATALOGUE.detectors, ids=lambda d: d.id)
 def test_near_miss_lines_cost_what_plain_text_costs(detector: Detector) -> None:
     plain = _scan_time(detector, plain_line(SIZE, detector.keywords), repeat=5)
@@ -85,7 +95,7 @@ def test_near_miss_lines_cost_what_plain_text_costs(detector: Detector) -> None:
         elapsed = _scan_time(detector, line, repeat=1)
         if elapsed > MAX_RATIO * floor:  # measure again before blaming the pattern for a stall
             elapsed = _scan_time(detector, line, repeat=3)
-        if elapsed > MAX_RATIO * floor:
+        if elapsed > MAX_RATIO * floor and not _grows_linearly(detector, probe, elapsed):
             slow.append(f"{probe.describe()}: {elapsed / floor:.0f}x plain text")
     assert not slow, f"{detector.id} backtracks on near-miss lines:\n" + "\n".join(slow)
 
@@ -247,7 +257,12 @@ def test_linear_glob_matcher_agrees_with_pathspec() -> None:
     for _ in range(1500):
         lines = [pattern() for _ in range(rng.randint(1, 4))]
         try:
-            reference = pathspec.GitIgnoreSpec.from_lines(lines)
+            # pathspec's pure backend: its hyperscan backend (picked when hyperscan is installed)
+            # decides some negations differently from the pure one and from git.
+            try:
+                reference = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+            except TypeError:  # pathspec before 1.0 has one backend
+                reference = pathspec.GitIgnoreSpec.from_lines(lines)
         except Exception:  # an invalid pattern: pathspec refuses it, and so does GitIgnore
             continue
         mine = GitIgnore(lines)
