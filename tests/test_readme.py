@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 from clirun import kvlint
+from test_user_detectors import DETECTOR as USER_DETECTOR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
@@ -142,7 +143,7 @@ def test_configuration_block_works_when_pasted(tmp_path):
     for detector_file in table["extend-detectors"]:
         path = tmp_path / detector_file
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(USER_DETECTOR, encoding="utf-8")
+        path.write_text(USER_DETECTOR, encoding="utf-8")  # the user-detector tests' own file
     (tmp_path / "tests" / "fixtures").mkdir(parents=True)
     (tmp_path / "tests" / "fixtures" / "sample.py").write_text(BAD_PY, encoding="utf-8")
     (tmp_path / "tests" / "test_app.py").write_text(BAD_PY, encoding="utf-8")
@@ -159,34 +160,6 @@ def test_configuration_block_works_when_pasted(tmp_path):
         (tmp_path / detector_file).unlink()
     missing = kvlint("check", ".", cwd=tmp_path)
     assert missing.code == 2 and "extend-detectors" in missing.err and missing.out == "", missing.err
-
-
-USER_DETECTOR = '''
-[[detector]]
-id = "ACME001"
-name = "acme-api-token"
-summary = "Acme API token in plain text"
-severity = "error"
-confidence = "high"
-cwe = [798]
-keywords = ["acme_"]
-regex = \'\'\'(?<![A-Za-z0-9_])(?P<secret>acme_[A-Za-z0-9]{32})(?![A-Za-z0-9_])\'\'\'
-what = "Finds Acme API tokens."
-why = "A token in the repository is readable by everyone with access to it."
-fix = "Read the token from the environment and rotate the leaked one."
-
-[[detector.bad]]
-file = "client.py"
-text = \'\'\'
-client = Acme(token="acme_0123456789abcdefFAKE0123456789ab")  # expect: ACME001
-\'\'\'
-
-[[detector.good]]
-file = "client.py"
-text = \'\'\'
-client = Acme(token=os.environ["ACME_TOKEN"])
-\'\'\'
-'''
 
 
 def test_suppression_block_suppresses_what_it_says(tmp_path):
