@@ -88,7 +88,7 @@ def _git_ignored(folder: Path) -> bool:
     return result.returncode == 0
 
 
-def _walk(folder: str, exclude: _Matcher, gitignore: bool,
+def _walk(folder: str, exclude: Excludes, gitignore: bool,
           unreadable: list[tuple[str, str]] | None = None) -> Iterator[str]:
     """Relative paths of files below `folder`, pruning excluded folders; honours .gitignore files.
     Folders that cannot be listed are added to `unreadable` as (relative folder, reason)."""
@@ -123,14 +123,31 @@ def _walk(folder: str, exclude: _Matcher, gitignore: bool,
                 yield rel
 
 
-class _Matcher:
-    """A gitignore-style pattern set, matched in linear time (kvlint.globmatch)."""
+class Excludes:
+    """The `exclude` and `extend-exclude` patterns (gitignore-style, matched in linear time by
+    kvlint.globmatch): a path is excluded when it or a folder above it matches."""
 
-    def __init__(self, lines: list[str]) -> None:
-        self.spec = GitIgnore(lines)
+    def __init__(self, config: Config) -> None:
+        self.spec = GitIgnore([*config.exclude, *config.extend_exclude])
+        self._dirs: dict[str, bool] = {}
 
     def match_file(self, path: str) -> bool:
         return self.spec.match_file(path)
+
+    def dir_excluded(self, rel_dir: str) -> bool:
+        """Whether a folder (relative, '/'-terminated) or any folder above it is excluded."""
+        if not rel_dir:
+            return False
+        cached = self._dirs.get(rel_dir)
+        if cached is None:
+            parent = rel_dir[: rel_dir.rstrip("/").rfind("/") + 1]
+            cached = self.dir_excluded(parent) or self.spec.match_file(rel_dir)
+            self._dirs[rel_dir] = cached
+        return cached
+
+    def excludes(self, path: str) -> bool:
+        """Whether a relative file path is excluded, by its own name or a folder's."""
+        return self.dir_excluded(path[: path.rfind("/") + 1]) or self.spec.match_file(path)
 
 
 def _special_kind(mode: int) -> str:
@@ -145,22 +162,10 @@ class _Collector:
     def __init__(self, config: Config, root: Path) -> None:
         self.config = config
         self.root = root
-        self.exclude = _Matcher([*config.exclude, *config.extend_exclude])
+        self.exclude = Excludes(config)
         self.result = FileSet()
         self.seen: set[str] = set()
         self.skipped_binary = 0
-        self._dir_excluded: dict[str, bool] = {}
-
-    def dir_excluded(self, rel_dir: str) -> bool:
-        """Whether a folder (relative, '/'-terminated) or any folder above it is excluded."""
-        if not rel_dir:
-            return False
-        cached = self._dir_excluded.get(rel_dir)
-        if cached is None:
-            parent = rel_dir[: rel_dir.rstrip("/").rfind("/") + 1]
-            cached = self.dir_excluded(parent) or self.exclude.match_file(rel_dir)
-            self._dir_excluded[rel_dir] = cached
-        return cached
 
     def note(self, level: str, message: str, display: str) -> None:
         self.result.notifications.append(Notification(level, message, path=display))
@@ -229,7 +234,7 @@ class _Collector:
         prefix = self.display_of(folder)
         prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
         for rel_dir, reason in unreadable:  # a folder not read is a gap in the scan, never silent
-            if not self.dir_excluded(rel_dir):
+            if not self.exclude.dir_excluded(rel_dir):
                 self.note("error", f"cannot read folder: {reason}", printable(prefix + rel_dir) or ".")
         # Files are opened by their real path: every folder below it was a real folder when it was
         # listed, so a folder swapped for a link later is noticed when the file is read (safeio).
@@ -237,15 +242,14 @@ class _Collector:
         for rel in listed:
             # Exclude patterns apply below the scanned folder, never to the folders above it
             # (scanning ~/.pyenv/.../lib/python3.11 must not be excluded by `.pyenv`).
-            if self.dir_excluded(rel[: rel.rfind("/") + 1]) or self.exclude.match_file(rel):
+            if self.exclude.excludes(rel):
                 continue
             self.consider(os.path.join(base, rel), prefix + rel, explicit=False, base=base)
 
     def file(self, absolute: Path) -> None:
         display = self.display_of(absolute)
         # pre-commit passes file names: excludes still apply to them (relative to the scan root).
-        if not display.startswith("/") and (self.dir_excluded(display[: display.rfind("/") + 1])
-                                            or self.exclude.match_file(display)):
+        if not display.startswith("/") and self.exclude.excludes(display):
             return
         parent = os.path.realpath(absolute.parent)
         self.consider(os.path.join(parent, absolute.name), display, explicit=True, base=parent)

@@ -108,7 +108,7 @@ def _fragment(lines: list[tuple[int, bytes]], path: str) -> _Fragment:
 
 class HistoryScanner:
     def __init__(self, config: Any, registry: Any, specs: list[RuleSpec], root: Path) -> None:
-        from kvlint.walk import _Matcher
+        from kvlint.walk import Excludes
 
         chosen = history_specs(specs)
         self.config = config
@@ -116,7 +116,7 @@ class HistoryScanner:
         self.specs = chosen
         self.fragments = Pipeline(config, registry, [s for s in chosen if s.source == "text"])
         self.whole = Pipeline(config, registry, chosen)
-        self.exclude = _Matcher([*config.exclude, *config.extend_exclude])
+        self.exclude = Excludes(config)
         self.hits: dict[str, _Hit] = {}
         self.notifications: list[Notification] = []
         self.commits: set[str] = set()
@@ -124,13 +124,6 @@ class HistoryScanner:
         self.patch_bytes = 0
 
     # -- reading history --------------------------------------------------------------------
-
-    def excluded(self, path: str) -> bool:
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            if self.exclude.match_file("/".join(parts[:depth]) + "/"):
-                return True
-        return self.exclude.match_file(path)
 
     def scan(self, revisions: list[str], since: str | None = None, pathspecs: list[str] | None = None) -> ScanResult:
         pathspecs = pathspecs or []
@@ -162,7 +155,7 @@ class HistoryScanner:
             return
         if change.oversized:
             self.oversized += 1
-        if change.added and change.path and not self.excluded(change.path):
+        if change.added and change.path and not self.exclude.excludes(change.path):
             final = renames_.final(change.path, after)
             for finding in self._judge_added(change, final, blobs):
                 self._record(finding, final)
