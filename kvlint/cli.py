@@ -25,6 +25,7 @@ from kvlint.clicommon import (
     _on_sigterm,
     _output_stamp,
     add_output_options,
+    apply_baseline,
     emit,
     exit_code,
     load_pipeline,
@@ -180,7 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 "note", "fingerprint salt taken from the `origin` remote: this is a shallow clone, without the "
                 "repository's root commit; a baseline written in a full clone will not match here (set "
                 "`fingerprint-salt`, or fetch the full history: see docs/fingerprints.md)"))
-        written = _baseline(args, config, result, {display for _, display in fileset.files}, root)
+        written = apply_baseline(args, config, result, {display for _, display in fileset.files}, root)
         if written is not None:
             return EXIT_USAGE if fileset.missing or fileset.unreadable else EXIT_OK
     from kvlint.output.text import RunFacts
@@ -204,25 +205,6 @@ def _scan_with_progress(run_scan: Callable[..., Any], files: list[Any], pipeline
         return run_scan(files, pipeline, cache, progress=bar)
     finally:
         bar.close()
-
-
-def _baseline(args: argparse.Namespace, config: Any, result: Any, scanned: set[str], root: Path) -> int | None:
-    """Write the baseline (returns the entry count) or filter the result through it (returns None)."""
-    from kvlint import baseline
-
-    try:
-        if args.write_baseline:
-            count = baseline.write(args.write_baseline, result.findings)
-            from kvlint.output.sanitize import clean
-
-            print(f"kvlint: wrote {count} finding(s) to the baseline {clean(str(args.write_baseline))}",
-                  file=sys.stderr)
-            return count
-        path = args.baseline or config.resolve(config.extra["baseline"])
-        baseline.apply(result, path, scanned, root)
-    except baseline.BaselineError as exc:
-        raise UsageError(str(exc)) from None
-    return None
 
 
 def _file_stamp(path: Path) -> str:

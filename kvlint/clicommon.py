@@ -212,3 +212,24 @@ def emit(result: Any, specs: Sequence[Any], args: argparse.Namespace, category: 
             if args.quiet and note.level != "error":
                 continue
             print(render_notification(note, paint), file=sys.stderr)
+
+
+def apply_baseline(args: argparse.Namespace, config: Any, result: Any, scanned: set[str], root: Path,
+                   report_stale: bool = True) -> int | None:
+    """Write the baseline (returns the entry count) or filter the result through it (returns None);
+    `report_stale=False` where an entry that matched nothing is not stale (history scans)."""
+    from kvlint import baseline
+
+    try:
+        if args.write_baseline:
+            count = baseline.write(args.write_baseline, result.findings)
+            from kvlint.output.sanitize import clean
+
+            print(f"kvlint: wrote {count} finding(s) to the baseline {clean(str(args.write_baseline))}",
+                  file=sys.stderr)
+            return count
+        path = args.baseline or config.resolve(config.extra["baseline"])
+        baseline.apply(result, path, scanned, root, report_stale=report_stale)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,15 @@ def run(args: argparse.Namespace, revisions: list[str], *, since: str | None, pa
         category: str) -> int:
     import time
 
-    from kvlint.clicommon import EXIT_OK, UsageError, emit, exit_code, load_pipeline, prepare_config
+    from kvlint.clicommon import (
+        EXIT_OK,
+        UsageError,
+        apply_baseline,
+        emit,
+        exit_code,
+        load_pipeline,
+        prepare_config,
+    )
     from kvlint.history.gitlog import GitError, check_revisions, remote_uri, repository_root
     from kvlint.history.scan import HistoryScanner, history_specs
     from kvlint.output.text import RunFacts
@@ -61,19 +68,10 @@ def run(args: argparse.Namespace, revisions: list[str], *, since: str | None, pa
         result.repository_uri = remote_uri(root)
     except GitError as exc:
         raise UsageError(str(exc)) from None
-    if args.write_baseline or args.baseline or config.extra.get("baseline"):
-        from kvlint import baseline
-
-        try:
-            if args.write_baseline:
-                count = baseline.write(args.write_baseline, result.findings)
-                print(f"kvlint: wrote {count} finding(s) to the baseline {args.write_baseline}", file=sys.stderr)
-                return EXIT_OK
-            path = args.baseline or config.resolve(config.extra["baseline"])
-            # History is not a set of files: an entry that matched nothing here is not stale.
-            baseline.apply(result, path, set(), root, report_stale=False)
-        except baseline.BaselineError as exc:
-            raise UsageError(str(exc)) from None
+    uses_baseline = bool(args.write_baseline or args.baseline or config.extra.get("baseline"))
+    # History is not a set of files: an entry that matched nothing here is not stale.
+    if uses_baseline and apply_baseline(args, config, result, set(), root, report_stale=False) is not None:
+        return EXIT_OK
     facts = RunFacts(fail_on=config.fail_on, exit_zero=args.exit_zero, files=result.files_scanned,
                      seconds=time.monotonic() - started, unit="file change")
     emit(result, history_specs(pipeline.specs), args, category, facts=facts)
