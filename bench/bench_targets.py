@@ -10,6 +10,10 @@
 2. A 5-file pre-commit run (py, yaml, tf, sh, md) against `detect-secrets-hook` on the same files,
    and a 5-file run without Python files (wall time; targets: faster than detect-secrets, < 0.15 s).
 3. The warm re-run of the standard library (the result cache filled by one run; target < 0.3 s).
+4. Memory: peak RSS of the cold runs, and bytes per file above an empty run's.
+5. No quadratic path: bench_quadratic.py's cases at 1x and 4x (ratio near 4, never 16).
+
+Each target line ends in `ok` or `MISSED`; the last line counts them (`--strict`: exit 1 on a miss).
 
 kvlint runs with its bytecode compiled (into a temporary PYTHONPYCACHEPREFIX), as after `pip install`.
 
@@ -94,24 +98,45 @@ def kvlint_command(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "kvlint", "check", "--config", str(config), "--exit-zero", "-q", *args]
 
 
+RESULTS: list[bool] = []
+
+
+def verdict(met: bool) -> str:
+    RESULTS.append(met)
+    return "ok" if met else "MISSED"
+
+
 def median_run(command: list[str], cwd: Path, work: Path, runs: int, env: dict[str, str]) -> tuple[float, float]:
+    wall, cpu, _ = median_run_rss(command, cwd, work, runs, env)
+    return wall, cpu
+
+
+def median_run_rss(command: list[str], cwd: Path, work: Path, runs: int, env: dict[str, str]
+                   ) -> tuple[float, float, float]:
     results = [run(command, cwd, work / "out.txt", env) for _ in range(runs)]
-    return statistics.median(r.wall for r in results), statistics.median(r.cpu for r in results)
+    return (statistics.median(r.wall for r in results), statistics.median(r.cpu for r in results),
+            max(r.max_rss_mb for r in results))
 
 
-def compare_full(label: str, tree: Path, work: Path, runs: int, env: dict[str, str]) -> None:
+def compare_full(label: str, tree: Path, work: Path, runs: int, env: dict[str, str], ruff_factor: float,
+                 empty_rss: float) -> None:
     config = work / "kvlint.toml"
     files, size = tree_size(tree)
-    kv_wall, kv_cpu = median_run(kvlint_command(config, "--no-cache", "--jobs", "1", "."), tree, work, runs, env)
+    kv_wall, kv_cpu, kv_rss = median_run_rss(kvlint_command(config, "--no-cache", "--jobs", "1", "."),
+                                             tree, work, runs, env)
     ruff = [str(BIN / "ruff"), "check", "--isolated", "--select", "S105,S106,S107", "--no-cache",
             "--no-respect-gitignore", "--exit-zero", "-q", "."]
     ruff_wall, ruff_cpu = median_run(ruff, tree, work, runs, {})
     mb = size / 1e6
+    ratio = kv_cpu / max(ruff_cpu, 1e-3)
     print(f"{label}: {files:,} files, {mb:.1f} MB")
     print(f"  kvlint cold --jobs 1   {kv_wall:7.2f} s wall {kv_cpu:7.2f} s cpu  {mb / kv_cpu:6.1f} MB/s per core"
-          "  (target >= 30)")
+          f"  (target >= 30)  {verdict(mb / kv_cpu >= 30)}")
     print(f"  ruff S105-S107         {ruff_wall:7.2f} s wall {ruff_cpu:7.2f} s cpu  {mb / max(ruff_cpu, 1e-3):6.1f} MB/s")
-    print(f"  kvlint / ruff (cpu)    {kv_cpu / max(ruff_cpu, 1e-3):7.1f}x")
+    print(f"  kvlint / ruff (cpu)    {ratio:7.1f}x  (target <= {ruff_factor:.0f}x)  {verdict(ratio <= ruff_factor)}")
+    per_file = max(kv_rss - empty_rss, 0.0) * 1024 * 1024 / max(files, 1)
+    print(f"  kvlint peak RSS        {kv_rss:7.0f} MB ({per_file:,.0f} bytes per file above an empty run's"
+          f" {empty_rss:.0f} MB)")
 
 
 def compare_precommit(work: Path, runs: int, env: dict[str, str]) -> None:
@@ -131,10 +156,12 @@ def compare_precommit(work: Path, runs: int, env: dict[str, str]) -> None:
     print(f"  kvlint                 {kv:7.3f} s")
     if hook.exists():
         ds, _ = median_run([str(hook), *five], folder, work, runs, {})
-        print(f"  detect-secrets-hook    {ds:7.3f} s   kvlint / detect-secrets {kv / ds:5.2f}x  (target < 1)")
+        print(f"  detect-secrets-hook    {ds:7.3f} s   kvlint / detect-secrets {kv / ds:5.2f}x  (target < 1)"
+              f"  {verdict(kv < ds)}")
     else:
-        print("  detect-secrets-hook    not installed (pip install -e '.[bench]')")
-    print(f"  kvlint, no Python file {kv_np:7.3f} s   (target < 0.15 s)")
+        print("  detect-secrets-hook    not installed (pip install -e '.[bench]')  MISSED")
+        RESULTS.append(False)
+    print(f"  kvlint, no Python file {kv_np:7.3f} s   (target < 0.15 s)  {verdict(kv_np < 0.15)}")
 
 
 def warm_rerun(tree: Path, work: Path, runs: int, env: dict[str, str]) -> None:
@@ -142,7 +169,19 @@ def warm_rerun(tree: Path, work: Path, runs: int, env: dict[str, str]) -> None:
     command = kvlint_command(config, ".")
     run(command, tree, work / "fill.txt", env)  # fills the cache
     wall, cpu = median_run(command, tree, work, runs, env)
-    print(f"warm re-run of the standard library: {wall:.3f} s wall, {cpu:.3f} s cpu  (target < 0.3 s)")
+    print(f"warm re-run of the standard library: {wall:.3f} s wall, {cpu:.3f} s cpu  (target < 0.3 s)"
+          f"  {verdict(wall < 0.3)}")
+
+
+def quadratic(runs: int) -> None:
+    """bench_quadratic.py's cases, with this run's figures (CPU seconds, start-up subtracted)."""
+    import bench_quadratic
+
+    print("no quadratic path (1x and 4x sizes, CPU s, start-up subtracted):")
+    for case, (one, four) in bench_quadratic.measure(runs).items():
+        ratio = four / one
+        print(f"  {case:<12} {one:7.3f} {four:7.3f}  ratio {ratio:4.1f}  (target <= {bench_quadratic.TARGET:.0f})"
+              f"  {verdict(ratio <= bench_quadratic.TARGET)}")
 
 
 def main() -> int:
@@ -151,6 +190,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--path", type=Path, help="instead of the standard library")
     parser.add_argument("--skip-monorepo", action="store_true")
+    parser.add_argument("--skip-quadratic", action="store_true")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     stdlib = args.path or Path(sysconfig.get_paths()["stdlib"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -162,14 +203,19 @@ def main() -> int:
                "PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(work / "pycache")}
         (work / "empty").mkdir()
         run(kvlint_command(work / "kvlint.toml", "--no-cache", "."), work / "empty", work / "out.txt", env)
-        compare_full("standard library", stdlib, work, args.runs, env)
+        _, _, empty_rss = median_run_rss(kvlint_command(work / "kvlint.toml", "--no-cache", "."), work / "empty",
+                                         work, args.runs, env)
+        compare_full("standard library", stdlib, work, args.runs, env, 5, empty_rss)
         if not args.skip_monorepo:
             repo = work / "monorepo"
             generate_monorepo(repo, args.files)
-            compare_full("generated monorepo", repo, work, args.runs, env)
+            compare_full("generated monorepo", repo, work, args.runs, env, 10, empty_rss)
         compare_precommit(work, args.runs, env)
         warm_rerun(stdlib, work, args.runs, env)
-    return 0
+        if not args.skip_quadratic:
+            quadratic(args.runs)
+    print(f"targets met: {sum(RESULTS)} of {len(RESULTS)}")
+    return 1 if args.strict and not all(RESULTS) else 0
 
 
 if __name__ == "__main__":
