@@ -8,12 +8,15 @@ character after the last hit, so overlapping keywords ("abc" + "bcd", "key" in "
 are all found; keywords that are a prefix of a longer one at the same position come from
 `implied`. The cost stays one scan of the text plus work per hit.
 
-With the optional `hyperscan` package (`pip install 'kvlint[fast]'`), an ASCII text of at least
+With the optional `hyperscan` package (`pip install 'kvlint[fast]'`), a text of at least
 HYPERSCAN_MIN_CHARS is scanned by one hyperscan database of all keywords instead (0.6-1.9 GB/s
-where the trie runs at about 33 MB/s). It reports every occurrence, a superset of the trie's hits
-on exactly the same lines, and the scanner only uses the lines: the findings are identical
-(tests/detectors/test_prefilter_engines.py). Smaller texts keep the trie: building the database
-costs about 12 ms, paid once per process and only when a large file comes.
+where the trie runs at about 33 MB/s; a call costs about 5 us, so tiny texts stay with the trie).
+It reports every occurrence, a superset of the trie's hits on exactly the same lines, and the
+scanner only uses the lines: the findings are identical (tests/detectors/test_prefilter_engines.py).
+A non-ASCII text is scanned as UTF-8 and its byte offsets turned back into character offsets.
+The database (3-9 ms with the import) is compiled only once the trie has read
+HYPERSCAN_COMPILE_AFTER characters in this process, about what the compile costs: a run over a
+handful of small files (a pre-commit hook) never pays it, a larger run pays it once.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from collections.abc import Iterable
 from typing import Any
 
 DENSE_LINE = 64  # keyword hits on one line after which each keyword is looked up once
-HYPERSCAN_MIN_CHARS = 32 * 1024  # below this the trie costs less than a call into hyperscan pays back
+HYPERSCAN_MIN_CHARS = 1024  # below this the trie costs less than a call into hyperscan (measured: 2 vs 6 us)
+HYPERSCAN_COMPILE_AFTER = 128 * 1024  # trie characters (about 4 ms) after which compiling the database pays
 _NOT_LOADED = object()
 _hyperscan: Any = _NOT_LOADED  # the module, or None when not installed
 _DATABASES: dict[tuple[str, ...], Any] = {}  # per process, not pickled with the catalogue
@@ -50,6 +54,7 @@ class KeywordIndex:
         # one pass plus a little per hit, however many keywords overlap ("azseazse...").
         self.pattern: re.Pattern[str] | None = re.compile(trie_regex(self.keywords)) if self.keywords else None
         self._pattern_ignorecase: re.Pattern[str] | None = None
+        self._trie_chars = 0  # characters the trie read in texts hyperscan could have served
         # A keyword's prefixes that are keywords, in `self.keywords` order (by prefix, not by a
         # comparison of every pair: this runs at every start-up).
         order = {keyword: index for index, keyword in enumerate(self.keywords)}
@@ -76,7 +81,8 @@ class KeywordIndex:
         overlapping one another there may go unseen, unless they occur elsewhere on the line)."""
         if self.pattern is None:
             return []
-        if lowered is not None and len(lowered) >= HYPERSCAN_MIN_CHARS and self.use_hyperscan:
+        if lowered is not None and len(lowered) >= HYPERSCAN_MIN_CHARS and self.use_hyperscan and (
+                self._hyperscan_pays(len(lowered))):
             hits = self._find_hyperscan(lowered)
             if hits is not None:
                 return hits
@@ -112,6 +118,13 @@ class KeywordIndex:
 
     use_hyperscan = True  # tests compare both engines by switching this off
 
+    def _hyperscan_pays(self, size: int) -> bool:
+        """Is the database there, or has the trie read enough that compiling it pays now?"""
+        if (False, *self.keywords) in _DATABASES:
+            return True
+        self._trie_chars += size
+        return self._trie_chars > HYPERSCAN_COMPILE_AFTER
+
     def _database(self, single: bool = False) -> Any:
         """All keywords in one database; `single`: each keyword reported once per scan."""
         hyperscan = hyperscan_module()
@@ -132,12 +145,13 @@ class KeywordIndex:
 
     def _find_hyperscan_per_line(self, data: bytes) -> list[tuple[int, str]] | None:
         """Each keyword once per line (what the scanner needs), one scan call per line: for a
-        text dense with keywords, where a Python call per hit would cost more than the scan."""
+        text dense with keywords, where a Python call per hit would cost more than the scan.
+        Offsets are byte offsets into `data`."""
         database = self._database(single=True)
         if database is None:
             return None
         keywords = self.keywords
-        lengths = [len(k) for k in keywords]
+        lengths = [len(k.encode("utf-8")) for k in keywords]
         hits: list[tuple[int, str]] = []
         add = hits.append
         offset = 0
@@ -152,34 +166,39 @@ class KeywordIndex:
         return hits
 
     def _find_hyperscan(self, lowered: str) -> list[tuple[int, str]] | None:
-        """Every occurrence of every keyword in an ASCII text, or None to use the trie."""
-        if not lowered.isascii():
-            return None  # byte offsets would not be character offsets
+        """Every occurrence of every keyword in a text, or None to use the trie."""
+        ascii_text = lowered.isascii()
+        try:
+            data = lowered.encode("ascii" if ascii_text else "utf-8")
+        except UnicodeEncodeError:  # lone surrogates: no UTF-8 form to scan
+            return None
         database = self._database()
         if database is None:
             return None
         keywords = self.keywords
-        lengths = [len(k) for k in keywords]
+        lengths = [len(k.encode("utf-8")) for k in keywords]
         hits: list[tuple[int, str]] = []
         add = hits.append
-        budget = 256 + len(lowered) // 256
+        budget = 256 + len(data) // 256
 
         def on_match(index: int, start: int, end: int, flags: int, context: Any) -> bool:
             add((end - lengths[index], keywords[index]))
             return len(hits) > budget  # True stops the scan
 
-        data = lowered.encode("ascii")
         try:
             database.scan(data, match_event_handler=on_match)
         except hyperscan_module().ScanTerminated:  # a text dense with keywords ("+acr+acr..."):
             try:  # each keyword once per line instead of every occurrence
-                return self._find_hyperscan_per_line(data)
+                per_line = self._find_hyperscan_per_line(data)
             except hyperscan_module().error:
                 return None
+            if per_line is None:
+                return None
+            hits = per_line
         except hyperscan_module().error:  # scratch in use (threads) or a library error: the trie
             return None
         hits.sort()
-        return hits
+        return hits if ascii_text else _character_offsets(hits, data)
 
     def _each_once(self, pattern: re.Pattern[str], haystack: str, start: int, end: int) -> list[tuple[int, str]]:
         """Each keyword of the rest of a line once, at `start` (the scanner only needs the line)."""
@@ -189,6 +208,19 @@ class KeywordIndex:
             hits.append((start, keyword))
             hits += [(start, inner) for inner in self.implied[keyword]]
         return hits
+
+
+def _character_offsets(hits: list[tuple[int, str]], data: bytes) -> list[tuple[int, str]]:
+    """Sorted (byte offset, keyword) hits in UTF-8 `data` as character offsets. A match of a
+    UTF-8 literal starts on a character boundary, so each piece between hits decodes cleanly."""
+    converted = []
+    byte_at = char_at = 0
+    for position, keyword in hits:
+        if position != byte_at:
+            char_at += len(data[byte_at:position].decode("utf-8"))
+            byte_at = position
+        converted.append((char_at, keyword))
+    return converted
 
 
 def _hs_literal(keyword: str) -> bytes:
