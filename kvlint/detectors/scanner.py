@@ -51,6 +51,39 @@ class Catalogue:
                 self._by_keyword.setdefault(keyword, []).append(number)
         self._always = [n for n, d in enumerate(self.detectors) if not d.keywords]
         self.regex_runs = 0  # finditer calls made; lets tests prove the prefilter skips detectors
+        # The last text's keyword hits: several sources ask about the same document in a row.
+        self._last: tuple[str, str | None, list[tuple[int, str]]] | None = None
+        # Pieces of keywords that a YAML or JSON scalar may spell differently in the file (a folded
+        # line break for a space, '' for '): what must occur in the file for the keyword to occur in a value.
+        self._split_keywords = tuple(sorted({max(re.split(r"[\s']+", k), key=len)
+                                             for k in self._index.keywords if re.search(r"[\s']", k)}))
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_last": None}
+
+    def keyword_hits(self, text: str) -> tuple[str | None, list[tuple[int, str]]]:
+        """(text.lower() when it keeps the length, else None; the keyword hits), computed once for
+        the same text however many sources ask."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1], last[2]
+        lowered: str | None = text.lower()
+        if lowered is not None and len(lowered) != len(text):
+            lowered = None
+        hits = self._index.find(text, lowered)
+        self._last = (text, lowered, hits)
+        return lowered, hits
+
+    def could_match_value(self, text: str) -> bool:
+        """Could some detector match a value (a YAML or JSON scalar) read from this file? False only
+        when no keyword can occur in any value; the caller rules out escapes (no backslash)."""
+        if self._always:
+            return True
+        lowered, hits = self.keyword_hits(text)
+        if hits:
+            return True
+        haystack = lowered if lowered is not None else text.lower()
+        return any(piece in haystack for piece in self._split_keywords)
 
     def __len__(self) -> int:
         return len(self.detectors)
@@ -67,10 +100,7 @@ class Catalogue:
             return []
         selected = None if only is None else set(only)
         path_text = None if path is None else str(path)
-        lowered: str | None = text.lower()
-        if lowered is not None and len(lowered) != len(text):
-            lowered = None
-        hits = self._index.find(text, lowered)
+        hits = self.keyword_hits(text)[1]
 
         positions: dict[int, list[int] | None] = {}
         for position, keyword in hits:

@@ -129,10 +129,23 @@ class ManifestFile:
 
 
 class ManifestRule(Rule):
-    """A rule on Kubernetes objects. Set `kinds` (empty: every object) and implement `check`."""
+    """A rule on Kubernetes objects. Set `kinds` (empty: every object) and implement `check`.
+
+    `triggers`: lower-case literals of which at least one occurs in the lower-cased text of every
+    file where this rule can report or return facts (a kind, a driver name, the words of a key it
+    judges); empty: every manifest. A file that no enabled rule wants is not parsed at all. Files
+    with a backslash are always read (an escape in a quoted scalar can spell any word), so the
+    literals only need to hold for text as written; so are Helm-style templates, whose reading
+    kvlint reports. A rule may override `wants` for more.
+    """
 
     source = "manifest"
     kinds: ClassVar[frozenset[str]] = frozenset()
+    triggers: ClassVar[tuple[str, ...]] = ()
+
+    def wants(self, text: str, lowered: str, catalogue: Any) -> bool:
+        """Could this file hold a finding (or a fact) of this rule? Much cheaper than parsing."""
+        return not self.triggers or any(literal in lowered for literal in self.triggers)
 
     def __init__(self, options: Any = None) -> None:
         super().__init__(options)
@@ -244,7 +257,22 @@ class ManifestSource(Source):
         return bool(self.rules) and (doc.suffix in MANIFEST_SUFFIXES or doc.suffix in EMBEDDING_SUFFIXES) and (
             "apiVersion" in doc.text and "kind" in doc.text)
 
+    def wanted(self, doc: Document) -> list[ManifestRule]:
+        """The enabled rules that could report (or return facts) on this file."""
+        rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
+        text = doc.text
+        if "\\" in text or "{{" in text:  # escapes; templates, whose reading the user is told about
+            return rules
+        catalogue = getattr(self.registry, "catalogue", None)
+        lowered = catalogue.keyword_hits(text)[0] if catalogue is not None else None
+        if lowered is None:
+            lowered = text.lower()
+        return [rule for rule in rules if rule.wants(text, lowered, catalogue)]
+
     def run(self, doc: Document, reporter: Reporter) -> dict[str, Any] | None:
+        rules = self.wanted(doc)
+        if not rules:
+            return None  # no enabled rule could fire: not even parsed
         yaml_text: str | None = None
         if doc.suffix in EMBEDDING_SUFFIXES:
             yaml_text = embedded_yaml(doc.suffix, doc.text)
@@ -258,7 +286,6 @@ class ManifestSource(Source):
         for problem in parsed.problems:
             reporter.notify(problem.level, f"YAML: {problem.message}", line=problem.line)
         file = ManifestFile(doc, parsed, reporter, self.registry, yaml_text)
-        rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
         if not file.objects:
             return None
         facts: dict[str, Any] = {}

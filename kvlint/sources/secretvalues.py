@@ -22,6 +22,12 @@ SECRET_KEY_NAMES = frozenset({"clientsecret", "tlskey", "sshprivatekey", "docker
 _B64 = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
 
 
+# What every key that `secret_key` accepts contains, lower-cased (its words are ASCII substrings):
+# the last word of each secret-name ending of kvlint.detectors.validators, and "docker" for
+# SECRET_KEY_NAMES. A trigger for rules that judge values by their key (keep in step).
+SECRET_KEY_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "sas", "creds", "docker")
+
+
 def secret_key(key: str) -> bool:
     """Does a variable or data key name a secret value (not its file, path, length or id)?"""
     return secret_named(key) or "".join(key_words(key)) in SECRET_KEY_NAMES

@@ -35,6 +35,7 @@ class ConfigmapSecretValue(ManifestRule):
     confidence = Confidence.MEDIUM
     cwe = (312, 798)
     kinds = frozenset({"ConfigMap"})
+    triggers = ("configmap",)  # its kind
 
     BAD = [
         Bad(

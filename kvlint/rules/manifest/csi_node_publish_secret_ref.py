@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, secrets_store_volumes
+from kvlint.sources.k8s import SECRETS_STORE_DRIVER, K8sObject, secrets_store_volumes
 from kvlint.sources.manifest import ManifestRule
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -32,6 +32,7 @@ class CsiNodePublishSecretRef(ManifestRule):
     severity = Severity.WARNING
     confidence = Confidence.HIGH
     cwe = (522,)
+    triggers = (SECRETS_STORE_DRIVER,)  # only its volumes are judged
 
     BAD = [
         Bad(

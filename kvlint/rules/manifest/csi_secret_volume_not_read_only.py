@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, mounts_of, secrets_store_volumes
+from kvlint.sources.k8s import SECRETS_STORE_DRIVER, K8sObject, mounts_of, secrets_store_volumes
 from kvlint.sources.manifest import ManifestRule
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -39,6 +39,7 @@ class CsiSecretVolumeNotReadOnly(ManifestRule):
     severity = Severity.WARNING
     confidence = Confidence.HIGH
     cwe = (732,)
+    triggers = (SECRETS_STORE_DRIVER,)  # only its volumes are judged
 
     BAD = [
         Bad(

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.sources.k8s import K8sObject, containers, mappings
 from kvlint.sources.manifest import ManifestRule
-from kvlint.sources.secretvalues import literal_secret
+from kvlint.sources.secretvalues import SECRET_KEY_WORDS, literal_secret
 from kvlint.sources.yamlnodes import MappingNode
 
 
@@ -38,6 +40,11 @@ class EnvLiteralSecret(ManifestRule):
     severity = Severity.ERROR
     confidence = Confidence.MEDIUM
     cwe = (798, 526)
+    triggers = SECRET_KEY_WORDS  # a secret-named variable ...
+
+    def wants(self, text: str, lowered: str, catalogue: Any) -> bool:
+        # ... or a value some detector could recognise
+        return super().wants(text, lowered, catalogue) or (catalogue is not None and catalogue.could_match_value(text))
 
     BAD = [
         Bad(

@@ -87,6 +87,7 @@ class RbacSecretsReadTooBroad(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (732, 269)
     kinds = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
+    triggers = ("role",)  # in each of its kinds
 
     BAD = [
         Bad(

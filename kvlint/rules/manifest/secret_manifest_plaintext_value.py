@@ -36,6 +36,7 @@ class SecretManifestPlaintextValue(ManifestRule):
     confidence = Confidence.MEDIUM
     cwe = (798, 312)
     kinds = frozenset({"Secret"})
+    triggers = ("secret",)  # its kind
 
     BAD = [
         Bad(

@@ -30,6 +30,7 @@ class SecretPodImageNotDigestPinned(ManifestRule):
     severity = Severity.NOTE
     confidence = Confidence.HIGH
     cwe = (494, 1357)
+    triggers = ("secret",)  # a `secret` volume or projection, or the secrets-store driver
 
     BAD = [
         Bad(

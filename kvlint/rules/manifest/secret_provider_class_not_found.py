@@ -6,7 +6,12 @@ from typing import Any
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.report import Reporter
 from kvlint.rule import Bad, Good
-from kvlint.sources.k8s import K8sObject, is_secret_provider_class, secrets_store_volumes
+from kvlint.sources.k8s import (
+    SECRETS_STORE_DRIVER,
+    K8sObject,
+    is_secret_provider_class,
+    secrets_store_volumes,
+)
 from kvlint.sources.manifest import ManifestFile, ManifestRule, node_location
 from kvlint.sources.yamlnodes import MappingNode
 
@@ -40,6 +45,7 @@ class SecretProviderClassNotFound(ManifestRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (1188,)
+    triggers = ("secretproviderclass", SECRETS_STORE_DRIVER)  # the classes and the volumes naming one
 
     BAD = [
         Bad(

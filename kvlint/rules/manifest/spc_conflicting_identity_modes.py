@@ -33,6 +33,7 @@ class SpcConflictingIdentityModes(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (1390,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

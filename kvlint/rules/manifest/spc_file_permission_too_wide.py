@@ -34,6 +34,7 @@ class SpcFilePermissionTooWide(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (732,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
     options = {"flag-default": False}
 
     BAD = [

@@ -54,6 +54,7 @@ class SpcInvalidParameter(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (1188,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

@@ -31,6 +31,7 @@ class SpcLegacyTenantIdSpelling(ManifestRule):
     cwe = (1078,)
     default_enabled = False
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

@@ -32,6 +32,7 @@ class SpcNodeManagedIdentity(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (269, 1390)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

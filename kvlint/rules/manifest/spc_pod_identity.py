@@ -29,6 +29,7 @@ class SpcPodIdentity(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (477, 1390)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

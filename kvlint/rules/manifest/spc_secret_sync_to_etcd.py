@@ -33,6 +33,7 @@ class SpcSecretSyncToEtcd(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (312,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

@@ -36,6 +36,7 @@ class SpcServicePrincipalCredentials(ManifestRule):
     confidence = Confidence.MEDIUM
     cwe = (522,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(

@@ -34,6 +34,7 @@ class SpcUnpinnedObjectVersion(ManifestRule):
     confidence = Confidence.HIGH
     cwe = (324,)
     kinds = frozenset({"SecretProviderClass"})
+    triggers = ("secretproviderclass",)  # its kind
 
     BAD = [
         Bad(
