@@ -108,8 +108,24 @@ CODE_SUFFIXES = frozenset(
 )
 
 
+_MEMO_MAX_CHARS = 256  # answers for short values are remembered: code repeats the same candidates
+_MEMO_ENTRIES = 4096
+_placeholder_memo: dict[str, bool] = {}
+
+
 def is_placeholder(value: str) -> bool:
     """Stand-ins for a secret: empty, template syntax, masked or well-known filler words."""
+    known = _placeholder_memo.get(value)
+    if known is None:
+        known = _is_placeholder(value)
+        if len(value) <= _MEMO_MAX_CHARS:
+            if len(_placeholder_memo) >= _MEMO_ENTRIES:
+                _placeholder_memo.clear()  # bounded: a hostile file cannot grow it
+            _placeholder_memo[value] = known
+    return known
+
+
+def _is_placeholder(value: str) -> bool:
     stripped = value.strip().strip("\"'`")
     if not stripped:
         return True
@@ -132,11 +148,14 @@ _SEQUENCE_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _RUN = re.compile(r"(.)\1{5,}")
 
 
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
 def is_filler_token(value: str) -> bool:
-    chars = [ch for ch in value.lower() if ch.isascii() and ch.isalnum()]
+    chars = _NOT_ASCII_ALNUM.sub("", value.lower())  # the ASCII letters and digits, lower-cased
     if len(chars) < 8:
         return False
-    longest = max((len(m.group(0)) for m in _RUN.finditer("".join(chars))), default=0)
+    longest = max((len(m.group(0)) for m in _RUN.finditer(chars)), default=0)
     if longest * 2 >= len(chars):
         return True
     index = [_SEQUENCE_ALPHABET.index(ch) for ch in chars]

@@ -55,6 +55,7 @@ class KeywordIndex:
         self.pattern: re.Pattern[str] | None = re.compile(trie_regex(self.keywords)) if self.keywords else None
         self._pattern_ignorecase: re.Pattern[str] | None = None
         self._trie_chars = 0  # characters the trie read in texts hyperscan could have served
+        self._byte_lengths = [len(k.encode("utf-8")) for k in self.keywords]  # hyperscan reports match ends
         # A keyword's prefixes that are keywords, in `self.keywords` order (by prefix, not by a
         # comparison of every pair: this runs at every start-up).
         order = {keyword: index for index, keyword in enumerate(self.keywords)}
@@ -151,7 +152,7 @@ class KeywordIndex:
         if database is None:
             return None
         keywords = self.keywords
-        lengths = [len(k.encode("utf-8")) for k in keywords]
+        lengths = self._byte_lengths
         hits: list[tuple[int, str]] = []
         add = hits.append
         offset = 0
@@ -176,7 +177,7 @@ class KeywordIndex:
         if database is None:
             return None
         keywords = self.keywords
-        lengths = [len(k.encode("utf-8")) for k in keywords]
+        lengths = self._byte_lengths
         hits: list[tuple[int, str]] = []
         add = hits.append
         budget = 256 + len(data) // 256
