@@ -102,12 +102,23 @@ class Catalogue:
         path_text = None if path is None else str(path)
         hits = self.keyword_hits(text)[1]
 
-        positions: dict[int, list[int] | None] = {}
+        # Positions per keyword first, then per detector: a text dense with one keyword costs one
+        # append per hit, not one per hit and detector.
+        by_keyword: dict[str, list[int]] = {}
         for position, keyword in hits:
+            found_at = by_keyword.get(keyword)
+            if found_at is None:
+                by_keyword[keyword] = [position]
+            else:
+                found_at.append(position)
+        positions: dict[int, list[int] | None] = {}
+        for keyword, found_at in by_keyword.items():
             for number in self._by_keyword[keyword]:
-                bucket = positions.setdefault(number, [])
-                if bucket is not None:
-                    bucket.append(position)
+                bucket = positions.get(number)
+                if bucket is None:
+                    positions[number] = list(found_at)
+                else:
+                    bucket.extend(found_at)
         for number in self._always:
             positions[number] = None
 
