@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kvlint.detectors import load_catalogue, prefilter, strip_expect_markers
+from kvlint.testing import example_cases
 
 pytestmark = pytest.mark.skipif(prefilter.hyperscan_module() is None, reason="hyperscan not installed")
 
@@ -26,6 +27,9 @@ def _texts() -> list[tuple[str, str]]:
     for detector in CATALOGUE.detectors:
         for example in (*detector.bad, *detector.good):
             texts.append((example.file, strip_expect_markers(example.text)[0]))
+    for case in example_cases():  # every code rule's examples too (Python, manifests, IaC, scripts)
+        if not case.spec.id.startswith("KV0"):
+            texts += list(case.example.files)
     for folder in ("corpus", "corpus-formats"):
         for path in sorted((FIXTURES / folder).rglob("*")):
             if path.is_file() and path.name != "README.md":
@@ -56,7 +60,7 @@ def _findings(text: str, path: str, hyperscan: bool) -> list[tuple]:
 
 def test_both_engines_find_the_same(every_text) -> None:
     texts = _texts()
-    assert len(texts) > 300
+    assert len(texts) > 600
     served, findings = 0, 0
     for path, text in texts:
         lowered = text.lower()
