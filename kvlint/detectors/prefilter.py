@@ -168,13 +168,13 @@ class KeywordIndex:
 
     def _find_hyperscan(self, lowered: str) -> list[tuple[int, str]] | None:
         """Every occurrence of every keyword in a text, or None to use the trie."""
+        database = self._database()
+        if database is None:
+            return None
         ascii_text = lowered.isascii()
         try:
             data = lowered.encode("ascii" if ascii_text else "utf-8")
         except UnicodeEncodeError:  # lone surrogates: no UTF-8 form to scan
-            return None
-        database = self._database()
-        if database is None:
             return None
         keywords = self.keywords
         lengths = self._byte_lengths
