@@ -17,6 +17,7 @@ from typing import Any
 from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
+from kvlint.lazy import lazy_regex
 from kvlint.safeio import read_regular
 
 MAX_DETECTOR_FILE_SIZE = 16 * 1024 * 1024
@@ -62,18 +63,23 @@ def _string(entry: dict[str, Any], key: str, file: str, where: str, *, required:
     return value
 
 
-def _compile(pattern: object, file: str, field: str) -> re.Pattern[str]:
+def _compile(pattern: object, file: str, field: str, *, builtin: bool = False) -> re.Pattern[str]:
+    """A user's pattern is compiled here, so a bad one is refused at load naming its field; a
+    built-in one at its first use (tests compile and probe every built-in pattern)."""
     _expect(isinstance(pattern, str), file, field, "must be a string")
+    if builtin:
+        return lazy_regex(str(pattern))  # type: ignore[no-any-return]
     try:
         return re.compile(str(pattern))
     except re.error as exc:  # the message names the problem and position, never the text scanned
         raise DetectorError(file, field, f"invalid regular expression: {exc}") from None
 
 
-def _pattern_list(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[re.Pattern[str], ...]:
+def _pattern_list(entry: dict[str, Any], key: str, file: str, where: str,
+                  *, builtin: bool = False) -> tuple[re.Pattern[str], ...]:
     value = entry.get(key, [])
     _expect(isinstance(value, list), file, f"{where}.{key}", "must be a list of regular expressions")
-    return tuple(_compile(item, file, f"{where}.{key}[{i}]") for i, item in enumerate(value))
+    return tuple(_compile(item, file, f"{where}.{key}[{i}]", builtin=builtin) for i, item in enumerate(value))
 
 
 def _examples(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[Example, ...]:
@@ -147,10 +153,11 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
         _expect(isinstance(keyword, str) and keyword != "" and keyword == keyword.lower() and "\n" not in keyword,
                 file, f"{where}.keywords[{i}]", "must be a non-empty lower-case string without newlines")
 
-    regex = _compile(entry["regex"], file, f"{where}.regex")
-    _expect("secret" in regex.groupindex, file, f"{where}.regex", "must have a named group (?P<secret>...)")
-    allow = _pattern_list(entry, "allow", file, where)
-    public = _pattern_list(entry, "public", file, where)
+    regex = _compile(entry["regex"], file, f"{where}.regex", builtin=builtin)
+    has_secret = "(?P<secret>" in regex.pattern if builtin else "secret" in regex.groupindex
+    _expect(has_secret, file, f"{where}.regex", "must have a named group (?P<secret>...)")
+    allow = _pattern_list(entry, "allow", file, where, builtin=builtin)
+    public = _pattern_list(entry, "public", file, where, builtin=builtin)
     if not builtin:  # built-ins are probed by tests/test_linear_time.py, not on every start
         _refuse_backtracking(regex, keywords, detector_id, file, f"{where}.regex")
         for key, patterns in (("allow", allow), ("public", public)):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from kvlint.detectors import CATEGORIES, DetectorError, builtin_catalogue_dir, load_catalogue
+from kvlint.lazy import LazyPattern
 
 VALID = """
 [[detector]]
@@ -57,6 +59,23 @@ def test_builtin_detectors_are_well_formed(catalogue) -> None:
         assert detector.keywords, f"{detector.id} has no keywords: it would run on every file"
         assert "secret" in detector.regex.groupindex
         assert detector.origin.endswith(".toml")
+
+
+def test_builtin_patterns_compile_at_first_use_and_users_at_load(tmp_path: Path) -> None:
+    """Start-up: a run over a few files compiles the few patterns their keywords call for."""
+    catalogue = load_catalogue(extra_files=[write(tmp_path, VALID)])
+    builtin = [p for d in catalogue.detectors if d.builtin for p in (d.regex, *d.allow, *d.public)]
+    assert len(builtin) > 50 and all(isinstance(p, LazyPattern) for p in builtin)
+    assert not [p.pattern for p in builtin if "_compiled" in vars(p)]
+    user = catalogue.get("ACME001")
+    assert user is not None and isinstance(user.regex, re.Pattern)  # a bad user pattern fails at load
+
+    found = catalogue.scan('conn = "AccountKey=x"\ntoken = "ghp_FAKE"\n', path="a.py")
+    compiled = {d.id for d in catalogue.detectors if d.builtin and "_compiled" in vars(d.regex)}
+    assert compiled and len(compiled) < len(catalogue.detectors) // 2, sorted(compiled)
+    assert found == catalogue.scan('conn = "AccountKey=x"\ntoken = "ghp_FAKE"\n', path="a.py")
+    for pattern in builtin:  # and every built-in one is valid `re`
+        assert pattern.compiled().pattern == pattern.pattern
 
 
 def test_user_detector_file_is_loaded_and_runs(tmp_path: Path) -> None:
