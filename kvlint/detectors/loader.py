@@ -12,12 +12,13 @@ import inspect
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
+from kvlint.detectors.tomlcache import parsed_tables
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
 from kvlint.lazy import lazy_regex
 from kvlint.safeio import read_regular
@@ -228,18 +229,23 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
     )
 
 
-def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
-    file = display_name or str(path)
+def _read(path: Path, file: str) -> bytes:
     try:
-        raw = read_regular(path, MAX_DETECTOR_FILE_SIZE, follow=True)  # not /dev/zero, not a FIFO
+        return read_regular(path, MAX_DETECTOR_FILE_SIZE, follow=True)  # not /dev/zero, not a FIFO
     except OSError as exc:
         raise DetectorError(file, "file", f"cannot read: {exc.strerror or exc.__class__.__name__}") from None
+
+
+def _parse_toml(file: str, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise DetectorError(file, "file", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise DetectorError(file, "toml", f"invalid TOML: {exc}") from None
+
+
+def _detectors(data: dict[str, Any], file: str, *, builtin: bool) -> list[Detector]:
     unknown = sorted(set(data) - {"detector"})
     _expect(not unknown, file, unknown[0] if unknown else "", "unknown top-level key; expected [[detector]] tables")
     entries = data.get("detector", [])
@@ -247,17 +253,31 @@ def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> 
     return [parse_detector(entry, file, i, builtin=builtin) for i, entry in enumerate(entries)]
 
 
+def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
+    file = display_name or str(path)
+    return _detectors(_parse_toml(file, _read(path, file)), file, builtin=builtin)
+
+
+def _builtin_detectors() -> list[tuple[str, list[Detector]]]:
+    """The built-in files' detectors, by file name; their parsed TOML cached like bytecode."""
+    folder = builtin_catalogue_dir()
+    files = [(path.name, _read(path, path.name)) for path in _toml_files(folder)]
+    tables = parsed_tables(folder, files, _parse_toml)
+    return [(name, _detectors(data, name, builtin=True)) for (name, _), data in zip(files, tables, strict=True)]
+
+
 def load_detectors(extra_files: Iterable[Path | str] = (), *, include_builtin: bool = True) -> list[Detector]:
+    def files() -> Iterator[tuple[str, list[Detector]]]:  # each file checked before the next is read
+        if include_builtin:
+            yield from _builtin_detectors()
+        for path in extra_files:
+            yield str(path), load_file(Path(path), builtin=False)
+
     detectors: list[Detector] = []
-    sources: list[tuple[Path, bool]] = []
-    if include_builtin:
-        sources += [(path, True) for path in builtin_catalogue_files()]
-    sources += [(Path(path), False) for path in extra_files]
     seen_ids: dict[str, str] = {}
     seen_names: dict[str, str] = {}
-    for path, builtin in sources:
-        file = path.name if builtin else str(path)
-        for index, detector in enumerate(load_file(path, builtin=builtin, display_name=file)):
+    for file, found in files():
+        for index, detector in enumerate(found):
             where = f"detector[{index}]"
             _expect(detector.id not in seen_ids, file, f"{where}.id",
                     f"duplicate id {detector.id} (also in {seen_ids.get(detector.id)})")
