@@ -11,19 +11,18 @@ import importlib.util
 import inspect
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
 from kvlint.detectors.tomlcache import parsed_tables
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
-from kvlint.lazy import lazy_regex
+from kvlint.lazy import lazy_module, lazy_regex
 from kvlint.safeio import read_regular
 
 MAX_DETECTOR_FILE_SIZE = 16 * 1024 * 1024
+tomllib = lazy_module("tomllib")  # parsed built-ins come from tomlcache
 
 BUILTIN_ID = re.compile(r"^KV0\d\d$")
 USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -125,6 +124,8 @@ def _takes_path(function: Any) -> bool:
 def _refuse_backtracking(regex: re.Pattern[str], keywords: list[str], detector_id: str, file: str,
                          field: str) -> None:
     """Input is hostile: a pattern whose time grows faster than the line it reads is refused."""
+    from kvlint.detectors.linear import backtracking_probe  # users' detectors only
+
     probe = backtracking_probe(regex, keywords)
     _expect(probe is None, file, field,
             f"{detector_id} backtracks: matching time grows faster than the line on near-miss input "
