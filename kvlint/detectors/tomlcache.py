@@ -34,7 +34,7 @@ def cache_path(folder: Path) -> Path:
 
 def _digest(files: list[tuple[str, bytes]]) -> str:
     key = hashlib.blake2b(digest_size=20)
-    key.update(f"{FORMAT} kvlint {__version__} {sys.implementation.cache_tag} {marshal.version}\0".encode())
+    key.update(f"{FORMAT} kvlint {__version__} {sys.version} {marshal.version}\0".encode())  # tomllib and marshal
     for name, raw in files:
         key.update(f"{name}\0{len(raw)}\0".encode())
         key.update(raw)
