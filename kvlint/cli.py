@@ -31,10 +31,13 @@ from kvlint.clicommon import (
     load_pipeline,
     prepare_config,
     resolve_format,
+    start_up_gc,
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `kvlint` parser; `only` (a built-in command) leaves the others out, extensions too:
+    `kvlint check ...` parses the same, and a pre-commit run does not build the other parsers."""
     from kvlint import __version__
 
     parser = argparse.ArgumentParser(
@@ -44,6 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kvlint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    if only in (None, "check"):
+        _add_check(sub)
+    if only in (None, "rules"):
+        _add_rules(sub)
+    if only in (None, "explain"):
+        _add_explain(sub)
+    if only in (None, "docs"):
+        _add_docs(sub)
+    if only is None:
+        for extend in EXTENSIONS:
+            extend(sub)
+    return parser
+
+
+BUILTIN_COMMANDS = ("check", "rules", "explain", "docs")
+
+
+def _add_check(sub: Any) -> None:
     check = sub.add_parser("check", help="scan files and folders (default: .)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
     add_output_options(check)
@@ -66,16 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="record the current findings in FILE (no secrets, no line numbers) and exit 0")
     check.set_defaults(handler=cmd_check)
 
+
+def _add_rules(sub: Any) -> None:
     rules = sub.add_parser("rules", help="list all rules (with your own detectors from the configuration)")
     rules.add_argument("--format", choices=("text", "json"), default="text")
     rules.add_argument("--config", metavar="FILE", type=Path, help="configuration file")
     rules.set_defaults(handler=cmd_rules)
 
+
+def _add_explain(sub: Any) -> None:
     explain = sub.add_parser("explain", help="show the documentation of one rule")
     explain.add_argument("rule", metavar="RULE", help="rule id or name, e.g. KV101")
     explain.add_argument("--config", metavar="FILE", type=Path, help="configuration file")
     explain.set_defaults(handler=cmd_explain)
 
+
+def _add_docs(sub: Any) -> None:
     docs = sub.add_parser(
         "docs", help="(kvlint developers) regenerate kvlint's own docs/rules.md, or --check it",
         description="Regenerate docs/rules.md of the kvlint source checkout this kvlint runs from "
@@ -84,10 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is not current; write nothing")
     docs.add_argument("--output", metavar="FILE", help="the file to write or check instead ('-': stdout)")
     docs.set_defaults(handler=cmd_docs)
-
-    for extend in EXTENSIONS:
-        extend(sub)
-    return parser
 
 
 # Other modules add subcommands here (each a function taking the subparsers object).
@@ -317,10 +340,22 @@ def _run_handler(args: argparse.Namespace) -> int:
             _discard_stale_output(output, stamp)
 
 
+def _builtin_command(argv: Sequence[str]) -> str | None:
+    """The built-in command the arguments start with (the top level has no option taking a value)."""
+    for arg in argv:
+        if arg.startswith("-"):
+            return None  # --help, --version: the whole parser
+        return arg if arg in BUILTIN_COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    start_up_gc()
     try:
-        _load_extensions()
-        parser = build_parser()
+        command = _builtin_command(sys.argv[1:] if argv is None else argv)
+        if command is None:
+            _load_extensions()
+        parser = build_parser(only=command)
         args = parser.parse_args(argv)
         if getattr(args, "resolve_format", False):
             resolve_format(args)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import stat
 import sys
@@ -22,6 +23,29 @@ FORMAT_BY_SUFFIX = {".sarif": "sarif", ".json": "json"}
 
 class UsageError(Exception):
     """A problem with how kvlint was called or configured: message, exit 2."""
+
+
+# Start-up creates some 30,000 objects that live as long as the process (modules, rule classes,
+# specs, patterns) and frees few: the collector running every 700 allocations costs a small run
+# about 5 ms for nothing. It waits (as mypy's does) until the pipeline is built; then those objects
+# are frozen out of every later collection, in forked workers too (copy-on-write pages stay shared).
+_START_UP_THRESHOLD = 100_000
+_gc_threshold: tuple[int, int, int] | None = None
+
+
+def start_up_gc() -> None:
+    global _gc_threshold
+    if _gc_threshold is None:
+        _gc_threshold = gc.get_threshold()
+        gc.set_threshold(max(_gc_threshold[0], _START_UP_THRESHOLD), *_gc_threshold[1:])
+
+
+def end_start_up_gc() -> None:
+    global _gc_threshold
+    if _gc_threshold is not None:
+        gc.freeze()
+        gc.set_threshold(*_gc_threshold)
+        _gc_threshold = None
 
 
 def _csv(values: list[str] | None) -> list[str] | None:
@@ -171,6 +195,8 @@ def load_pipeline(config: Any) -> tuple[Any, Any]:
         if type(exc).__name__ == "DetectorError":  # user's own detector file: say which key named it
             raise UsageError(f"{config.describe_key('extend-detectors')}: {exc}") from None
         raise
+    finally:
+        end_start_up_gc()
 
 
 def exit_code(findings: Sequence[Any], fail_on: str, exit_zero: bool) -> int:

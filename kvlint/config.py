@@ -7,15 +7,16 @@ The file is found by walking up from the first scanned path (`.kvlint.toml` wins
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kvlint.lazy import lazy_module
 from kvlint.model import Severity
 from kvlint.safeio import read_aux_text
 
+tomllib = lazy_module("tomllib")  # imported when a configuration file is read
 MAX_CONFIG_SIZE = 16 * 1024 * 1024  # a configuration file: a regular file, and far below this
 
 DEFAULT_EXCLUDE = [

@@ -7,16 +7,18 @@ its job); a pattern with at most one open-ended repeat (`*.py`, `build/`, `docs/
 all real ones) runs on `re`, which is linear for it, and any other on a small Pike VM that
 follows all alternatives at once: time proportional to path length times pattern size,
 whatever the pattern. Decisions (negation, directory marks) follow pathspec's GitIgnoreSpec.
+
+Plain names (`.git`, `node_modules`, `__pycache__`: the default excludes) need neither pathspec
+nor a regex: such a name matches a path that has it as a folder or file name, a set lookup per
+path. Building the default exclude matcher so costs nothing at start-up.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
-
-import pathspec
-from pathspec.util import normalize_file
 
 try:
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -26,6 +28,27 @@ except ImportError:  # pragma: no cover
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 _DIR_MARK = "ps_d"  # pathspec's group for "matched as a directory"
+# A line that is a plain name: no glob, escape, slash, negation, comment or surrounding space.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+@~=,%-]*[A-Za-z0-9_+@~=,%-][A-Za-z0-9_.+@~=,%-]*")  # not only dots
+_SEPARATORS = [sep for sep in (os.sep, os.altsep) if sep and sep != "/"]  # pathspec's NORMALIZE_PATH_SEPS
+
+
+def normalize_file(path: str) -> str:
+    """pathspec.util.normalize_file: POSIX separators, relative (without importing pathspec)."""
+    for sep in _SEPARATORS:
+        path = path.replace(sep, "/")
+    if path.startswith("/"):
+        return path[1:]
+    return path[2:] if path.startswith("./") else path
+
+
+def _names_match(names: frozenset[str], path: str) -> bool:
+    """Whether pathspec's regex for a plain name, `^(?:.+/)?NAME(?:(?P<ps_d>/)|$)`, matches `path`
+    (no newline in it): a path part is the name, and the parts before it, if any, are not empty."""
+    parts = path.split("/")
+    if names.isdisjoint(parts):
+        return False
+    return any(part in names and (i != 1 or parts[0] != "") for i, part in enumerate(parts))
 
 
 class _Unsupported(Exception):
@@ -343,9 +366,15 @@ class GitIgnore:
     """A list of gitignore-style lines; `match_file` answers like pathspec's GitIgnoreSpec."""
 
     def __init__(self, lines: Iterable[str]) -> None:
-        spec = pathspec.GitIgnoreSpec.from_lines(list(lines))
-        self.patterns = [_Pattern(p.regex.pattern, bool(p.include)) for p in spec.patterns
-                         if p.include is not None and p.regex is not None]
+        lines = list(lines)
+        # Without a negation the order of the lines does not matter: plain names go to a set.
+        negated = any(line.startswith("!") for line in lines)
+        plain = set() if negated else {line for line in lines if _PLAIN_NAME.fullmatch(line)}
+        self._names = frozenset(plain)
+        self._plain_lines = [line for line in lines if line in plain]
+        self._plain_patterns: list[_Pattern] | None = None  # compiled for a path holding a newline
+        rest = [line for line in lines if line not in plain]
+        self.patterns = self._compile(rest) if rest else []
         self.all_include = all(p.include for p in self.patterns)
         joinable = [p.linear_regex for p in self.patterns if p.linear_regex is not None]
         self._joined: re.Pattern[str] | None = None
@@ -355,12 +384,33 @@ class GitIgnore:
             self._joined = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[a-z_]+>', '(?:', source)})"
                                                for source in joinable))
 
+    @staticmethod
+    def _compile(lines: list[str]) -> list[_Pattern]:
+        import pathspec  # only for lines that are not plain names (9 ms to import)
+
+        # Only the patterns' regexes are used: the pure backend, not a hyperscan database.
+        try:
+            spec = pathspec.GitIgnoreSpec.from_lines(lines, backend="simple")
+        except TypeError:  # pathspec before 1.0 has one backend
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+        return [_Pattern(p.regex.pattern, bool(p.include)) for p in spec.patterns
+                if p.include is not None and p.regex is not None]
+
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> GitIgnore:
         return cls(lines)
 
     def match_file(self, path: str) -> bool:
         path = normalize_file(path)
+        if self._names:
+            if "\n" not in path:
+                if _names_match(self._names, path):
+                    return True
+            else:  # `.` stops at a newline: pathspec's own regexes decide
+                if self._plain_patterns is None:
+                    self._plain_patterns = self._compile(self._plain_lines)
+                if any(p.match(path) is not None for p in self._plain_patterns):
+                    return True
         if self.all_include:  # any match includes: one joined regex, then the VM patterns
             if self._joined is not None and self._joined.search(path) is not None:
                 return True

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from kvlint.lazy import lazy_regex
+
 ELLIPSIS = "…"
 # Used only when no salt can be derived for the repository (not a git work tree, or a shallow
 # clone): see docs/fingerprints.md. Teams set their own with `fingerprint-salt` or
@@ -94,7 +96,7 @@ def _git(root: Path, *args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-_USERINFO = re.compile(r"^[A-Za-z][\w+.-]*://[^/@]*@|^[^/@:]+@")
+_USERINFO = lazy_regex(r"^[A-Za-z][\w+.-]*://[^/@]*@|^[^/@:]+@")
 
 
 def repository_salt(root: Path) -> str | None:
@@ -150,11 +152,11 @@ def strength_bits(secret: str) -> float:
     return min(bits, shannon * len(secret))
 
 
-_HEX = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-_RUNS = re.compile(r"[^\W\d_]+|\d+|[\W_]+")
+_HEX = lazy_regex(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
+_GUID = lazy_regex(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_RUNS = lazy_regex(r"[^\W\d_]+|\d+|[\W_]+")
 # Words inside a letter run: camelCase and PascalCase pieces, ALLCAPS pieces.
-_WORDS = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[^\W\d_]")
+_WORDS = lazy_regex(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[^\W\d_]")
 
 
 def random_token(secret: str) -> bool:

@@ -16,19 +16,21 @@ import shlex
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from kvlint.lazy import lazy_regex
+
 _HOST = r"\.vault\.(?:azure\.net|azure\.cn|usgovcloudapi\.net|microsoftazure\.de)"
 _NAME = r"[A-Za-z0-9-]{1,127}"
 # Linear: no nested quantifiers, every part bounded by a literal delimiter.
-SECRET_URI = re.compile(rf"https://([A-Za-z0-9-]{{3,24}}){_HOST}/secrets/({_NAME})(?:/([0-9A-Fa-f]{{32}}))?")
-_KV_REF_URI = re.compile(rf"@Microsoft\.KeyVault\(\s*SecretUri\s*=\s*{SECRET_URI.pattern}/?\s*\)", re.IGNORECASE)
-_KV_REF_NAMES = re.compile(
+SECRET_URI = lazy_regex(rf"https://([A-Za-z0-9-]{{3,24}}){_HOST}/secrets/({_NAME})(?:/([0-9A-Fa-f]{{32}}))?")
+_KV_REF_URI = lazy_regex(rf"@Microsoft\.KeyVault\(\s*SecretUri\s*=\s*{SECRET_URI.pattern}/?\s*\)", re.IGNORECASE)
+_KV_REF_NAMES = lazy_regex(
     rf"@Microsoft\.KeyVault\(\s*VaultName\s*=\s*([A-Za-z0-9-]{{3,24}})\s*;\s*SecretName\s*=\s*({_NAME})"
     r"(?:\s*;\s*SecretVersion\s*=\s*([0-9A-Fa-f]{32}))?\s*\)", re.IGNORECASE)
-VAULT_URL = re.compile(rf"^https://([A-Za-z0-9-]{{3,24}}){_HOST}/?$", re.IGNORECASE)
-_TF_DATA = re.compile(r'^[ \t]*data[ \t]+"azurerm_key_vault_secret"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
-_TF_VAULT = re.compile(r'^[ \t]*(data|resource)[ \t]+"azurerm_key_vault"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
-_TF_ATTR = re.compile(r'^[ \t]*(\w+)[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)
-_TF_VAULT_ID = re.compile(r"^(data\.)?azurerm_key_vault\.([\w-]+)\.id$")
+VAULT_URL = lazy_regex(rf"^https://([A-Za-z0-9-]{{3,24}}){_HOST}/?$", re.IGNORECASE)
+_TF_DATA = lazy_regex(r'^[ \t]*data[ \t]+"azurerm_key_vault_secret"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
+_TF_VAULT = lazy_regex(r'^[ \t]*(data|resource)[ \t]+"azurerm_key_vault"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
+_TF_ATTR = lazy_regex(r'^[ \t]*(\w+)[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)
+_TF_VAULT_ID = lazy_regex(r"^(data\.)?azurerm_key_vault\.([\w-]+)\.id$")
 
 
 @dataclass

@@ -12,13 +12,14 @@ from itertools import pairwise
 from pathlib import PurePath
 
 from kvlint.detectors.entropy import shannon_entropy
+from kvlint.lazy import lazy_regex
 
 # Words that stand for "no value here" rather than a secret.
 _NON_SECRET_WORDS = frozenset(
     ["none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "n/a", "na", "tbd", "todo", "fixme", "empty", "unset", "notset", "not-set", "not_set", "required", "optional", "string", "str", "int", "bool", "boolean", "value", "default", "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "token", "apikey", "api_key", "api-key", "key", "credential", "credentials", "changeme", "change_me", "change-me", "replaceme", "replace_me", "replace-me", "placeholder", "redacted", "hidden", "masked", "sensitive", "example", "sample", "dummy", "test", "testing", "foo", "bar", "baz", "qux", "xxx", "secure", "random", "generated", "unknown", "guest", "anonymous", "xyzzy"]
 )
 
-_PLACEHOLDER_PATTERNS = re.compile(
+_PLACEHOLDER_PATTERNS = lazy_regex(
     r"""
       ^<[^<>\n]{0,80}> | <[^<>\n]{0,80}>$ | <%.{0,80}?%> | <[A-Za-z_][\w\-. ]{2,40}>
                                        # <your-key>, <%= ENV['X'] %>; not a password's own `<`, `>`
@@ -49,23 +50,23 @@ _PLACEHOLDER_PATTERNS = re.compile(
 )
 
 # Code that reads a value rather than containing it.
-_ENV_LOOKUP = re.compile(
+_ENV_LOOKUP = lazy_regex(
     r"""os\.environ|os\.getenv|getenv\(|process\.env|import\.meta\.env|System\.getenv|
         Environment\.GetEnvironmentVariable|ENV\[|\$ENV\{|secretKeyRef|valueFrom|
         get_secret\(|GetSecret|getSecret|keyvault|KeyVault|Deno\.env|std::env|env::var""",
     re.VERBOSE,
 )
 
-_GUID = re.compile(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
-_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\.{0,2}/|~/|\\\\)[\w.\-/\\ ]*$")
-_URL_NO_CREDENTIALS = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^@\s]*$")
-_DOTTED_OR_CALL = re.compile(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_$][\w$]*$")
+_GUID = lazy_regex(r"^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$")
+_HEX = lazy_regex(r"^[0-9A-Fa-f]+$")
+_PATH = lazy_regex(r"^(?:[A-Za-z]:[\\/]|\.{0,2}/|~/|\\\\)[\w.\-/\\ ]*$")
+_URL_NO_CREDENTIALS = lazy_regex(r"^[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^@\s]*$")
+_DOTTED_OR_CALL = lazy_regex(r"^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$")
+_IDENTIFIER = lazy_regex(r"^[A-Za-z_$][\w$]*$")
 # words joined by separators, all lower-case or all upper-case (db-password, kv_secret_01,
 # APP_SECRET, storage_v1_client, oauth2client:secrets#ns), or a dotted namespace (Microsoft.KeyVault). Capitalised words joined by dashes
 # ("Summer-Sale-2024") are what people choose as passwords, so they are not names.
-_NAME_LIKE = re.compile(
+_NAME_LIKE = lazy_regex(
     r"^(?:(?:[a-z]+\d{0,2}|[a-z]{3,}\d[a-z]{3,}|\d+)(?:[-_.:/#+](?:[a-z]+\d{0,2}|[a-z]{3,}\d[a-z]{3,}|\d+))+"
     r"|(?:[A-Z]+\d{0,2}|\d+)(?:[-_.:/](?:[A-Z]+\d{0,2}|\d+))+"
     r"|[A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)+)$"
@@ -101,7 +102,7 @@ PUBLIC_VALUES = {
 
 # Documentation example values of any vendor: AWS-style ...EXAMPLE / ...EXAMPLEKEY endings (GitHub,
 # Azure and Slack docs copy the style) and the Firebase web SDK's `apiKey` sample.
-_VENDOR_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?\d{0,3}=*$|^AIzaSyDOCAbC123dEf456GhI789jKl")
+_VENDOR_EXAMPLE = lazy_regex(r"EXAMPLE(?:KEY)?\d{0,3}=*$|^AIzaSyDOCAbC123dEf456GhI789jKl")
 
 CODE_SUFFIXES = frozenset(
     [".py", ".pyi", ".pyw", ".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".cs", ".csx", ".vb", ".fs", ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".go", ".rs", ".rb", ".php", ".swift", ".m", ".mm", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp", ".hh", ".dart", ".lua", ".pl", ".pm", ".r", ".jl", ".ps1", ".psm1", ".tf", ".tfvars", ".hcl", ".bicep", ".sol", ".ex", ".exs", ".erl", ".clj", ".vue", ".svelte", ".ipynb"]
@@ -143,9 +144,9 @@ def _is_placeholder(value: str) -> bool:
 # Values that are not secrets whatever their shape: only punctuation (`-_-_-_`, `*&^%$`), a token
 # whose body is one repeated character (`ghp_AAAA...`, `glpat-0000...`), or an alphabet run or a
 # counting sequence (`abcdefghij...`, `0123456789...`, `FAKE1234567890abcdef`).
-_PUNCTUATION_ONLY = re.compile(r"[^\w\s]+|[_\W]*_[_\W]*")
+_PUNCTUATION_ONLY = lazy_regex(r"[^\w\s]+|[_\W]*_[_\W]*")
 _SEQUENCE_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-_RUN = re.compile(r"(.)\1{5,}")
+_RUN = lazy_regex(r"(.)\1{5,}")
 
 
 _NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -164,7 +165,7 @@ def is_filler_token(value: str) -> bool:
 
 
 # After a secret: a masked or cut value in documentation and logs (`xoxp-…-####`, `ghp_abc...`).
-_MASKED_TAIL = re.compile(r"#{3}|\*{3}|\.{3}|…|x{4}|X{4}|\\u2026")
+_MASKED_TAIL = lazy_regex(r"#{3}|\*{3}|\.{3}|…|x{4}|X{4}|\\u2026")
 
 
 def masked_tail(text: str, end: int) -> bool:

@@ -6,20 +6,23 @@ DetectorError naming the file and the field (`detector[2].regex`).
 
 from __future__ import annotations
 
-import importlib.resources
+import functools
+import importlib.util
 import inspect
+import os
 import re
-import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from kvlint.detectors.linear import backtracking_probe
 from kvlint.detectors.model import CATEGORIES, CONFIDENCES, SEVERITIES, Detector, DetectorError, Example
+from kvlint.detectors.tomlcache import parsed_tables
 from kvlint.detectors.validators import DESCRIBERS, VALIDATORS
+from kvlint.lazy import lazy_module, lazy_regex
 from kvlint.safeio import read_regular
 
 MAX_DETECTOR_FILE_SIZE = 16 * 1024 * 1024
+tomllib = lazy_module("tomllib")  # parsed built-ins come from tomlcache
 
 BUILTIN_ID = re.compile(r"^KV0\d\d$")
 USER_ID = re.compile(r"^[A-Z][A-Z0-9]*[0-9]{3}$")
@@ -32,19 +35,27 @@ _EXAMPLE_KEYS = ("file", "text")
 
 def builtin_catalogue_dir() -> Path:
     """The built-in catalogue: package data `kvlint.catalogue` when installed, else the repo's rules/."""
-    try:
-        resource = importlib.resources.files("kvlint.catalogue")
+    try:  # the package's folder; importlib.resources would cost 3 ms of imports at every start
+        spec = importlib.util.find_spec("kvlint.catalogue")
     except ModuleNotFoundError:
-        resource = None
-    if resource is not None:
-        path = Path(str(resource))
-        if path.is_dir() and any(path.glob("*.toml")):
+        spec = None
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(location)
+        if _toml_files(path):
             return path
     return Path(__file__).resolve().parents[2] / "rules"
 
 
+def _toml_files(folder: Path) -> list[Path]:
+    try:  # not Path.glob: compiling its pattern costs more than listing the folder
+        names = sorted(entry.name for entry in os.scandir(folder) if entry.name.endswith(".toml") and entry.is_file())
+    except OSError:
+        return []
+    return [folder / name for name in names]
+
+
 def builtin_catalogue_files() -> list[Path]:
-    return sorted(builtin_catalogue_dir().glob("*.toml"))
+    return _toml_files(builtin_catalogue_dir())
 
 
 def _expect(cond: bool, file: str, field: str, message: str) -> None:
@@ -62,18 +73,23 @@ def _string(entry: dict[str, Any], key: str, file: str, where: str, *, required:
     return value
 
 
-def _compile(pattern: object, file: str, field: str) -> re.Pattern[str]:
+def _compile(pattern: object, file: str, field: str, *, builtin: bool = False) -> re.Pattern[str]:
+    """A user's pattern is compiled here, so a bad one is refused at load naming its field; a
+    built-in one at its first use (tests compile and probe every built-in pattern)."""
     _expect(isinstance(pattern, str), file, field, "must be a string")
+    if builtin:
+        return lazy_regex(str(pattern))  # type: ignore[no-any-return]
     try:
         return re.compile(str(pattern))
     except re.error as exc:  # the message names the problem and position, never the text scanned
         raise DetectorError(file, field, f"invalid regular expression: {exc}") from None
 
 
-def _pattern_list(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[re.Pattern[str], ...]:
+def _pattern_list(entry: dict[str, Any], key: str, file: str, where: str,
+                  *, builtin: bool = False) -> tuple[re.Pattern[str], ...]:
     value = entry.get(key, [])
     _expect(isinstance(value, list), file, f"{where}.{key}", "must be a list of regular expressions")
-    return tuple(_compile(item, file, f"{where}.{key}[{i}]") for i, item in enumerate(value))
+    return tuple(_compile(item, file, f"{where}.{key}[{i}]", builtin=builtin) for i, item in enumerate(value))
 
 
 def _examples(entry: dict[str, Any], key: str, file: str, where: str) -> tuple[Example, ...]:
@@ -100,9 +116,16 @@ def _resolve(table: dict[str, Any], name: str | None, file: str, field: str) -> 
     return table[name]
 
 
+@functools.cache
+def _takes_path(function: Any) -> bool:
+    return "path" in inspect.signature(function).parameters
+
+
 def _refuse_backtracking(regex: re.Pattern[str], keywords: list[str], detector_id: str, file: str,
                          field: str) -> None:
     """Input is hostile: a pattern whose time grows faster than the line it reads is refused."""
+    from kvlint.detectors.linear import backtracking_probe  # users' detectors only
+
     probe = backtracking_probe(regex, keywords)
     _expect(probe is None, file, field,
             f"{detector_id} backtracks: matching time grows faster than the line on near-miss input "
@@ -147,10 +170,11 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
         _expect(isinstance(keyword, str) and keyword != "" and keyword == keyword.lower() and "\n" not in keyword,
                 file, f"{where}.keywords[{i}]", "must be a non-empty lower-case string without newlines")
 
-    regex = _compile(entry["regex"], file, f"{where}.regex")
-    _expect("secret" in regex.groupindex, file, f"{where}.regex", "must have a named group (?P<secret>...)")
-    allow = _pattern_list(entry, "allow", file, where)
-    public = _pattern_list(entry, "public", file, where)
+    regex = _compile(entry["regex"], file, f"{where}.regex", builtin=builtin)
+    has_secret = "(?P<secret>" in regex.pattern if builtin else "secret" in regex.groupindex
+    _expect(has_secret, file, f"{where}.regex", "must have a named group (?P<secret>...)")
+    allow = _pattern_list(entry, "allow", file, where, builtin=builtin)
+    public = _pattern_list(entry, "public", file, where, builtin=builtin)
     if not builtin:  # built-ins are probed by tests/test_linear_time.py, not on every start
         _refuse_backtracking(regex, keywords, detector_id, file, f"{where}.regex")
         for key, patterns in (("allow", allow), ("public", public)):
@@ -201,23 +225,28 @@ def parse_detector(entry: object, file: str, index: int, *, builtin: bool) -> De
         multiline=multiline,
         window=window,
         validator_fn=validator_fn,
-        validator_wants_path=bool(validator_fn and "path" in inspect.signature(validator_fn).parameters),
+        validator_wants_path=bool(validator_fn and _takes_path(validator_fn)),
         describe_fn=describe_fn,
     )
 
 
-def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
-    file = display_name or str(path)
+def _read(path: Path, file: str) -> bytes:
     try:
-        raw = read_regular(path, MAX_DETECTOR_FILE_SIZE, follow=True)  # not /dev/zero, not a FIFO
+        return read_regular(path, MAX_DETECTOR_FILE_SIZE, follow=True)  # not /dev/zero, not a FIFO
     except OSError as exc:
         raise DetectorError(file, "file", f"cannot read: {exc.strerror or exc.__class__.__name__}") from None
+
+
+def _parse_toml(file: str, raw: bytes) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise DetectorError(file, "file", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise DetectorError(file, "toml", f"invalid TOML: {exc}") from None
+
+
+def _detectors(data: dict[str, Any], file: str, *, builtin: bool) -> list[Detector]:
     unknown = sorted(set(data) - {"detector"})
     _expect(not unknown, file, unknown[0] if unknown else "", "unknown top-level key; expected [[detector]] tables")
     entries = data.get("detector", [])
@@ -225,17 +254,31 @@ def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> 
     return [parse_detector(entry, file, i, builtin=builtin) for i, entry in enumerate(entries)]
 
 
+def load_file(path: Path, *, builtin: bool, display_name: str | None = None) -> list[Detector]:
+    file = display_name or str(path)
+    return _detectors(_parse_toml(file, _read(path, file)), file, builtin=builtin)
+
+
+def _builtin_detectors() -> list[tuple[str, list[Detector]]]:
+    """The built-in files' detectors, by file name; their parsed TOML cached like bytecode."""
+    folder = builtin_catalogue_dir()
+    files = [(path.name, _read(path, path.name)) for path in _toml_files(folder)]
+    tables = parsed_tables(folder, files, _parse_toml)
+    return [(name, _detectors(data, name, builtin=True)) for (name, _), data in zip(files, tables, strict=True)]
+
+
 def load_detectors(extra_files: Iterable[Path | str] = (), *, include_builtin: bool = True) -> list[Detector]:
+    def files() -> Iterator[tuple[str, list[Detector]]]:  # each file checked before the next is read
+        if include_builtin:
+            yield from _builtin_detectors()
+        for path in extra_files:
+            yield str(path), load_file(Path(path), builtin=False)
+
     detectors: list[Detector] = []
-    sources: list[tuple[Path, bool]] = []
-    if include_builtin:
-        sources += [(path, True) for path in builtin_catalogue_files()]
-    sources += [(Path(path), False) for path in extra_files]
     seen_ids: dict[str, str] = {}
     seen_names: dict[str, str] = {}
-    for path, builtin in sources:
-        file = path.name if builtin else str(path)
-        for index, detector in enumerate(load_file(path, builtin=builtin, display_name=file)):
+    for file, found in files():
+        for index, detector in enumerate(found):
             where = f"detector[{index}]"
             _expect(detector.id not in seen_ids, file, f"{where}.id",
                     f"duplicate id {detector.id} (also in {seen_ids.get(detector.id)})")

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from kvlint.detectors import checksums, filters
 from kvlint.detectors.entropy import shannon_entropy
+from kvlint.lazy import lazy_regex
 
 VALIDATORS: dict[str, Callable[..., bool]] = {}
 DESCRIBERS: dict[str, Callable[[re.Match[str]], str]] = {}
@@ -102,8 +103,8 @@ _SAS_RESOURCES = {
     "b": "blob", "c": "container", "f": "file", "s": "share", "bv": "blob version",
     "bs": "blob snapshot", "d": "directory", "o": "object",
 }
-_QUERY_START = re.compile(r"[\s\S]*[\s\"'<>`;,|(]")  # up to the last character that ends a query
-_QUERY_RUN = re.compile(r"(?:[^\s\"'<>`;,|]|(?i:(?<=spr=https),(?=http)))*+")
+_QUERY_START = lazy_regex(r"[\s\S]*[\s\"'<>`;,|(]")  # up to the last character that ends a query
+_QUERY_RUN = lazy_regex(r"(?:[^\s\"'<>`;,|]|(?i:(?<=spr=https),(?=http)))*+")
 
 
 def sas_parameters(match: re.Match[str]) -> dict[str, str]:
@@ -265,7 +266,7 @@ def _b64url_json(segment: str) -> dict[str, object] | None:
     return value if isinstance(value, dict) else None
 
 
-_JWT_CONTEXT = re.compile(
+_JWT_CONTEXT = lazy_regex(
     r"(?i)token|bearer|authori[sz]ation|jwt|auth|session|cookie|credential|secret|password|api[-_]?key"
 )
 
@@ -320,7 +321,7 @@ _TOKEN_NOT_CREDENTIAL = frozenset(
      "export", "import", "unit", "output", "input", "product", "stop"]
 )
 _HASH_WORDS = frozenset(["hash", "hashed", "sha", "sha1", "sha256", "sha512", "md5", "digest", "checksum", "fingerprint", "thumbprint", "etag", "version"])
-_KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_KEY_WORDS = lazy_regex(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
 def key_words(key: str) -> list[str]:
@@ -364,8 +365,8 @@ _STRONG_ENDINGS = tuple(e for e in _SECRET_WORD_ENDINGS if e not in (("pass",), 
 _DO_NOT_COMMIT = (("do", "not", "commit"), ("dont", "commit"), ("donotcommit",), ("no", "commit"))
 _ANY_SECRET_WORD = frozenset(["password", "passwd", "pwd", "pass", "passphrase", "secret", "token", "key", "apikey",
                               "credential", "credentials", "creds"])
-_INTERPOLATION = re.compile(r"\{(?:[A-Za-z_][\w.\[\]'\"]*|\d*)(?:![rsa])?(?::[^{}]*)?\}")
-_REGEX_SYNTAX = re.compile(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
+_INTERPOLATION = lazy_regex(r"\{(?:[A-Za-z_][\w.\[\]'\"]*|\d*)(?:![rsa])?(?::[^{}]*)?\}")
+_REGEX_SYNTAX = lazy_regex(r"\(\?[:P<=!]|\\[dwsbDWSB]|\[\^|\.[*+]\??|\][*+?{]|\)[*+?]")
 _SUFFIX_WORDS = frozenset(
     ["value", "val", "str", "string", "plain", "plaintext", "text", "literal", "prod", "production", "dev", "development", "test", "staging", "stage", "qa", "uat", "local", "old", "new", "current", "prev", "previous", "b64", "base64"]
 )
@@ -418,7 +419,7 @@ def _ends_in_secret_word(words: list[str], endings: tuple[tuple[str, ...], ...] 
     return False
 
 
-_TEMPLATE_PART = re.compile(r"\$\{[^{}\n]{0,200}\}|\{\{[^\n]{0,200}?\}\}|\$\([^()\n]{0,200}\)|%\([^()\n]{0,64}\)[sdrif]"
+_TEMPLATE_PART = lazy_regex(r"\$\{[^{}\n]{0,200}\}|\{\{[^\n]{0,200}?\}\}|\$\([^()\n]{0,200}\)|%\([^()\n]{0,64}\)[sdrif]"
                             r"|#\{[^{}\n]{0,200}\}|\{[A-Za-z_][\w.]{0,64}\}")
 
 
@@ -515,25 +516,25 @@ def value_looks_secret(value: str, *, quoted: bool, path: str | None, key: str =
     return shannon_entropy(value) >= 2.0
 
 
-_ESCAPED_BREAK = re.compile(r"\\+[nrt]")
-_QUERY_NEXT = re.compile(r"&(?=[A-Za-z_][\w.\-]*=)")
-_NESTED = re.compile(r"[A-Za-z_][A-Za-z_.\-]{2,}=[^=]|\{|\[.*\]$")
+_ESCAPED_BREAK = lazy_regex(r"\\+[nrt]")
+_QUERY_NEXT = lazy_regex(r"&(?=[A-Za-z_][\w.\-]*=)")
+_NESTED = lazy_regex(r"[A-Za-z_][A-Za-z_.\-]{2,}=[^=]|\{|\[.*\]$")
 _DIGIT_RUNS = "1234567890" * 41  # 123456789012...: a counting placeholder, not a secret
-_DOC_EXAMPLE = re.compile(r"EXAMPLE(?:KEY)?\d*$|(?i:^(?:my|your|an?)?[-_]?example[-_]?[a-z])|(?i:example\d*$)")
-_CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$.]*(?:\[[^\[\]\s]*\]|\([^()\s]*\))+(?:\.[A-Za-z_$][\w$]*)*")
-_MARKUP_NAME = re.compile(r"#[A-Za-z][\w\-]*")
-_CALL_OPENED = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([\w$.]*")
-_FORMAT_TEMPLATE = re.compile(r"%[sr]|%\(\w+\)[sdr]")
-_QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
-_WORD_RUN = re.compile(r"[a-z]{3}")
-_TYPE_NAME = re.compile(r"(?:[A-Z][a-z]+|[A-Z]\d+(?![a-z])|[A-Z]{2,}\d*(?![a-z]))+")
-_NOT_A_LITERAL_START = re.compile(r"--|::?|\$\$|\$\{?[A-Za-z_]|[!|>&*]")
-_HTML_ENTITY = re.compile(r"&(?:[lr][sd]quo|quot|amp|lt|gt|nbsp|apos|[mn]dash|hellip|#\d{2,5}|#x[0-9a-fA-F]{2,4});?")
-_POWERSHELL_CMDLET = re.compile(
+_DOC_EXAMPLE = lazy_regex(r"EXAMPLE(?:KEY)?\d*$|(?i:^(?:my|your|an?)?[-_]?example[-_]?[a-z])|(?i:example\d*$)")
+_CODE_REFERENCE = lazy_regex(r"[A-Za-z_$][\w$.]*(?:\[[^\[\]\s]*\]|\([^()\s]*\))+(?:\.[A-Za-z_$][\w$]*)*")
+_MARKUP_NAME = lazy_regex(r"#[A-Za-z][\w\-]*")
+_CALL_OPENED = lazy_regex(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([\w$.]*")
+_FORMAT_TEMPLATE = lazy_regex(r"%[sr]|%\(\w+\)[sdr]")
+_QUALIFIED_NAME = lazy_regex(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+_WORD_RUN = lazy_regex(r"[a-z]{3}")
+_TYPE_NAME = lazy_regex(r"(?:[A-Z][a-z]+|[A-Z]\d+(?![a-z])|[A-Z]{2,}\d*(?![a-z]))+")
+_NOT_A_LITERAL_START = lazy_regex(r"--|::?|\$\$|\$\{?[A-Za-z_]|[!|>&*]")
+_HTML_ENTITY = lazy_regex(r"&(?:[lr][sd]quo|quot|amp|lt|gt|nbsp|apos|[mn]dash|hellip|#\d{2,5}|#x[0-9a-fA-F]{2,4});?")
+_POWERSHELL_CMDLET = lazy_regex(
     r"(?:Get|Set|New|Remove|ConvertTo|ConvertFrom|Read|Write|Invoke|Import|Export|Add|Clear|Select|Start|Stop|"
     r"Test|Out|Format|Join|Split|Update|Register|Unregister|Protect|Unprotect)-[A-Z][A-Za-z]+")
-_PROSE_WORD = re.compile(r"[A-Za-z]+[.,;:]")
-_LABEL_WORDS = re.compile(r"[A-Za-z]+(?:[-_ .][A-Za-z]+)+")
+_PROSE_WORD = lazy_regex(r"[A-Za-z]+[.,;:]")
+_LABEL_WORDS = lazy_regex(r"[A-Za-z]+(?:[-_ .][A-Za-z]+)+")
 _SECRET_WORDS = frozenset(["password", "passwd", "passphrase", "secret", "token", "credential", "credentials"])
 
 
@@ -590,7 +591,7 @@ def _guid_credential(value: str, key: str) -> bool:
 
 
 _PASSWORD_WORDS = frozenset(["password", "passwd", "pwd", "pass", "passphrase", "passwort"])
-_PASSPHRASE = re.compile(r"[A-Za-z0-9]+(?:[-_.+][A-Za-z0-9]+)+")
+_PASSPHRASE = lazy_regex(r"[A-Za-z0-9]+(?:[-_.+][A-Za-z0-9]+)+")
 _NOT_PASSPHRASE_PARTS = frozenset(["changeme", "change", "example", "sample", "dummy", "default", "placeholder", "your",
                                    "my", "none", "null", "xxx", "redacted", "fake", "test", "todo", "replace", "here",
                                    "secrets", "passwords", "keys", "tokens", "kv", "vault", "ref", "name", "value"])
@@ -621,7 +622,7 @@ def _strong_literal(value: str) -> bool:
     return (kinds >= 3 or filters.looks_random(value)) and shannon_entropy(value) >= 3.0
 
 
-_SCOPED_NAME = re.compile(r"[\"'][\w:]*::$")
+_SCOPED_NAME = lazy_regex(r"[\"'][\w:]*::$")
 
 
 def _next_key(secret: str, match: re.Match[str]) -> bool:
@@ -881,7 +882,7 @@ def _pem_line_tail(line: str) -> str:
 
 
 _BASE64_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
-_PEM_FAKE_HEADER = re.compile(r"-----BEGIN[ A-Z0-9]*?\b(?:FAKE|EXAMPLE|DUMMY|SAMPLE)\b")
+_PEM_FAKE_HEADER = lazy_regex(r"-----BEGIN[ A-Z0-9]*?\b(?:FAKE|EXAMPLE|DUMMY|SAMPLE)\b")
 
 
 def pem_fake_header(secret: str) -> bool:

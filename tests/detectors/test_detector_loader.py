@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from kvlint.detectors import CATEGORIES, DetectorError, builtin_catalogue_dir, load_catalogue
+from kvlint.lazy import LazyPattern
 
 VALID = """
 [[detector]]
@@ -57,6 +59,23 @@ def test_builtin_detectors_are_well_formed(catalogue) -> None:
         assert detector.keywords, f"{detector.id} has no keywords: it would run on every file"
         assert "secret" in detector.regex.groupindex
         assert detector.origin.endswith(".toml")
+
+
+def test_builtin_patterns_compile_at_first_use_and_users_at_load(tmp_path: Path) -> None:
+    """Start-up: a run over a few files compiles the few patterns their keywords call for."""
+    catalogue = load_catalogue(extra_files=[write(tmp_path, VALID)])
+    builtin = [p for d in catalogue.detectors if d.builtin for p in (d.regex, *d.allow, *d.public)]
+    assert len(builtin) > 50 and all(isinstance(p, LazyPattern) for p in builtin)
+    assert not [p.pattern for p in builtin if "_compiled" in vars(p)]
+    user = catalogue.get("ACME001")
+    assert user is not None and isinstance(user.regex, re.Pattern)  # a bad user pattern fails at load
+
+    found = catalogue.scan('conn = "AccountKey=x"\ntoken = "ghp_FAKE"\n', path="a.py")
+    compiled = {d.id for d in catalogue.detectors if d.builtin and "_compiled" in vars(d.regex)}
+    assert compiled and len(compiled) < len(catalogue.detectors) // 2, sorted(compiled)
+    assert found == catalogue.scan('conn = "AccountKey=x"\ntoken = "ghp_FAKE"\n', path="a.py")
+    for pattern in builtin:  # and every built-in one is valid `re`
+        assert pattern.compiled().pattern == pattern.pattern
 
 
 def test_user_detector_file_is_loaded_and_runs(tmp_path: Path) -> None:
@@ -162,3 +181,65 @@ def test_error_messages_never_quote_example_text(tmp_path: Path) -> None:
     broken = VALID.replace("regex = '''(?<!", "regex = '''(?<!(").replace("fix = \"f\"", "fix = \"f\"\nbogus = 1")
     error = error_for(tmp_path, broken)
     assert secret not in str(error)
+
+
+def test_builtin_toml_is_cached_like_bytecode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parsed built-in files are kept in __pycache__: used while the bytes are the same,
+    parsed again when one changes, ignored when damaged, never written when bytecode is not."""
+    import sys
+    import tomllib
+
+    from kvlint.detectors import tomlcache
+
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    for path in sorted(builtin_catalogue_dir().glob("*.toml"))[:3]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    files = [(p.name, p.read_bytes()) for p in sorted(folder.glob("*.toml"))]
+    parses: list[str] = []
+
+    def parse(name: str, raw: bytes) -> dict:
+        parses.append(name)
+        return tomllib.loads(raw.decode())
+
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    expected = [tomllib.loads(raw.decode()) for _, raw in files]
+    assert tomlcache.parsed_tables(folder, files, parse) == expected
+    assert not (folder / "__pycache__").exists() and len(parses) == 3
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert tomlcache.parsed_tables(folder, files, parse) == expected
+    cache = tomlcache.cache_path(folder)
+    assert cache.parent == folder / "__pycache__" and cache.is_file()
+    parses.clear()
+    assert tomlcache.parsed_tables(folder, files, parse) == expected and parses == []  # from the cache
+
+    changed = [*files[:-1], (files[-1][0], files[-1][1] + b"\n# edited\n")]
+    assert tomlcache.parsed_tables(folder, changed, parse) == expected and parses == [name for name, _ in files]
+    parses.clear()
+    cache.write_bytes(cache.read_bytes()[:100])  # damaged: parsed again, rewritten
+    assert tomlcache.parsed_tables(folder, changed, parse) == expected and len(parses) == 3
+    parses.clear()
+    assert tomlcache.parsed_tables(folder, changed, parse) == expected and parses == []
+
+
+def test_cli_with_bytecode_writes_and_reuses_the_catalogue_cache(tmp_path: Path) -> None:
+    from clirun import kvlint
+
+    from kvlint.detectors import tomlcache
+
+    prefix = tmp_path / "pyc"
+    env = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(prefix)}
+    (tmp_path / "settings.env").write_text('DB_PASSWORD="Fake-TrotPGhp!7"\n')
+    first = kvlint("check", "--no-cache", "settings.env", cwd=tmp_path, env=env)
+    caches = list(prefix.rglob("catalogue.*.marshal"))
+    assert first.code == 1 and "KV082" in first.out and len(caches) == 1
+    assert caches[0].name == tomlcache.cache_path(Path("x")).name
+    stamp = caches[0].stat().st_mtime_ns
+    again = kvlint("check", "--no-cache", "settings.env", cwd=tmp_path, env=env)
+    assert again.out.splitlines()[:-1] == first.out.splitlines()[:-1]  # the last line has the time
+    assert caches[0].stat().st_mtime_ns == stamp  # read, not rewritten
+    caches[0].write_bytes(b"\x00garbage")
+    damaged = kvlint("check", "--no-cache", "settings.env", cwd=tmp_path, env=env)
+    assert damaged.out.splitlines()[:-1] == first.out.splitlines()[:-1] and damaged.err == first.err
