@@ -1,4 +1,4 @@
-"""Terraform `.tf` files -> vault model, with python-hcl2 (Lark-based, keeps positions).
+"""Terraform `.tf` files -> vault model: tree-sitter-hcl (`tfsitter`), python-hcl2 where it cannot.
 
 Values are literal only when the HCL says so: a quoted string without `${`/`%{`, a number, a
 bool, a list of those. References, function calls and interpolations are UNKNOWN.
@@ -6,11 +6,16 @@ bool, a list of those. References, function calls and interpolations are UNKNOWN
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
+from kvlint.vaultmodel import tfsitter
 from kvlint.vaultmodel.model import UNKNOWN, DeclaredResult, Problem, SecretText, Span
 from kvlint.vaultmodel.tfbuild import TfNode, TfResource, build_vaults, reference_address
+from kvlint.vaultmodel.tfsitter import Attr, Block
 
 MAX_TF_BYTES = 5 * 1024 * 1024
 RESOURCE_TYPES = frozenset(
@@ -30,27 +35,77 @@ def read_terraform(path: str, text: str) -> DeclaredResult:
 
 
 def read_terraform_resources(path: str, text: str) -> tuple[DeclaredResult, list[TfResource]]:
-    """Parse only the Key Vault blocks when they can be cut out cheaply (python-hcl2 reads about
-    30 KB/s; a module rarely has more than a few vault blocks), else the whole file.
+    """Parse only the Key Vault blocks when they can be cut out cheaply (a module rarely has more
+    than a few vault blocks), else the whole file.
 
     The resources are returned too: the scan's finalize step rebuilds them with the module's
-    variables, locals and module-call inputs (kvlint.vaultmodel.tfeval)."""
-    result = DeclaredResult()
-    if len(text) > MAX_TF_BYTES:
-        result.problems.append(Problem(path, "Terraform file too large to parse; skipped"))
-        return result, []
-    blocks = vault_blocks(text)
-    pieces = [(0, text)] if blocks is None else blocks
-    resources: list[TfResource] = []
-    for line_offset, piece in pieces:
-        tree = _parse(path, piece, line_offset, result)
-        if tree is not None:
-            resources.extend(_resources(path, tree, line_offset, result))
+    variables, locals and module-call inputs (kvlint.vaultmodel.tfeval). One scan reads the same
+    text several times (the vault and cross-layer sources, masking, finalize): it is parsed once
+    (`_memo`); the resources are shared and must not be changed, the result is new every call."""
+    resources, problems = _memo(("resources", path, text), lambda: _read_resources(path, text))
+    result = DeclaredResult(problems=[Problem(p.path, p.message, p.line, p.column) for p in problems])
     result.vaults.extend(build_vaults(path, "terraform", resources))
     from kvlint.vaultmodel.tfroles import above_vault_role_assignments
 
     result.role_assignments.extend(above_vault_role_assignments(path, "terraform", resources))
-    return result, resources
+    return result, list(resources)
+
+
+def _read_resources(path: str, text: str) -> tuple[list[TfResource], list[Problem]]:
+    result = DeclaredResult()
+    if len(text) > MAX_TF_BYTES:
+        result.problems.append(Problem(path, "Terraform file too large to parse; skipped"))
+        return [], result.problems
+    whole = _whole_file(text, _is_vault_block)
+    if whole is not None:
+        return _resources(path, whole, result), result.problems
+    blocks = vault_blocks(text)
+    pieces = [(0, text)] if blocks is None else blocks
+    resources: list[TfResource] = []
+    for line_offset, piece in pieces:
+        items = _parse(path, piece, line_offset, result)
+        if items is not None:
+            resources.extend(_resources(path, items, result))
+    return resources, result.problems
+
+
+def _is_vault_block(labels: list[str]) -> bool:
+    return len(labels) == 3 and labels[0] in ("resource", "data") and labels[1] in RESOURCE_TYPES
+
+
+def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Block] | None:
+    """The wanted top-level blocks of a file tree-sitter reads without error (one parse, no
+    cutting out), else None: the caller cuts out the blocks and reads each on its own."""
+    if not USE_TREE_SITTER:
+        return None
+    try:
+        return tfsitter.read_items(text, 0, want)
+    except (tfsitter.Unsupported, RecursionError, ImportError):
+        return None
+
+
+# Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded, oldest
+# out first. The values are shared by every caller: they are never changed after parsing.
+_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+MEMO_ENTRIES = 4096
+USE_TREE_SITTER = True  # False: python-hcl2 only (the differential test compares both)
+
+
+def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
+    what, path, text = key
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    full = (what, path, len(text), digest, USE_TREE_SITTER)
+    if full in _MEMO:
+        _MEMO.move_to_end(full)
+        return _MEMO[full]
+    value = _MEMO[full] = compute()
+    while len(_MEMO) > MEMO_ENTRIES:
+        _MEMO.popitem(last=False)
+    return value
+
+
+def clear_memo() -> None:
+    _MEMO.clear()
 
 
 _SCOPE_HEADER = re.compile(r'(?m)^[ \t]*(?:variable[ \t]+"[^"\n]*"|locals|module[ \t]+"[^"\n]*")[ \t]*\{')
@@ -63,8 +118,21 @@ def read_scope(path: str, text: str) -> dict[str, Any]:
     {"variables": {name: (raw default | absent marker, span)}, "locals": {name: (raw, span)},
      "modules": [{"name", "source", "span", "inputs": {name: (raw, span, value span)}}]}
     """
+    scope = _memo(("scope", path, text), lambda: _read_scope(path, text))
+    return {  # the memo's copy stays as parsed
+        "variables": {name: dict(info) for name, info in scope["variables"].items()},
+        "locals": dict(scope["locals"]),
+        "modules": [{**module, "inputs": dict(module["inputs"])} for module in scope["modules"]],
+    }
+
+
+def _read_scope(path: str, text: str) -> dict[str, Any]:
     scope: dict[str, Any] = {"variables": {}, "locals": {}, "modules": []}
     if len(text) > MAX_TF_BYTES:
+        return scope
+    whole = _whole_file(text, lambda labels: labels[0] in ("variable", "locals", "module"))
+    if whole is not None:
+        _scope_blocks(whole, scope)
         return scope
     for match in _SCOPE_HEADER.finditer(text):
         end = _block_end(text, match.end() - 1)
@@ -72,27 +140,25 @@ def read_scope(path: str, text: str) -> dict[str, Any]:
             continue
         start = text.rfind("\n", 0, match.start()) + 1
         line_offset = text.count("\n", 0, start)
-        tree = _parse(path, text[start:end], line_offset, DeclaredResult())
-        if tree is None:
+        items = _parse(path, text[start:end], line_offset, DeclaredResult())
+        if items is None:
             continue
-        _scope_blocks(tree, line_offset, scope)
+        _scope_blocks(items, scope)
     return scope
 
 
-def _scope_blocks(tree: Any, line_offset: int, scope: dict[str, Any]) -> None:
-    from hcl2.rules.base import AttributeRule, BlockRule
-
-    for child in tree.body.children:
-        if not isinstance(child, BlockRule):
+def _scope_blocks(items: list[Attr | Block], scope: dict[str, Any]) -> None:
+    for child in items:
+        if not isinstance(child, Block):
             continue
-        labels = [_label(label) for label in child.labels]
+        if child.too_deep:
+            raise RecursionError("Terraform block nested too deeply")
+        labels = child.labels
         attrs: dict[str, tuple[Any, Span | None, Span | None]] = {}
-        for item in child.body.children:
-            if isinstance(item, AttributeRule):
-                attrs[item.identifier.serialize()] = (
-                    item.expression.serialize(), _span(item, line_offset), _span(item.expression, line_offset)
-                )
-        span = _span(child, line_offset)
+        for item in child.items:
+            if isinstance(item, Attr):
+                attrs[item.name] = (item.raw, item.span, item.value_span)
+        span = child.span
         if labels[0] == "variable" and len(labels) == 2:
             default = attrs.get("default")
             nullable = attrs.get("nullable")
@@ -120,21 +186,51 @@ _MODULE_META = frozenset({"source", "version", "providers", "count", "for_each",
 
 def read_tfvars(path: str, text: str) -> dict[str, tuple[Any, Span | None]]:
     """`name = value` assignments of a .tfvars file (in memory only)."""
-    from hcl2.rules.base import AttributeRule
+    return dict(_memo(("tfvars", path, text), lambda: _read_tfvars(path, text)))
 
+
+def _read_tfvars(path: str, text: str) -> dict[str, tuple[Any, Span | None]]:
     if len(text) > MAX_TF_BYTES:
         return {}
-    tree = _parse(path, text, 0, DeclaredResult())
-    if tree is None:
+    items = _parse(path, text, 0, DeclaredResult())
+    if items is None:
         return {}
-    return {
-        item.identifier.serialize(): (item.expression.serialize(), _span(item))
-        for item in tree.body.children
-        if isinstance(item, AttributeRule)
-    }
+    return {item.name: (item.raw, item.span) for item in items if isinstance(item, Attr)}
 
 
-def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> Any:
+def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> list[Attr | Block] | None:
+    """The top-level items of `text`: tree-sitter-hcl where it reads the text cleanly and kvlint
+    writes python-hcl2's forms for all of it, else python-hcl2 (which also reports syntax errors)."""
+    if USE_TREE_SITTER:
+        try:
+            return tfsitter.read_items(text, line_offset)
+        except (tfsitter.Unsupported, RecursionError, ImportError):
+            pass
+    tree = _parse_hcl2(path, text, line_offset, result)
+    return None if tree is None else _hcl2_items(tree.body.children, line_offset)
+
+
+def _hcl2_items(children: list[Any], line_offset: int, depth: int = 0) -> list[Attr | Block]:
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    items: list[Attr | Block] = []
+    for child in children:
+        if isinstance(child, AttributeRule):
+            items.append(Attr(child.identifier.serialize(), child.expression.serialize(),
+                              _span(child, line_offset), _span(child.expression, line_offset)))
+        elif isinstance(child, BlockRule):
+            block = Block([_label(label) for label in child.labels], _span(child, line_offset))
+            try:
+                block.items = _hcl2_items(child.body.children, line_offset, depth + 1)
+            except RecursionError:
+                if depth:
+                    raise
+                block.too_deep = True
+            items.append(block)
+    return items
+
+
+def _parse_hcl2(path: str, text: str, line_offset: int, result: DeclaredResult) -> Any:
     try:
         import hcl2
 
@@ -155,22 +251,22 @@ def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> An
     return None
 
 
-def _resources(path: str, tree: Any, line_offset: int, result: DeclaredResult) -> list[TfResource]:
-    from hcl2.rules.base import BlockRule
-
+def _resources(path: str, items: list[Attr | Block], result: DeclaredResult) -> list[TfResource]:
     resources = []
-    for child in tree.body.children:
-        if not isinstance(child, BlockRule):
+    for child in items:
+        if not isinstance(child, Block):
             continue
-        labels = [_label(label) for label in child.labels]
+        labels = child.labels
         if len(labels) != 3 or labels[0] not in ("resource", "data") or labels[1] not in RESOURCE_TYPES:
             continue
         is_data = labels[0] == "data"
         address = ("data." if is_data else "") + f"{labels[1]}.{labels[2]}"
         try:
-            node = _node(child, line_offset)
+            if child.too_deep:
+                raise RecursionError
+            node = _node(child)
         except RecursionError:
-            span = _span(child, line_offset)
+            span = child.span
             result.problems.append(Problem(path, "Terraform block nested too deeply; skipped", span.line if span else None))
             continue
         resources.append(TfResource(labels[1], address, node, is_data))
@@ -255,33 +351,30 @@ def _span(element: Any, line_offset: int = 0) -> Span | None:
     return Span(meta.line + line_offset, meta.column, meta.end_line + line_offset, meta.end_column)
 
 
-def _node(block: Any, line_offset: int) -> TfNode:
-    from hcl2.rules.base import AttributeRule, BlockRule
-
-    node = TfNode(span=_span(block, line_offset))
-    for child in block.body.children:
-        if isinstance(child, AttributeRule):
-            name = child.identifier.serialize()
-            raw = child.expression.serialize()
+def _node(block: Block) -> TfNode:
+    node = TfNode(span=block.span)
+    for child in block.items:
+        if isinstance(child, Attr):
+            name, raw = child.name, child.raw
             node.attrs[name] = convert(raw)
             if has_unknown(node.attrs[name]):
                 node.exprs[name] = raw
-            if span := _span(child, line_offset):
+            if span := child.span:
                 node.spans[name] = span
             literal = literal_string(raw)
-            if span := _span(child.expression, line_offset):
+            if span := child.value_span:
                 quoted = isinstance(raw, str) and raw.startswith('"') and not raw.startswith('"<<')
                 node.value_spans[name] = span.inside_quotes() if quoted else span
             if literal is not None:
                 node.secrets[name] = SecretText(literal)
             if isinstance(raw, str) and (address := reference_address(raw)) and raw.startswith("${"):
                 node.refs[name] = address
-        elif isinstance(child, BlockRule):
-            labels = [_label(label) for label in child.labels]
+        else:
+            labels = child.labels
             if labels[0] == "dynamic" and len(labels) > 1:
                 node.dynamic.add(labels[1])
             else:
-                node.blocks.setdefault(labels[0], []).append(_node(child, line_offset))
+                node.blocks.setdefault(labels[0], []).append(_node(child))
     return node
 
 

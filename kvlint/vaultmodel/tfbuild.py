@@ -88,6 +88,23 @@ class TfNode:
             literal_judged=bool(data.get("literal_judged")),
         )
 
+    def copy(self) -> TfNode:
+        """A copy to resolve in place (what deepcopy gave, 10x faster): containers are new,
+        values are plain data, frozen spans or immutable secret texts."""
+        return TfNode(
+            span=self.span,
+            attrs={k: _copy_value(v) for k, v in self.attrs.items()},
+            spans=dict(self.spans),
+            value_spans=dict(self.value_spans),
+            blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()},
+            dynamic=set(self.dynamic),
+            refs=dict(self.refs),
+            secrets=dict(self.secrets),
+            exprs={k: _copy_value(v) for k, v in self.exprs.items()},
+            literal_judged=self.literal_judged,
+            via=dict(self.via),
+        )
+
     def has(self, name: str) -> bool:
         return name in self.attrs
 
@@ -109,6 +126,14 @@ _PURE_REFERENCE = re.compile(r'^\$\{\s*(?:var|local|each)\.[\w-]+(?:\.[\w-]+|\[\
 def _pure_reference(raw: Any) -> bool:
     """`${var.x}`, `${var.x[each.key]}`: an expression naming a value, holding no text of its own."""
     return isinstance(raw, str) and bool(_PURE_REFERENCE.match(raw))
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_copy_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy_value(v) for k, v in value.items()}
+    return value
 
 
 def _encode_value(value: Any) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -267,7 +266,7 @@ def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict
         if res.rtype == "azurerm_key_vault_secret" and res.node.literal_judged:
             continue  # a literal value: judged in the file that holds it, with the value in hand
         for address, instance_env in _instances(res, env):
-            node = deepcopy(res.node)
+            node = res.node.copy()
             _resolve(node, instance_env, res.path or "", span_map, chain[-1] if chain else None)
             collection = base_variable(res.node.exprs.get("for_each"))
             if call is not None and collection in call["inputs"] and node.span is not None:

@@ -1,0 +1,204 @@
+"""Terraform read through tree-sitter-hcl gives exactly what python-hcl2 gives.
+
+Every .tf/.tfvars under tests/fixtures, the shared corpora (when present) and the Terraform files
+of the KV3xx/KV4xx rule examples is read both ways: vaults, role assignments, problems,
+resources (with their literal values), scope (variables, locals, module calls) and tfvars must be
+equal. Then hostile input (deep nesting, a huge heredoc, an unterminated string) through the real
+CLI: a problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from clirun import kvlint
+
+from kvlint.testing import builtin_registry
+from kvlint.vaultmodel import terraform, tfsitter
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+def _files() -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for base in (ROOT / "tests" / "fixtures", CORPORA):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.suffix in (".tf", ".tfvars") and path.is_file():
+                    found.append((str(path.relative_to(base.parent)), path.read_text(encoding="utf-8")))
+    for spec in builtin_registry().specs:
+        if not spec.id.startswith(("KV3", "KV4")):
+            continue
+        for index, example in enumerate([*spec.bad, *spec.good]):
+            for name, text in example.files:
+                if name.endswith((".tf", ".tfvars")):
+                    found.append((f"{spec.id}-{index}/{name}", text))
+    return found
+
+
+FILES = _files()
+# Forms tree-sitter-hcl reads that python-hcl2 also reads (extra cases beside the files).
+EXTRA = {
+    "exprs.tf": """
+resource "azurerm_key_vault" "kv" {
+  name     = "kv-${var.env}-x"
+  escaped  = "plain \\"q\\" $${lit} \\\\ \\n"
+  n        = -3
+  f        = 1.5e3
+  fl       = [1.0, -2.5, 0.5]
+  b        = true
+  l        = ["a", 1, null, false]
+  o        = { k = "v", "q" = 2, nested = { d = [var.x] } }
+  r        = azurerm_key_vault.kv.id
+  i        = var.m["k"]
+  ie       = var.m[each.key]
+  c        = var.x ? 1 : 2
+  fn       = lookup(var.m, "k", null)
+  fn2      = merge({ a = 1, "b" = 2 }, {}, tomap({}))
+  trailing = f(1, [2, 3,],)
+  u        = !var.x
+  neg      = -var.x
+  sum      = var.a + 1 * 2
+  paren    = (var.a + 1) * 2
+  cmp      = var.x == "y" && !var.z # trailing comment
+
+  cond     = var.a != null ? var.a : "d"
+  tmpl     = "a ${var.x ? "b" : "c"} d ${ var.y }"
+  pth      = (var.x).y
+  h        = <<-EOT
+    hello ${var.x}
+      world
+  EOT
+  h2 = <<EOT
+line "quoted" \\ back
+EOT
+  multi = f(
+    1,
+    2
+  )
+  tags = { note = <<EOT
+closing } brace
+EOT
+  }
+  call = jsonencode(<<EOT
+{"a": 1}
+EOT
+  )
+  network_acls {
+    default_action = "Deny"
+    ip_rules       = ["1.2.3.4/32"]
+  }
+  dynamic "access_policy" {
+    for_each = var.p
+    content {}
+  }
+}
+""",
+    "unicode.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv-é"\n  tags = { "ü" = "${var.x}-ß" }\n'
+                  '  tenant_id = var.a + var.b\n\n  sku_name = "standard"\n}\n',
+    "fallback.tf": 'resource "azurerm_key_vault" "kv" {\n  name = [for x in var.l : x][0]\n  x = 1e3\n'
+                   '  y = var.l[*].id\n  z = "%{if var.x}a%{endif}"\n  w = var.a.0\n}\n',
+    "scope.tf": 'variable "env" {\n  default = "prod"\n  nullable = false\n}\nlocals {\n  a = "x"\n'
+                '  b = var.env == "prod"\n}\nmodule "kv" {\n  source = "./kv"\n  name = "kv-${local.a}"\n}\n',
+    "vars.tfvars": 'env = "prod"\nlist = ["a", "b"]\nmap = { a = 1 }\nsum = 1 + 2\n',
+    "syntax.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv\n}\n',
+}
+
+
+def _read(path: str, text: str, tree_sitter: bool) -> dict:
+    old = terraform.USE_TREE_SITTER
+    terraform.USE_TREE_SITTER = tree_sitter
+    try:
+        result, resources = terraform.read_terraform_resources(path, text)
+        return {
+            "vaults": result.vaults,
+            "roles": result.role_assignments,
+            "problems": [(p.path, p.message, p.line, p.column) for p in result.problems],
+            "resources": resources,
+            "scope": terraform.read_scope(path, text),
+            "tfvars": terraform.read_tfvars(path, text) if path.endswith(".tfvars") else None,
+        }
+    finally:
+        terraform.USE_TREE_SITTER = old
+
+
+CASES = FILES + sorted(EXTRA.items())
+
+
+@pytest.mark.parametrize(("path", "text"), CASES, ids=[path for path, _ in CASES])
+def test_tree_sitter_and_python_hcl2_read_the_same(path: str, text: str) -> None:
+    assert _read(path, text, True) == _read(path, text, False)
+
+
+def test_most_files_are_read_by_tree_sitter() -> None:
+    """The comparison above is not vacuous: tree-sitter reads most files itself."""
+    read = 0
+    for _, text in FILES:
+        try:
+            tfsitter.read_items(text)
+            read += 1
+        except tfsitter.Unsupported:
+            pass
+    assert len(FILES) >= 20 and read >= 0.7 * len(FILES), (read, len(FILES))
+    tfsitter.read_items(EXTRA["exprs.tf"])  # every form above is tree-sitter's
+    with pytest.raises(tfsitter.Unsupported):
+        tfsitter.read_items(EXTRA["syntax.tf"])
+
+
+def test_results_are_new_each_call_and_the_memo_keeps_its_copy() -> None:
+    text = 'resource "azurerm_key_vault_secret" "s" {\n  name = "db"\n  value = "Fake-TrotPGhp!7"\n' \
+           '  key_vault_id = azurerm_key_vault.kv.id\n}\n'
+    first, _ = terraform.read_terraform_resources("memo.tf", text)
+    first.vaults[0].secrets.clear()  # what the vault source's literal view does
+    second, _ = terraform.read_terraform_resources("memo.tf", text)
+    assert second.vaults[0].secrets and second.vaults[0].secrets[0].literal is not None
+    scope_text = 'variable "a" {\n  default = "x"\n}\n'
+    terraform.read_scope("memo.tf", scope_text)["variables"]["a"]["default"] = "changed"
+    assert terraform.read_scope("memo.tf", scope_text)["variables"]["a"]["default"] == '"x"'
+
+
+HOSTILE = {
+    "deep_lists.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv"\n  tags = ' + "[" * 3000 + "]" * 3000
+                     + "\n}\n",
+    "deep_blocks.tf": 'resource "azurerm_key_vault" "kv" {\n' + "  a {\n" * 2000 + "  }\n" * 2000 + "}\n",
+    "unterminated.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv\n  sku_name = "standard"\n}\n',
+}
+
+
+def _hostile(tmp_path: Path, name: str, text: str) -> tuple[str, float]:
+    folder = tmp_path / name.replace(".", "_")
+    folder.mkdir()
+    (folder / name).write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    run = kvlint("check", "--no-cache", "--select", "KV3", "--exit-zero", ".", cwd=folder)
+    return run.out + run.err, time.perf_counter() - start
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_terraform_gives_a_problem_never_a_traceback(tmp_path: Path, name: str) -> None:
+    output, _ = _hostile(tmp_path, name, HOSTILE[name])
+    assert "vault rules skipped" in output, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("where", ["attribute", "object"])
+def test_a_huge_heredoc_is_read_in_linear_time(where: str) -> None:
+    def heredoc(lines: int) -> str:
+        body = "some text } with { braces and \"quotes\" ${var.x}\n" * lines
+        value = f"<<EOT\n{body}EOT\n" if where == "attribute" else f"{{ note = <<EOT\n{body}EOT\n  }}\n"
+        return f'resource "azurerm_key_vault" "kv" {{\n  name = "kv-x"\n  tags = {value}  sku_name = "s"\n}}\n'
+
+    def seconds(text: str) -> float:
+        terraform.clear_memo()
+        start = time.perf_counter()
+        result, _ = terraform.read_terraform_resources("big.tf", text)
+        assert result.vaults and not result.problems
+        return time.perf_counter() - start
+
+    small, large = heredoc(10_000), heredoc(40_000)
+    assert _read("big.tf", small, True) == _read("big.tf", small, False)
+    ratio = min(seconds(large) for _ in range(2)) / min(seconds(small) for _ in range(2))
+    assert ratio < 8, ratio  # 4x the text: linear, never quadratic
