@@ -318,7 +318,7 @@ def test_the_bicep_parser_is_imported_only_for_bicep_files(tmp_path: Path) -> No
     write(tmp_path, "main.tf", 'resource "azurerm_key_vault" "kv" {\n  purge_protection_enabled = false\n}\n')
     code = ("import sys; from kvlint.cli import main\n"
             "try:\n    main(['check', '--no-cache', '-q', '.'])\nexcept SystemExit:\n    pass\n"
-            "print('tree_sitter' in sys.modules)")
+            "print('tree_sitter_bicep' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
     write(tmp_path, "main.bicep", "resource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'kv'\n}\n")
