@@ -356,12 +356,12 @@ def _node(block: Block) -> TfNode:
     for child in block.items:
         if isinstance(child, Attr):
             name, raw = child.name, child.raw
-            node.attrs[name] = convert(raw)
+            literal = literal_string(raw)
+            node.attrs[name] = literal if literal is not None else convert(raw)
             if has_unknown(node.attrs[name]):
                 node.exprs[name] = raw
             if span := child.span:
                 node.spans[name] = span
-            literal = literal_string(raw)
             if span := child.value_span:
                 quoted = isinstance(raw, str) and raw.startswith('"') and not raw.startswith('"<<')
                 node.value_spans[name] = span.inside_quotes() if quoted else span
@@ -422,6 +422,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
 def _unescape(body: str) -> str:
+    if "\\" not in body:
+        return body.replace("$${", "${").replace("%%{", "%{")
     out: list[str] = []
     index = 0
     while index < len(body):

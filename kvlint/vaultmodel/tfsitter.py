@@ -121,8 +121,11 @@ class _Reader:
         if len(children) != 2 or children[0].type != "identifier" or children[1].type != "expression":
             raise Unsupported("attribute")
         expression = children[1]
-        raw = self.expr(expression, False, 0)
-        end = self._value_end(expression)
+        first = expression.child(0) if expression.child_count == 1 else None
+        if first is not None and first.type == "literal_value":  # most values: no region to adjust
+            raw, end = self.literal(first, False), None
+        else:
+            raw, end = self.expr(expression, False, 0), self._value_end(expression)
         return Attr(self.src(children[0]), raw, self.span(node, end), self.span(expression, end))
 
     def _value_end(self, expression: Any) -> tuple[int, int] | None:
