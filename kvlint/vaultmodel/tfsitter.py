@@ -179,10 +179,11 @@ class _Reader:
             raise Unsupported("empty")
         first = nodes[0]
         if first.type == "(":
+            if not dollar:  # python-hcl2 writes the Python value inside: `${(True)}`, `${({'a': 1})}`
+                raise Unsupported("parentheses outside an expression")
             if len(nodes) < 3 or nodes[2].type != ")" or nodes[1].type != "expression":
                 raise Unsupported("parentheses")
-            text = "(" + self._dollar(self.expr(nodes[1], True, depth + 1)) + ")" + self.postfix(nodes[3:], depth)
-            return text if dollar else "${" + text + "}"
+            return "(" + self._dollar(self.expr(nodes[1], True, depth + 1)) + ")" + self.postfix(nodes[3:], depth)
         if len(nodes) == 1:
             if first.type == "expression":
                 return self.expr(first, dollar, depth + 1)

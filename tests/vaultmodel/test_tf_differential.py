@@ -9,9 +9,11 @@ CLI: a problem, never a traceback.
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
+import hcl2
 import pytest
 from clirun import kvlint
 
@@ -67,7 +69,7 @@ resource "azurerm_key_vault" "kv" {
 
   cond     = var.a != null ? var.a : "d"
   tmpl     = "a ${var.x ? "b" : "c"} d ${ var.y }"
-  pth      = (var.x).y
+  pth      = f((var.x).y)
   h        = <<-EOT
     hello ${var.x}
       world
@@ -202,3 +204,72 @@ def test_a_huge_heredoc_is_read_in_linear_time(where: str) -> None:
     assert _read("big.tf", small, True) == _read("big.tf", small, False)
     ratio = min(seconds(large) for _ in range(2)) / min(seconds(small) for _ in range(2))
     assert ratio < 8, ratio  # 4x the text: linear, never quadratic
+
+
+def _value(r: random.Random, depth: int = 0) -> str:
+    """A random HCL value: literals, references, templates, calls, collections, operators."""
+    kind = r.randrange(14 if depth < 3 else 6)
+    if kind == 0:
+        return r.choice(['"plain"', '"with \\"q\\""', '"a\\nb"', '"$${lit}"', '"%%{x}"', '""', '"back\\\\slash"',
+                         '"é ü"', '"a b  c"'])
+    if kind == 1:
+        return r.choice(["0", "7", "42", "1.5", "0.25", "10.0", "-3", "-2.5", "1.5e3"])
+    if kind == 2:
+        return r.choice(["true", "false", "null"])
+    if kind == 3:
+        return r.choice(["var.x", "local.y.z", "data.azurerm_client_config.current.tenant_id", "module.m.out",
+                         "each.key", "each.value.name", "azurerm_key_vault.kv.id", "count.index"])
+    if kind == 4:
+        return r.choice(['var.m["k"]', "var.l[0]", "var.m[each.key]", 'local.a["b"].c'])
+    if kind == 5:
+        return '"pre-${' + _value(r, 3) + '}-post"'
+    if kind == 6:
+        name = r.choice(["lookup", "merge", "try", "coalesce", "format", "jsonencode", "tostring"])
+        return name + "(" + ", ".join(_value(r, depth + 1) for _ in range(r.randrange(1, 3))) + ")"
+    if kind == 7:
+        items = [_value(r, depth + 1) for _ in range(r.randrange(1, 4))]
+        return "[" + r.choice([", ", ",\n    "]).join(items) + r.choice(["", ","]) + "]"
+    if kind == 8:
+        keys = r.sample(["a", "b", '"c"', '"d-e"', "f_g"], r.randrange(1, 4))
+        if r.random() < 0.5:
+            return "{ " + ", ".join(f"{k} = {_value(r, depth + 1)}" for k in keys) + " }"
+        return "{\n    " + "\n    ".join(f"{k} = {_value(r, depth + 1)}" for k in keys) + "\n  }"
+    if kind == 9:
+        return f"{_value(r, depth + 1)} ? {_value(r, depth + 1)} : {_value(r, depth + 1)}"
+    if kind == 10:
+        operator = r.choice(["==", "!=", "&&", "||", "+", "-", "*", "/", "%", "<", ">=", "<=", ">"])
+        return f"{_value(r, depth + 1)} {operator} {_value(r, depth + 1)}"
+    if kind == 11:
+        return r.choice(["!", "-"]) + r.choice(["var.x", "true", "local.a.b", "3"])
+    if kind == 12:
+        return "f((" + _value(r, depth + 1) + "))"
+    return r.choice(['"${var.a}${var.b}"', '"${ var.spaced }"', '"x${var.a ? "y" : "z"}w"', '"${upper("q")}"'])
+
+
+def _random_block(r: random.Random) -> str:
+    lines = ['resource "azurerm_key_vault" "kv" {']
+    for index in range(r.randrange(1, 6)):
+        lines.append(f"  a{index} = {_value(r)}{r.choice(['', ' # c', ' // c', ''])}")
+        if r.random() < 0.2:
+            lines.append("")
+        if r.random() < 0.1:
+            lines.append("  # a comment line")
+    if r.random() < 0.3:
+        lines.append("  h = <<" + r.choice(["-", ""]) + 'EOT\n    body ${var.x} "q"\n  EOT')
+    if r.random() < 0.3:
+        lines.append("  network_acls {\n    default_action = " + _value(r, 2) + "\n  }")
+    return "\n".join([*lines, "}"]) + r.choice(["\n", ""])
+
+
+def test_random_expressions_are_read_the_same() -> None:
+    r = random.Random(15)
+    read = 0
+    for _ in range(200):
+        text = _random_block(r)
+        try:
+            items = tfsitter.read_items(text)
+        except tfsitter.Unsupported:
+            continue  # python-hcl2 reads it (the reader falls back)
+        read += 1
+        assert items == terraform._hcl2_items(hcl2.parses(text, discard_comments=True).body.children, 0), text
+    assert read >= 150, read
