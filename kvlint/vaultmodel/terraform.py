@@ -84,10 +84,13 @@ def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Blo
         return None
 
 
-# Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded, oldest
-# out first. The values are shared by every caller: they are never changed after parsing.
-_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+# Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded by
+# entries and by the bytes of text they stand for, oldest out first. The values are shared by
+# every caller: they are never changed after parsing.
+_MEMO: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+_MEMO_BYTES = [0]
 MEMO_ENTRIES = 4096
+MEMO_TEXT_BYTES = 64 * 1024 * 1024
 USE_TREE_SITTER = True  # False: python-hcl2 only (the differential test compares both)
 
 
@@ -97,15 +100,19 @@ def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
     full = (what, path, len(text), digest, USE_TREE_SITTER)
     if full in _MEMO:
         _MEMO.move_to_end(full)
-        return _MEMO[full]
-    value = _MEMO[full] = compute()
-    while len(_MEMO) > MEMO_ENTRIES:
-        _MEMO.popitem(last=False)
+        return _MEMO[full][0]
+    value = compute()
+    _MEMO[full] = (value, len(text))
+    _MEMO_BYTES[0] += len(text)
+    while len(_MEMO) > MEMO_ENTRIES or (_MEMO_BYTES[0] > MEMO_TEXT_BYTES and len(_MEMO) > 1):
+        _, (_, size) = _MEMO.popitem(last=False)
+        _MEMO_BYTES[0] -= size
     return value
 
 
 def clear_memo() -> None:
     _MEMO.clear()
+    _MEMO_BYTES[0] = 0
 
 
 _SCOPE_HEADER = re.compile(r'(?m)^[ \t]*(?:variable[ \t]+"[^"\n]*"|locals|module[ \t]+"[^"\n]*")[ \t]*\{')

@@ -273,3 +273,14 @@ def test_random_expressions_are_read_the_same() -> None:
         read += 1
         assert items == terraform._hcl2_items(hcl2.parses(text, discard_comments=True).body.children, 0), text
     assert read >= 150, read
+
+
+def test_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terraform, "MEMO_ENTRIES", 3)
+    monkeypatch.setattr(terraform, "MEMO_TEXT_BYTES", 200)
+    terraform.clear_memo()
+    for index in range(10):
+        terraform.read_tfvars(f"{index}.tfvars", f'name = "{index}"\n' * 5)
+    assert len(terraform._MEMO) <= 3 and terraform._MEMO_BYTES[0] <= 200
+    assert terraform.read_tfvars("9.tfvars", 'name = "9"\n' * 5)["name"][0] == '"9"'
+    terraform.clear_memo()
