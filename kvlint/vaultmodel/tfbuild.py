@@ -77,10 +77,10 @@ class TfNode:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TfNode:
         return cls(
-            span=Span.from_dict(data["span"]) if data.get("span") else None,
+            span=_span_of(data["span"]) if data.get("span") else None,
             attrs={k: _decode_value(v) for k, v in data.get("attrs", {}).items()},
-            spans={k: Span.from_dict(v) for k, v in data.get("spans", {}).items()},
-            value_spans={k: Span.from_dict(v) for k, v in data.get("value_spans", {}).items()},
+            spans={k: _span_of(v) for k, v in data.get("spans", {}).items()},
+            value_spans={k: _span_of(v) for k, v in data.get("value_spans", {}).items()},
             blocks={k: [cls.from_dict(b) for b in v] for k, v in data.get("blocks", {}).items()},
             dynamic=set(data.get("dynamic", [])),
             refs=dict(data.get("refs", {})),
@@ -126,6 +126,21 @@ _PURE_REFERENCE = re.compile(r'^\$\{\s*(?:var|local|each)\.[\w-]+(?:\.[\w-]+|\[\
 def _pure_reference(raw: Any) -> bool:
     """`${var.x}`, `${var.x[each.key]}`: an expression naming a value, holding no text of its own."""
     return isinstance(raw, str) and bool(_PURE_REFERENCE.match(raw))
+
+
+def _span_of(data: list[int]) -> Span:
+    """Span.from_dict, shared: a scan rebuilds the same regions from facts several times (the
+    vault and cross-layer sources both evaluate the Terraform), and a Span never changes."""
+    key = tuple(data)
+    span = _SPANS.get(key)
+    if span is None:
+        if len(_SPANS) >= 1 << 16:
+            _SPANS.clear()
+        span = _SPANS[key] = Span.from_dict(data)
+    return span
+
+
+_SPANS: dict[tuple[Any, ...], Span] = {}
 
 
 def _copy_value(value: Any) -> Any:
