@@ -111,6 +111,17 @@ def read_terraform_file(path: str, text: str) -> tuple[DeclaredResult, list]:
         ), []
 
 
+def terraform_resources_file(path: str, text: str) -> list:
+    """The Key Vault resources of a .tf file without its vault model (the cross-layer source's
+    facts); problems are the vault source's to report."""
+    from kvlint.vaultmodel.terraform import terraform_resources
+
+    try:
+        return terraform_resources(path, text)
+    except Exception:  # RecursionError or a reader bug: read_terraform_file reports it
+        return []
+
+
 def read_declared(path: str, text: str) -> DeclaredResult:
     """Vaults, commands and problems declared in one file. Never raises on bad input."""
     kind = _kind(path, text)

@@ -51,6 +51,11 @@ def read_terraform_resources(path: str, text: str) -> tuple[DeclaredResult, list
     return result, list(resources)
 
 
+def terraform_resources(path: str, text: str) -> list[TfResource]:
+    """Only the Key Vault resources of a file (shared, never to be changed): no vault model built."""
+    return list(_memo(("resources", path, text), lambda: _read_resources(path, text))[0])
+
+
 def _read_resources(path: str, text: str) -> tuple[list[TfResource], list[Problem]]:
     result = DeclaredResult()
     if len(text) > MAX_TF_BYTES:
