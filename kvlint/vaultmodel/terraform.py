@@ -85,7 +85,7 @@ def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Blo
         return None
     try:
         return tfsitter.read_items(text, 0, want)
-    except (tfsitter.Unsupported, RecursionError, ImportError):
+    except Exception:  # Unsupported, or a tree shape tfsitter does not expect: block by block
         return None
 
 
@@ -216,7 +216,7 @@ def _parse(path: str, text: str, line_offset: int, result: DeclaredResult) -> li
     if USE_TREE_SITTER:
         try:
             return tfsitter.read_items(text, line_offset)
-        except (tfsitter.Unsupported, RecursionError, ImportError):
+        except Exception:  # Unsupported, or a tree shape tfsitter does not expect: as before
             pass
     tree = _parse_hcl2(path, text, line_offset, result)
     return None if tree is None else _hcl2_items(tree.body.children, line_offset)

@@ -80,6 +80,8 @@ class _Reader:
         self.line_offset = line_offset
         self.ascii = text.isascii()
         self.lines = None if self.ascii else data.split(b"\n")
+        self.text_nl = text + "\n"
+        self.line_starts: list[int] | None = None
 
     # --- positions ------------------------------------------------------------------------
 
@@ -138,16 +140,27 @@ class _Reader:
                 raise Unsupported("heredoc without newline")
             return (expression.end_point[0] + 2 + self.line_offset, 1)
         if last.type == "binary_operation":
-            start = expression.end_byte if self.ascii else len(
-                self.data[:expression.end_byte].decode("utf-8", "surrogatepass"))
-            text = self.text + "\n"  # python-hcl2 parses the text with a newline added
-            found = _TRAILING_NL.match(text, start)
-            if found is None:
+            row, byte_column = expression.end_point
+            column = self._column(row, byte_column)  # 1-based, in characters
+            start = self._line_start(row) + column - 1
+            found = _TRAILING_NL.match(self.text_nl, start)  # python-hcl2 parses the text + "\n"
+            if found is None or found.end() == start:
                 return None
-            stop = found.end()
-            line = text.count("\n", 0, stop)
-            return (line + 1 + self.line_offset, stop - (text.rfind("\n", 0, stop) + 1) + 1)
+            segment = self.text_nl[start:found.end()]
+            newlines = segment.count("\n")
+            if not newlines:
+                return (row + 1 + self.line_offset, column + len(segment))
+            return (row + 1 + newlines + self.line_offset, len(segment) - segment.rfind("\n"))
         return None
+
+    def _line_start(self, row: int) -> int:
+        """The character offset of a line's start (computed once per text)."""
+        if self.line_starts is None:
+            starts, index = [0], -1
+            while (index := self.text.find("\n", index + 1)) >= 0:
+                starts.append(index + 1)
+            self.line_starts = starts
+        return self.line_starts[row]
 
     def labels(self, node: Any) -> list[str]:
         labels: list[str] = []

@@ -186,9 +186,12 @@ def test_hostile_terraform_gives_a_problem_never_a_traceback(tmp_path: Path, nam
     assert "Traceback" not in output
 
 
-@pytest.mark.parametrize("where", ["attribute", "object"])
-def test_a_huge_heredoc_is_read_in_linear_time(where: str) -> None:
+@pytest.mark.parametrize("where", ["attribute", "object", "operations"])
+def test_a_huge_block_is_read_in_linear_time(where: str) -> None:
     def heredoc(lines: int) -> str:
+        if where == "operations":  # each value's region runs on over the newlines after it
+            body = "".join(f"  a{i} = var.x + {i} # é\n\n" for i in range(lines // 4))
+            return f'resource "azurerm_key_vault" "kv" {{\n  name = "kv-é"\n{body}  sku_name = "s"\n}}\n'
         body = "some text } with { braces and \"quotes\" ${var.x}\n" * lines
         value = f"<<EOT\n{body}EOT\n" if where == "attribute" else f"{{ note = <<EOT\n{body}EOT\n  }}\n"
         return f'resource "azurerm_key_vault" "kv" {{\n  name = "kv-x"\n  tags = {value}  sku_name = "s"\n}}\n'
