@@ -53,10 +53,9 @@ class CrossLayerSource(Source):
         kind = file_kind(doc.path)
         if kind == "terraform":
             if might_contain_vault(doc.path, doc.text) or terraform_scope_hint(doc.path, doc.text):
-                from kvlint.vaultmodel.read import terraform_resources_file
+                from kvlint.vaultmodel.read import terraform_resource_facts
 
-                resources = terraform_resources_file(doc.path, doc.text)
-                facts["resources"] = [r.to_dict() for r in resources]
+                facts["resources"] = terraform_resource_facts(doc.path, doc.text)
                 facts["scope"] = terraform_scope_hint(doc.path, doc.text)
                 facts["calls"] = terraform_calls_local_module(doc.text)
         elif kind == "tfvars":

@@ -28,7 +28,11 @@ from kvlint.vaultmodel import (
     might_contain_vault,
     read_declared,
 )
-from kvlint.vaultmodel.read import terraform_calls_local_module, terraform_scope_hint
+from kvlint.vaultmodel.read import (
+    terraform_calls_local_module,
+    terraform_resource_facts,
+    terraform_scope_hint,
+)
 
 
 @dataclass
@@ -137,7 +141,7 @@ class VaultSource(Source):
             finally:
                 rule.bind(None)
         if kind == "terraform":
-            return {"resources": [r.to_dict() for r in resources],
+            return {"resources": terraform_resource_facts(doc.path, doc.text) if resources else [],
                     "scope": terraform_scope_hint(doc.path, doc.text),
                     "calls": terraform_calls_local_module(doc.text)}
         if kind == "tfvars":

@@ -111,13 +111,13 @@ def read_terraform_file(path: str, text: str) -> tuple[DeclaredResult, list]:
         ), []
 
 
-def terraform_resources_file(path: str, text: str) -> list:
-    """The Key Vault resources of a .tf file without its vault model (the cross-layer source's
-    facts); problems are the vault source's to report."""
-    from kvlint.vaultmodel.terraform import terraform_resources
+def terraform_resource_facts(path: str, text: str) -> list:
+    """The Key Vault resources of a .tf file as facts for finalize (`TfResource.to_dict()`, shared:
+    never to be changed), without a vault model; problems are `read_terraform_file`'s to report."""
+    from kvlint.vaultmodel.terraform import terraform_resource_facts as facts
 
     try:
-        return terraform_resources(path, text)
+        return facts(path, text)
     except Exception:  # RecursionError or a reader bug: read_terraform_file reports it
         return []
 

@@ -56,6 +56,13 @@ def terraform_resources(path: str, text: str) -> list[TfResource]:
     return list(_memo(("resources", path, text), lambda: _read_resources(path, text))[0])
 
 
+def terraform_resource_facts(path: str, text: str) -> list[dict[str, Any]]:
+    """`TfResource.to_dict()` of the file's Key Vault resources: the facts the vault and
+    cross-layer sources hand to finalize. Shared by both and by their masking re-runs: finalize
+    and the result cache only read them."""
+    return _memo(("facts", path, text), lambda: [r.to_dict() for r in terraform_resources(path, text)])
+
+
 def _read_resources(path: str, text: str) -> tuple[list[TfResource], list[Problem]]:
     result = DeclaredResult()
     if len(text) > MAX_TF_BYTES:
