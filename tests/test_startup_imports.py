@@ -15,9 +15,11 @@ HEAVY = ("libcst", "yaml", "hcl2", "tree_sitter", "azure", "kvlint.audit.arm", "
 # Not heavy to import, but what they are imported for is: a hyperscan database is compiled for large
 # files only, pathspec only for patterns that are not plain names (the default excludes are).
 # tree_sitter_* are the grammars (a Bicep file needs tree_sitter but not the PowerShell grammar).
-START_UP = ("hyperscan", "pathspec", "tree_sitter_bicep", "tree_sitter_powershell")
+START_UP = ("hyperscan", "pathspec", "tree_sitter_bicep", "tree_sitter_powershell", "tree_sitter_hcl")
 ALL = {*HEAVY, *START_UP}
-TERRAFORM = {"hcl2", "lark"}  # the Terraform reader's own choice: a file with a vault may need them
+# the Terraform reader's own choice: a file with a vault may need them (tree-sitter-hcl first,
+# python-hcl2 for what it does not read)
+TERRAFORM = {"hcl2", "lark", "tree_sitter", "tree_sitter_hcl"}
 SECRET_ENV = 'DB_PASSWORD="Fake-TrotPGhp!7"\n'
 
 
