@@ -1,1 +1,1 @@
-"""KV1xx: rules on Python source, read with libcst."""
+"""KV1xx: rules on Python source, read with CPython's `ast`."""

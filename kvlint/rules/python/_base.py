@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Location
-from kvlint.rules.python._values import FileFacts, Literal, file_facts
+from kvlint.rules.python._values import FileFacts, Literal, file_facts, string_parts
+from kvlint.sources.pyast import StringPart
 from kvlint.sources.python import PythonRule
 
 
@@ -15,7 +16,7 @@ class KVPythonRule(PythonRule):
 
     facts: FileFacts | None = None
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: ast.Module) -> None:
         assert self.document is not None
         self.facts = file_facts(self.document, node)
 
@@ -26,14 +27,15 @@ class KVPythonRule(PythonRule):
         """The region of `secret` inside the literal that spells it (the whole literal if not findable)."""
         node = _part_holding(literal.node, secret)
         loc = self.location_of(node)
-        if isinstance(node, cst.SimpleString) and loc.start_line == loc.end_line:
-            index = node.value.find(secret)
+        part = self.simple_string(node)
+        if part is not None and loc.start_line == loc.end_line:
+            index = part.token.find(secret)
             if index >= 0:
                 start = loc.start_col + index
                 return Location(loc.path, loc.start_line, start, loc.start_line, start + len(secret))
         return self.inner_location(node)
 
-    def catalogue_secret(self, node: cst.CSTNode, secret: str) -> str | None:
+    def catalogue_secret(self, node: Any, secret: str) -> str | None:
         """The secret as the detector catalogue spells it on the literal's lines, when a detector
         finds the same secret there. Reporting that exact text lets the reporter merge this rule's
         finding and the detector's into one (one secret, one finding): at the detector's id when its
@@ -52,7 +54,7 @@ class KVPythonRule(PythonRule):
                 return str(found)
         return None
 
-    def report_literal(self, at: cst.CSTNode, message: str, literal: Literal, secret: str | None = None,
+    def report_literal(self, at: Any, message: str, literal: Literal, secret: str | None = None,
                        **kwargs: Any) -> None:
         """Report at `at` (the use); the secret is `secret` (default: the whole literal) where it is written."""
         secret = literal.value if secret is None else secret
@@ -74,22 +76,26 @@ class KVPythonRule(PythonRule):
         )
 
 
-def _part_holding(node: cst.CSTNode, secret: str) -> cst.CSTNode:
-    """In `"a" "b"` or `"a" + "b"`, the one part whose text holds the whole secret (else the node)."""
-    parts: list[cst.CSTNode] = []
+def _part_holding(node: Any, secret: str) -> Any:
+    """In `"a" "b"` or `"a" + "b"`, the one string token whose text holds the whole secret (else the node)."""
+    leaves: list[Any] = []
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.ConcatenatedString | cst.BinaryOperation):
+        if isinstance(current, ast.BinOp):
             stack.extend((current.right, current.left))
         else:
-            parts.append(current)
-    for part in parts:
-        if isinstance(part, cst.SimpleString):
-            try:
-                value = part.evaluated_value
-            except Exception:  # unusual escapes: keep the whole literal
-                continue
+            leaves.append(current)
+    for leaf in leaves:
+        if not isinstance(leaf, ast.Constant | ast.JoinedStr | StringPart):
+            continue
+        parts = string_parts(leaf)
+        if parts is None:
+            if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) and secret in leaf.value:
+                return leaf
+            continue
+        for part in parts:
+            value = part.evaluated()  # None for f-string tokens: never the part that holds it
             if isinstance(value, str) and secret in value:
                 return part
     return node

@@ -13,11 +13,12 @@ in the module scope so that methods of a class see each other's attributes.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
-from kvlint.rules.python._values import dotted
+from kvlint.rules.python._values import call_args, dotted, unstarred
 
 BUNDLE = "bundle"
 VALUE = "value"
@@ -37,8 +38,8 @@ _TEXT_OF_ARGS_FUNCTIONS = {"str", "repr", "format", "bytes", "ascii", "dumps", "
 @dataclass(frozen=True)
 class Taint:
     kind: str  # BUNDLE or VALUE
-    source: cst.CSTNode  # where the value was read (`.value`), or the get_secret call for a bundle
-    origin: cst.CSTNode | None = None  # the get_secret call the value came from, when known
+    source: ast.AST  # where the value was read (`.value`), or the get_secret call for a bundle
+    origin: ast.AST | None = None  # the get_secret call the value came from, when known
 
 
 class SecretFlow:
@@ -58,7 +59,7 @@ class SecretFlow:
         if returned is not None and returned.kind == VALUE:
             self.functions[f"self.{name}" if method else name] = returned
 
-    def note_return(self, value: cst.BaseExpression | None) -> None:
+    def note_return(self, value: ast.expr | None) -> None:
         taint = self.taint_of(value) if value is not None else None
         if taint is not None and taint.kind == VALUE and len(self.returns) > 1:
             self.returns[-1] = taint
@@ -72,17 +73,16 @@ class SecretFlow:
         return self.scopes[0].get(key)
 
     # -- bindings -------------------------------------------------------------------------------
-    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None,
-             taint: Taint | None = None) -> None:
+    def bind(self, target: ast.expr, value: ast.expr | None, taint: Taint | None = None) -> None:
         """Record what `target = value` leaves in the target (value None: `taint` is given)."""
-        if isinstance(target, cst.Tuple | cst.List):
-            if isinstance(value, cst.Tuple | cst.List) and len(value.elements) == len(target.elements):
-                for inner, item in zip(target.elements, value.elements, strict=True):
-                    self.bind(inner.value, item.value)
+        if isinstance(target, ast.Tuple | ast.List):
+            if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts):
+                for inner, item in zip(target.elts, value.elts, strict=True):
+                    self.bind(unstarred(inner), unstarred(item))
             else:
                 whole = self.taint_of(value) if value is not None else taint
-                for inner in target.elements:
-                    self.bind(inner.value, None, whole if whole is not None and whole.kind == VALUE else None)
+                for inner in target.elts:
+                    self.bind(unstarred(inner), None, whole if whole is not None and whole.kind == VALUE else None)
             return
         key = dotted(target)
         if key is None:
@@ -94,18 +94,18 @@ class SecretFlow:
             for stale in [k for k in self.scopes[0] if k.startswith(key + ".")]:
                 del self.scopes[0][stale]
 
-    def bind_loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
+    def bind_loop(self, target: ast.expr, iterable: ast.expr) -> None:
         """`for target in iterable`: the target holds what the iterable's elements hold."""
         element: Taint | None = None
-        if isinstance(iterable, cst.ListComp | cst.SetComp | cst.GeneratorExp):
+        if isinstance(iterable, ast.ListComp | ast.SetComp | ast.GeneratorExp):
             element = self.taint_of(iterable.elt)
-        elif isinstance(iterable, cst.Tuple | cst.List | cst.Set):
-            element = next((t for t in (self.taint_of(e.value) for e in iterable.elements) if t is not None), None)
+        elif isinstance(iterable, ast.Tuple | ast.List | ast.Set):
+            element = next((t for t in (self.taint_of(unstarred(e)) for e in iterable.elts) if t is not None), None)
         else:
             element = self.value_in(iterable)  # a container holding secret values
         self.bind(target, None, element)
 
-    def augment(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def augment(self, target: ast.expr, value: ast.expr) -> None:
         """`target += value`: the target keeps its taint and gains the value's."""
         key = dotted(target)
         added = self.taint_of(value)
@@ -113,72 +113,69 @@ class SecretFlow:
             (self.scopes[0] if "." in key else self.scopes[-1])[key] = added
 
     # -- evaluation -----------------------------------------------------------------------------
-    def value_in(self, node: cst.CSTNode | None) -> Taint | None:
+    def value_in(self, node: ast.AST | None) -> Taint | None:
         """The secret value `node` evaluates to (or contains), if any."""
         taint = self.taint_of(node)
         return taint if taint is not None and taint.kind == VALUE else None
 
-    def taint_of(self, node: cst.CSTNode | None) -> Taint | None:
+    def taint_of(self, node: ast.AST | None) -> Taint | None:
         if node is None:
             return None
-        if isinstance(node, cst.Await):
-            return self.taint_of(node.expression)
-        if isinstance(node, cst.Call):
+        if isinstance(node, ast.Await):
+            return self.taint_of(node.value)
+        if isinstance(node, ast.Call):
             return self._call(node)
-        if isinstance(node, cst.Attribute):
-            if node.attr.value == "value":
+        if isinstance(node, ast.Attribute):
+            if node.attr == "value":
                 receiver = self.taint_of(node.value)
                 if receiver is not None and receiver.kind == BUNDLE:
                     return Taint(VALUE, node, receiver.source)
             key = dotted(node)
             return self.lookup(key) if key is not None else None
-        if isinstance(node, cst.Name):
-            return self.lookup(node.value)
-        if isinstance(node, cst.Subscript):
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Subscript):
             return self.value_in(node.value)
-        if isinstance(node, cst.FormattedString):
-            return self._first(part.expression for part in node.parts
-                               if isinstance(part, cst.FormattedStringExpression))
-        if isinstance(node, cst.ConcatenatedString):
+        if isinstance(node, ast.JoinedStr):  # also `"a" f"{b}"`: one node in ast
+            return self._first(part.value for part in node.values if isinstance(part, ast.FormattedValue))
+        if isinstance(node, ast.BinOp):
             return self._first((node.left, node.right))
-        if isinstance(node, cst.BinaryOperation):
-            return self._first((node.left, node.right))
-        if isinstance(node, cst.BooleanOperation):
-            return self._first((node.left, node.right))
-        if isinstance(node, cst.IfExp):
+        if isinstance(node, ast.BoolOp):
+            return self._first(node.values)
+        if isinstance(node, ast.IfExp):
             return self._first((node.body, node.orelse))
-        if isinstance(node, cst.NamedExpr):
+        if isinstance(node, ast.NamedExpr):
             taint = self.taint_of(node.value)
             self.bind(node.target, None, taint)
             return taint
-        if isinstance(node, cst.Tuple | cst.List | cst.Set):
-            return self._first(element.value for element in node.elements)
-        if isinstance(node, cst.Dict):
-            return self._first(element.value for element in node.elements)
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return self._first(unstarred(element) for element in node.elts)
+        if isinstance(node, ast.Dict):
+            return self._first(node.values)
         return None
 
-    def _first(self, nodes: Iterable[cst.CSTNode]) -> Taint | None:
+    def _first(self, nodes: Iterable[Any]) -> Taint | None:
         for node in nodes:
             taint = self.value_in(node)
             if taint is not None:
                 return taint
         return None
 
-    def _call(self, node: cst.Call) -> Taint | None:
+    def _call(self, node: ast.Call) -> Taint | None:
         func = node.func
-        if isinstance(func, cst.Attribute):
-            method = func.attr.value
+        if isinstance(func, ast.Attribute):
+            method = func.attr
             if method in _SECRET_GETTERS:
                 return Taint(BUNDLE, node)
             if method in _TEXT_METHODS:
                 return self.value_in(func.value)
             if method in _TEXT_OF_ARGS_METHODS:
-                return self._first((func.value, *(arg.value for arg in node.args)))
+                return self._first((func.value, *(unstarred(arg) for arg in call_args(node))))
             if method in _TEXT_OF_ARGS_FUNCTIONS:  # json.dumps(...), base64.b64encode(...)
-                return self._first(arg.value for arg in node.args)
+                return self._first(unstarred(arg) for arg in call_args(node))
         name = dotted(func)
         if name in self.functions:
             return self.functions[name]
-        if isinstance(func, cst.Name) and func.value in _TEXT_OF_ARGS_FUNCTIONS:
-            return self._first(arg.value for arg in node.args)
+        if isinstance(func, ast.Name) and func.id in _TEXT_OF_ARGS_FUNCTIONS:
+            return self._first(unstarred(arg) for arg in call_args(node))
         return None

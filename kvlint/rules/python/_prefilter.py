@@ -1,6 +1,6 @@
 """Raw-text candidate checks that decide whether a file is worth parsing at all.
 
-Parsing with libcst costs far more than anything else kvlint does, and in a typical tree almost
+Parsing and walking a tree costs far more than these checks, and in a typical tree almost
 no file holds a finding. These checks look at the text the way the rules will look at the tree,
 with the same name and value judgements, and answer False only when no finding is possible.
 Whenever the text is not plain enough to judge (a multi-line string, a concatenation, a constant

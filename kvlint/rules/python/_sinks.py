@@ -6,10 +6,10 @@ alone so that one literal gives one finding.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
-from kvlint.rules.python._values import FileFacts, callee, keyword_arg
+from kvlint.rules.python._values import FileFacts, callee, keyword_arg, unstarred
 
 # Credential classes, matched by their own name (imported plainly, aliased, or through a module):
 # class -> ((keyword, position or None), ...).
@@ -53,33 +53,33 @@ class SinkArg:
     """An argument that takes a credential: which parameter of what, and the expression passed."""
 
     what: str  # "client_secret of ClientSecretCredential" (names only, never values)
-    value: cst.BaseExpression
+    value: ast.expr
     kind: str = "value"  # "value", "auth" (a (user, password) tuple), "credential" (str or account_key dict)
 
 
-def sink_args(call: cst.Call, facts: FileFacts | None) -> list[SinkArg]:
+def sink_args(call: ast.Call, facts: FileFacts | None) -> list[SinkArg]:
     """The credential arguments of a call, if it is a call that takes credentials."""
     qualified, last = callee(call, facts)
     found: list[SinkArg] = []
     for keyword, position in CREDENTIAL_CLASSES.get(last, ()):
         arg = keyword_arg(call, keyword, position)
         if arg is not None:
-            found.append(SinkArg(f"`{keyword}` of {last}", arg.value))
+            found.append(SinkArg(f"`{keyword}` of {last}", arg))
     if qualified in PASSWORD_CALLS or last in PASSWORD_CLASS_NAMES:
         for keyword in PASSWORD_KEYWORDS:
             arg = keyword_arg(call, keyword)
             if arg is not None:
-                found.append(SinkArg(f"`{keyword}` of {qualified or last}", arg.value))
+                found.append(SinkArg(f"`{keyword}` of {qualified or last}", arg))
     if last.endswith("Client"):
         # azure-storage/cosmos/tables: credential= takes an account key, SAS token or a key dict;
         # the *ServiceClient constructors take it second.
         arg = keyword_arg(call, "credential", 1 if last.endswith("ServiceClient") else None)
         if arg is not None:
-            found.append(SinkArg(f"`credential` of {last}", arg.value, "credential"))
+            found.append(SinkArg(f"`credential` of {last}", arg, "credential"))
     auth = keyword_arg(call, "auth")
-    if auth is not None and isinstance(auth.value, cst.Tuple | cst.List) and len(auth.value.elements) == 2:
+    if auth is not None and isinstance(auth, ast.Tuple | ast.List) and len(auth.elts) == 2:
         found.append(SinkArg(f"password in `auth=` of {qualified or last or 'the call'}",
-                             auth.value.elements[1].value, "auth"))
+                             unstarred(auth.elts[1]), "auth"))
     return found
 
 
@@ -98,7 +98,7 @@ CONNECTION_CALLS: dict[str, tuple[tuple[str, ...], int]] = {
 }
 
 
-def connection_arg(call: cst.Call, facts: FileFacts | None) -> cst.Arg | None:
+def connection_arg(call: ast.Call, facts: FileFacts | None) -> ast.expr | None:
     """The connection string or URL argument of a call that takes one."""
     spec = CONNECTION_CALLS.get(callee(call, facts)[1])
     if spec is None:
@@ -111,14 +111,15 @@ def connection_arg(call: cst.Call, facts: FileFacts | None) -> cst.Arg | None:
     return keyword_arg(call, "\0", position)
 
 
-def judged_values(call: cst.Call, facts: FileFacts | None) -> set[int]:
+def judged_values(call: ast.Call, facts: FileFacts | None) -> set[int]:
     """ids of the argument expressions KV102/KV103 judge in this call (KV104 leaves them alone)."""
     judged: set[int] = set()
     for sink in sink_args(call, facts):
         judged.add(id(sink.value))
-        if isinstance(sink.value, cst.Dict):
-            judged.update(id(e.value) for e in sink.value.elements if isinstance(e, cst.DictElement))
+        if isinstance(sink.value, ast.Dict):
+            judged.update(id(value) for key, value in zip(sink.value.keys, sink.value.values, strict=True)
+                          if key is not None)
     connection = connection_arg(call, facts)
     if connection is not None:
-        judged.add(id(connection.value))
+        judged.add(id(connection))
     return judged

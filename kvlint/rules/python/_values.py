@@ -1,22 +1,23 @@
 """What a Python expression is, as far as one file can tell: literal strings, dotted names, imports.
 
 Shared by the KV1xx rules. Everything here is per file and cheap: imports and module constants come
-from the module's top-level statements (read once per file and cached on the document), so no
-libcst metadata beyond positions is needed.
+from the module's top-level statements (read once per file and cached on the document). Nodes are
+CPython's `ast` nodes.
 """
 
 from __future__ import annotations
 
+import ast
 import bisect
 import codecs
 import re
 from dataclasses import dataclass, field
-from functools import cache
 
 from kvlint.detectors import filters
 from kvlint.detectors.validators import value_looks_secret
 from kvlint.document import Document
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+from kvlint.sources.pyast import StringPart, current_positions
+from kvlint.sources.pyast import string_parts as pyast_string_parts
 
 _FACTS_VIEW = "kvlint.python.facts"
 
@@ -26,7 +27,7 @@ class Literal:
     """A string value known from the source, and the literal node that spells it."""
 
     value: str
-    node: cst.CSTNode  # where the text is written (a constant's definition when resolved through one)
+    node: ast.AST  # where the text is written (a constant's definition when resolved through one)
     via: str | None = None  # the module constant it was read through, if any
 
 
@@ -104,97 +105,95 @@ def _has_prefix(words: list[str], prefix: str) -> bool:
     return index < len(words) and words[index].startswith(prefix)
 
 
-def file_facts(doc: Document, module: cst.Module) -> FileFacts:
+def file_facts(doc: Document, module: ast.Module) -> FileFacts:
     """The facts of `doc`, computed once per document however many rules ask."""
     cached = doc.views.get(_FACTS_VIEW)
     if isinstance(cached, FileFacts):
         return cached
     facts = FileFacts(doc.text)
     for statement in _top_level(module.body):
-        for small in statement.body:
-            _note_import(small, facts)
-            _note_constant(small, facts)
+        _note_import(statement, facts)
+        _note_constant(statement, facts)
     doc.views[_FACTS_VIEW] = facts
     return facts
 
 
-def _top_level(body: object) -> list[cst.SimpleStatementLine]:
-    """Module-level simple statements, including those inside top-level try/if blocks (optional imports)."""
-    found: list[cst.SimpleStatementLine] = []
-    for statement in body:  # type: ignore[attr-defined]
-        if isinstance(statement, cst.SimpleStatementLine):
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Module-level simple statements, including those inside top-level try/if blocks (optional
+    imports): the bodies of `try`, its handlers and `else`, of `if` and its `else`, not `elif`."""
+    found: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, ast.Try):
+            found.extend(_top_level(statement.body))
+            for handler in statement.handlers:
+                found.extend(_top_level(handler.body))
+            found.extend(_top_level(statement.orelse))
+        elif isinstance(statement, ast.If):
+            found.extend(_top_level(statement.body))
+            if not _is_elif(statement.orelse):
+                found.extend(_top_level(statement.orelse))
+        elif not isinstance(statement, _COMPOUND):
             found.append(statement)
-        elif isinstance(statement, cst.Try | cst.If):
-            found.extend(_top_level(statement.body.body))
-            for handler in getattr(statement, "handlers", ()):
-                found.extend(_top_level(handler.body.body))
-            orelse = statement.orelse
-            if isinstance(orelse, cst.Else):
-                found.extend(_top_level(orelse.body.body))
     return found
 
 
-def _note_import(small: cst.BaseSmallStatement, facts: FileFacts) -> None:
-    if isinstance(small, cst.Import):
-        for alias in small.names:
-            full = dotted(alias.name)
-            if not full:
-                continue
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                facts.imports[alias.asname.name.value] = full
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.For, ast.AsyncFor, ast.While, ast.With,
+             ast.AsyncWith, ast.Match, ast.TryStar)
+
+
+def _is_elif(orelse: list[ast.stmt]) -> bool:
+    """`elif c:` and `else:` + `if c:` give the same tree; only the text tells them apart (an
+    `elif` node starts at its keyword)."""
+    if len(orelse) != 1 or not isinstance(orelse[0], ast.If):
+        return False
+    positions = current_positions()
+    start = positions.offset(orelse[0].lineno, orelse[0].col_offset)
+    return positions.text.startswith("elif", start)
+
+
+def _note_import(statement: ast.stmt, facts: FileFacts) -> None:
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
+            full = alias.name
+            if alias.asname is not None:
+                facts.imports[alias.asname] = full
             else:
                 head = full.split(".", 1)[0]
                 facts.imports[head] = head
-    elif isinstance(small, cst.ImportFrom) and small.module is not None and not small.relative:
-        base = dotted(small.module)
-        if not base or isinstance(small.names, cst.ImportStar):
+    elif isinstance(statement, ast.ImportFrom) and statement.module is not None and not statement.level:
+        if any(alias.name == "*" for alias in statement.names):
             return
-        for alias in small.names:
-            name = dotted(alias.name)
-            if not name:
-                continue
-            local = alias.asname.name.value if alias.asname is not None and isinstance(
-                alias.asname.name, cst.Name) else name
-            facts.imports[local] = f"{base}.{name}"
+        for alias in statement.names:
+            facts.imports[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
 
 
-def _note_constant(small: cst.BaseSmallStatement, facts: FileFacts) -> None:
-    target: cst.BaseExpression | None = None
-    value: cst.BaseExpression | None = None
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-        target, value = small.targets[0].target, small.value
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        target, value = small.target, small.value
-    if not isinstance(target, cst.Name) or value is None:
+def _note_constant(statement: ast.stmt, facts: FileFacts) -> None:
+    target: ast.expr | None = None
+    value: ast.expr | None = None
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, value = statement.target, statement.value
+    if not isinstance(target, ast.Name) or value is None:
         return
     literal = string_value(value, facts)
-    if literal is not None and facts.assigned_once(target.value):
-        facts.constants[target.value] = Literal(literal.value, literal.node, target.value)
+    if literal is not None and facts.assigned_once(target.id):
+        facts.constants[target.id] = Literal(literal.value, literal.node, target.id)
 
 
-@cache
-def _empty_module() -> cst.Module:
-    return cst.Module(body=[])
-
-
-def code_of(node: cst.CSTNode) -> str:
-    """The source text of `node` as libcst writes it (stable text for a fingerprint key)."""
-    return str(_empty_module().code_for_node(node))
-
-
-def dotted(node: cst.CSTNode | None) -> str | None:
+def dotted(node: ast.AST | None) -> str | None:
     """`a.b.c` for a Name/Attribute chain, else None."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
         node = node.value
-    if not isinstance(node, cst.Name):
+    if not isinstance(node, ast.Name):
         return None
-    parts.append(node.value)
+    parts.append(node.id)
     return ".".join(reversed(parts))
 
 
-def qualified(node: cst.CSTNode | None, facts: FileFacts | None) -> str | None:
+def qualified(node: ast.AST | None, facts: FileFacts | None) -> str | None:
     """The dotted name with its first part resolved through the file's imports (`CSC` -> azure.identity...)."""
     name = dotted(node)
     if name is None or facts is None:
@@ -206,71 +205,104 @@ def qualified(node: cst.CSTNode | None, facts: FileFacts | None) -> str | None:
     return f"{origin}.{rest}" if rest else origin
 
 
-def callee(call: cst.Call, facts: FileFacts | None) -> tuple[str, str]:
+def callee(call: ast.Call, facts: FileFacts | None) -> tuple[str, str]:
     """(qualified dotted name or '', last part) of what a call calls: `x.y.connect(...)` -> (.., 'connect')."""
     # The last part of the qualified name, so that an alias (`import X as Y; Y(...)`) is seen as X.
     name = qualified(call.func, facts) or ""
     return name, name.rsplit(".", 1)[-1]
 
 
-def string_value(node: cst.CSTNode | None, facts: FileFacts | None = None) -> Literal | None:
+def string_value(node: ast.AST | None, facts: FileFacts | None = None) -> Literal | None:
     """The text of a string literal: plain, implicitly or `+`-concatenated, an f-string without
     placeholders, or a module constant holding one. None when it is not known from the file."""
     if node is None:
         return None
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        try:
-            value = node.evaluated_value
-        except Exception:  # an unusual escape libcst cannot evaluate: treat as unknown
-            return None
+    if isinstance(node, ast.Constant):
+        value = node.value
         if isinstance(value, bytes):
             value = value.decode("utf-8", "replace")
         return Literal(value, node) if isinstance(value, str) else None
-    if isinstance(node, cst.FormattedString):
-        if any(not isinstance(part, cst.FormattedStringText) for part in node.parts):
-            return None
-        raw = "".join(part.value for part in node.parts if isinstance(part, cst.FormattedStringText))
-        if "r" not in node.prefix.lower() and "\\" in raw:
-            try:
-                raw = codecs.decode(raw, "unicode_escape")
-            except UnicodeDecodeError:
-                return None
-        return Literal(raw, node)
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+    if isinstance(node, ast.JoinedStr):
+        return _fstring_value(node, facts)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = string_value(node.left, facts), string_value(node.right, facts)
         if left is None or right is None:
             return None
         return Literal(left.value + right.value, node, left.via or right.via)
-    if isinstance(node, cst.Name) and facts is not None:
-        return facts.constants.get(node.value)
+    if isinstance(node, ast.Name) and facts is not None:
+        return facts.constants.get(node.id)
     return None
 
 
-def keyword_arg(call: cst.Call, keyword: str, position: int | None = None) -> cst.Arg | None:
+def _fstring_value(node: ast.JoinedStr, facts: FileFacts | None) -> Literal | None:
+    """One f-string token without placeholders: its text as written (`{{` stays doubled), escapes
+    read with `unicode_escape` (what the rules always did). Concatenated with other tokens: unknown."""
+    if any(not isinstance(value, ast.Constant) for value in node.values):
+        return None
+    parts = string_parts(node)
+    if parts is None or len(parts) != 1:
+        return None
+    raw = parts[0].body
+    if "r" not in parts[0].prefix.lower() and "\\" in raw:
+        try:
+            raw = codecs.decode(raw, "unicode_escape")
+        except UnicodeDecodeError:
+            return None
+    return Literal(raw, node)
+
+
+def string_parts(node: ast.AST | StringPart) -> list[StringPart] | None:
+    """The string tokens of a literal node of the file being read (an implicit concatenation's parts)."""
+    if isinstance(node, StringPart):
+        return [node]
+    positions = current_positions()
+    start, end = positions.span(node)
+    return pyast_string_parts(positions.text, start, end)
+
+
+def call_args(call: ast.Call) -> list[ast.expr]:
+    """Every argument expression of a call in source order (positional, `*x`, `k=v`, `**x`)."""
+    if not call.keywords:
+        return list(call.args)
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if not any(isinstance(arg, ast.Starred) for arg in call.args):
+        return values  # positional arguments come first
+    nodes: list[ast.AST] = [*call.args, *call.keywords]
+    order = sorted(range(len(nodes)), key=lambda i: (nodes[i].lineno, nodes[i].col_offset))
+    return [values[i] for i in order]
+
+
+def keyword_arg(call: ast.Call, keyword: str, position: int | None = None) -> ast.expr | None:
     """The argument passed as `keyword=` or at `position` (when no `*args` comes before it)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg
+    for arg in call.keywords:
+        if arg.arg == keyword:
+            return arg.value
     if position is not None:
+        first_keyword = (call.keywords[0].lineno, call.keywords[0].col_offset) if call.keywords else None
         positional = []
         for arg in call.args:
-            if arg.keyword is not None or arg.star == "**":
-                break
-            if arg.star == "*":
-                return None  # cannot tell which position it fills
+            if isinstance(arg, ast.Starred):
+                if first_keyword is None or (arg.lineno, arg.col_offset) < first_keyword:
+                    return None  # cannot tell which position it fills
+                continue
             positional.append(arg)
         if position < len(positional):
             return positional[position]
     return None
 
 
-def has_keyword(call: cst.Call, keyword: str) -> bool:
-    return any(arg.keyword is not None and arg.keyword.value == keyword for arg in call.args)
+def has_keyword(call: ast.Call, keyword: str) -> bool:
+    return any(arg.arg == keyword for arg in call.keywords)
 
 
-def passes_kwargs(call: cst.Call) -> bool:
+def passes_kwargs(call: ast.Call) -> bool:
     """`**options` may carry any keyword, so absence of one cannot be judged."""
-    return any(arg.star == "**" for arg in call.args)
+    return any(arg.arg is None for arg in call.keywords)
+
+
+def unstarred(node: ast.expr) -> ast.expr:
+    """The expression of `*x` (what libcst's StarredElement.value was), else the node."""
+    return node.value if isinstance(node, ast.Starred) else node
 
 
 # Values written in code that are not secrets even where a secret is expected.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+import ast
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
@@ -84,16 +85,16 @@ class ConnectionStringWithCredential(KVPythonRule):
     def wants(self, text: str) -> bool:
         return any(name in text for name in CONNECTION_CALLS) and connection_string_credential(text, lowered(text))
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         arg = connection_arg(node, self.facts)
         if arg is None:
             return
-        literal = string_value(arg.value, self.facts)
+        literal = string_value(arg, self.facts)
         if literal is None:
             return
         found = credential_in(literal.value, self.catalogue)
         if found is not None:
-            at = literal.node if literal.via is None else arg.value
+            at = literal.node if literal.via is None else arg
             _, last = callee(node, self.facts)
             self.report_literal(at, f"{last}() gets a connection string with a credential ({found.part}) "
                                     "written in the code", literal, secret=found.secret)

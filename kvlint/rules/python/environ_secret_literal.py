@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+import ast
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
@@ -85,41 +86,39 @@ class EnvironSecretLiteral(KVPythonRule):
         ),
     ]
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            subscript = target.target
-            if not (isinstance(subscript, cst.Subscript) and self._is_environ(subscript.value)):
-                continue
-            if len(subscript.slice) == 1 and isinstance(subscript.slice[0].slice, cst.Index):
-                self._judge(subscript.slice[0].slice.value, node.value)
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for subscript in node.targets:
+            if isinstance(subscript, ast.Subscript) and self._is_environ(subscript.value):
+                self._judge(subscript.slice, node.value)  # `environ["a", "b"]` and slices are no string
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute | cst.Name):
+        if not isinstance(func, ast.Attribute | ast.Name):
             return
         name = qualified(func, self.facts)
         if name in (f"{_ENVIRON}.setdefault", "os.putenv"):
             key, value = keyword_arg(node, "key", 0), keyword_arg(node, "value", 1)
             if key is not None and value is not None:
-                self._judge(key.value, value.value)
+                self._judge(key, value)
         elif name == f"{_ENVIRON}.update":
             for arg in node.args:
-                if arg.keyword is not None:
-                    self._judge_named(arg.keyword.value, arg.value)
-                elif isinstance(arg.value, cst.Dict):
-                    for element in arg.value.elements:
-                        if isinstance(element, cst.DictElement):
-                            self._judge(element.key, element.value)
+                if isinstance(arg, ast.Dict):
+                    for key_node, value_node in zip(arg.keys, arg.values, strict=True):
+                        if key_node is not None:
+                            self._judge(key_node, value_node)
+            for keyword in node.keywords:
+                if keyword.arg is not None:
+                    self._judge_named(keyword.arg, keyword.value)
 
-    def _is_environ(self, node: cst.BaseExpression) -> bool:
+    def _is_environ(self, node: ast.expr) -> bool:
         return qualified(node, self.facts) == _ENVIRON
 
-    def _judge(self, key: cst.BaseExpression, value: cst.BaseExpression) -> None:
+    def _judge(self, key: ast.expr, value: ast.expr) -> None:
         name = string_value(key, self.facts)
         if name is not None:
             self._judge_named(name.value, value)
 
-    def _judge_named(self, name: str, value: cst.BaseExpression) -> None:
+    def _judge_named(self, name: str, value: ast.expr) -> None:
         literal = string_value(value, self.facts)
         if literal is None:
             return
@@ -130,7 +129,7 @@ class EnvironSecretLiteral(KVPythonRule):
                 literal.value):
             self._report(name, value, literal, literal.value, "")
 
-    def _report(self, name: str, value: cst.BaseExpression, literal: Literal, secret: str, detail: str) -> None:
+    def _report(self, name: str, value: ast.expr, literal: Literal, secret: str, detail: str) -> None:
         shown = name if len(name) <= 60 and name.replace("_", "").isalnum() else "a secret variable"
         at = literal.node if literal.via is None else value
         self.report_literal(at, f"string literal written to the environment variable {shown}{detail}",

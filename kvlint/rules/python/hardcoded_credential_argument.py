@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+import ast
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
@@ -117,7 +118,7 @@ class HardcodedCredentialArgument(KVPythonRule):
         ),
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         for sink in sink_args(node, self.facts):
             for literal in self._literals(sink):
                 if not not_a_secret(literal.value):
@@ -129,12 +130,12 @@ class HardcodedCredentialArgument(KVPythonRule):
         literal = string_value(sink.value, self.facts)
         if literal is not None:
             return [literal]
-        if sink.kind == "credential" and isinstance(sink.value, cst.Dict):
+        if sink.kind == "credential" and isinstance(sink.value, ast.Dict):
             # {"account_name": ..., "account_key": ...} for the storage and tables clients
-            for element in sink.value.elements:
-                if isinstance(element, cst.DictElement):
-                    key = string_value(element.key)
+            for key_node, value_node in zip(sink.value.keys, sink.value.values, strict=True):
+                if key_node is not None:
+                    key = string_value(key_node)
                     if key is not None and key.value == "account_key":
-                        value = string_value(element.value, self.facts)
+                        value = string_value(value_node, self.facts)
                         return [value] if value is not None else []
         return []

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+import ast
 import re
 
 from kvlint.detectors import filters
 from kvlint.document import Document
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
@@ -12,7 +12,7 @@ from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
 from kvlint.rules.python._prefilter import lowered, secret_named_literal
 from kvlint.rules.python._sinks import judged_values
-from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value
+from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value, unstarred
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][\w.\-]{0,39}$")
 # Environment writes are KV105's.
@@ -111,11 +111,11 @@ class LiteralAssignedToSecretName(KVPythonRule):
         ),
     ]
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            self._assigned(target.target, node.value)
+            self._assigned(target, node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
 
@@ -127,46 +127,50 @@ class LiteralAssignedToSecretName(KVPythonRule):
         self._in_environ_write = 0
         self._judged_elsewhere: set[int] = set()  # argument values KV102/KV103 judge
 
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key = string_value(node.key)
-        if key is not None:
-            self._judge(key.value, node.value)
+    def visit_Dict(self, node: ast.Dict) -> None:
+        for key_node, value in zip(node.keys, node.values, strict=True):
+            key = string_value(key_node) if key_node is not None else None
+            if key is not None:
+                self._judge(key.value, value)
 
-    def leave_Call(self, original_node: cst.Call) -> None:
+    def leave_Call(self, original_node: ast.Call) -> None:
         if qualified(original_node.func, self.facts) in _ENVIRON_WRITES:
             self._in_environ_write -= 1
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         if qualified(node.func, self.facts) in _ENVIRON_WRITES:
             self._in_environ_write += 1
         self._judged_elsewhere |= judged_values(node, self.facts)
-        for arg in node.args:
-            if arg.keyword is not None:
-                self._judge(arg.keyword.value, arg.value)
+        for arg in node.keywords:
+            if arg.arg is not None:
+                self._judge(arg.arg, arg.value)
 
-    def visit_Param(self, node: cst.Param) -> None:
-        if node.default is not None:
-            self._judge(node.name.value, node.default)
+    def visit_arguments(self, node: ast.arguments) -> None:  # of a def or a lambda
+        positional = [*node.posonlyargs, *node.args]
+        for param, default in zip(positional[len(positional) - len(node.defaults):], node.defaults, strict=True):
+            self._judge(param.arg, default)
+        for param, default in zip(node.kwonlyargs, node.kw_defaults, strict=True):
+            if default is not None:
+                self._judge(param.arg, default)
 
-    def _assigned(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Tuple | cst.List) and isinstance(value, cst.Tuple | cst.List):
-            if len(target.elements) == len(value.elements):
-                for inner, item in zip(target.elements, value.elements, strict=True):
-                    self._assigned(inner.value, item.value)
+    def _assigned(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple | ast.List) and isinstance(value, ast.Tuple | ast.List):
+            if len(target.elts) == len(value.elts):
+                for inner, item in zip(target.elts, value.elts, strict=True):
+                    self._assigned(unstarred(inner), unstarred(item))
             return
         name: str | None = None
-        if isinstance(target, cst.Name):
-            name = target.value
-        elif isinstance(target, cst.Attribute):
-            name = target.attr.value
-        elif (isinstance(target, cst.Subscript) and qualified(target.value, self.facts) != "os.environ"
-              and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index)):
-            key = string_value(target.slice[0].slice.value)
+        if isinstance(target, ast.Name):
+            name = target.id
+        elif isinstance(target, ast.Attribute):
+            name = target.attr
+        elif isinstance(target, ast.Subscript) and qualified(target.value, self.facts) != "os.environ":
+            key = string_value(target.slice)  # `x["a", "b"]` and slices are no string
             name = key.value if key is not None else None
         if name:
             self._judge(name, value)
 
-    def _judge(self, name: str, value: cst.BaseExpression) -> None:
+    def _judge(self, name: str, value: ast.expr) -> None:
         if self._in_environ_write or id(value) in self._judged_elsewhere:
             return
         # Only literals written right here: a constant is judged where it is assigned.

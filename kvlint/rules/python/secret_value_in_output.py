@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import ast
+
 from kvlint.document import Document
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
 from kvlint.model import Category, Confidence, Location, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._flow import SecretFlow, Taint
-from kvlint.rules.python._values import code_of, dotted, qualified
+from kvlint.rules.python._values import call_args, dotted, qualified, unstarred
 
 _LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 _WRITERS = {"sys.stdout.write", "sys.stderr.write", "sys.stdout.writelines", "sys.stderr.writelines",
@@ -122,83 +123,88 @@ class SecretValueInOutput(KVPythonRule):
         self._function_depth = 0
 
     # -- scopes and bindings ----------------------------------------------------------------------
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._class_depth += 1
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+    def leave_ClassDef(self, original_node: ast.ClassDef) -> None:
         self._class_depth -= 1
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        params = node.params
-        names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
-        for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
-                names.append(star.name.value)
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        params = node.args
+        names = [p.arg for p in (*params.posonlyargs, *params.args, *params.kwonlyargs)]
+        for star in (params.vararg, params.kwarg):
+            if star is not None:
+                names.append(star.arg)
         self.flow.enter_function(names)
         self._function_depth += 1
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, original_node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._function_depth -= 1
         # A method is remembered as `self.name`, a module function by its name.
-        self.flow.leave_function(original_node.name.value, method=self._class_depth > 0)
+        self.flow.leave_function(original_node.name, method=self._class_depth > 0)
 
-    def leave_Assign(self, original_node: cst.Assign) -> None:
+    visit_AsyncFunctionDef = visit_FunctionDef
+    leave_AsyncFunctionDef = leave_FunctionDef
+
+    def leave_Assign(self, original_node: ast.Assign) -> None:
         for target in original_node.targets:
-            self.flow.bind(target.target, original_node.value)
+            self.flow.bind(target, original_node.value)
 
-    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+    def leave_AnnAssign(self, original_node: ast.AnnAssign) -> None:
         if original_node.value is not None:
             self.flow.bind(original_node.target, original_node.value)
 
-    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+    def leave_AugAssign(self, original_node: ast.AugAssign) -> None:
         self.flow.augment(original_node.target, original_node.value)
 
-    def visit_For(self, node: cst.For) -> None:
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.flow.bind_loop(node.target, node.iter)
 
-    def visit_Return(self, node: cst.Return) -> None:
+    visit_AsyncFor = visit_For
+
+    def visit_Return(self, node: ast.Return) -> None:
         self.flow.note_return(node.value)
 
     # -- sinks --------------------------------------------------------------------------------------
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         sink = self._sink(node)
         if sink is None:
             return
-        for arg in node.args:
-            taint = self.flow.value_in(arg.value)
+        for arg in call_args(node):
+            taint = self.flow.value_in(unstarred(arg))
             if taint is not None:
                 self._report(node, f"Key Vault secret value reaches {sink}", taint)
                 return
 
-    def visit_Raise(self, node: cst.Raise) -> None:
+    def visit_Raise(self, node: ast.Raise) -> None:
         exc = node.exc
-        if isinstance(exc, cst.Call):
-            for arg in exc.args:
-                taint = self.flow.value_in(arg.value)
+        if isinstance(exc, ast.Call):
+            for arg in call_args(exc):
+                taint = self.flow.value_in(unstarred(arg))
                 if taint is not None:
                     self._report(exc, "Key Vault secret value is put in an exception message", taint)
                     return
 
-    def visit_Assert(self, node: cst.Assert) -> None:
+    def visit_Assert(self, node: ast.Assert) -> None:
         taint = self.flow.value_in(node.msg)
         if taint is not None and node.msg is not None:
             self._report(node.msg, "Key Vault secret value is put in an assertion message", taint)
 
-    def _sink(self, node: cst.Call) -> str | None:
+    def _sink(self, node: ast.Call) -> str | None:
         func = node.func
         name = qualified(func, self.facts)
-        if name in _PRINTERS or (isinstance(func, cst.Name) and func.value == "print"):
+        if name in _PRINTERS or (isinstance(func, ast.Name) and func.id == "print"):
             return f"{dotted(func)}()"
         if name in _WRITERS:
             return f"{name}()"
         if name in ("warnings.warn", "warnings.warn_explicit"):
             return "warnings.warn()"
-        if isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS and _is_logger(func.value, name):
-            shown = dotted(func) or f"logger.{func.attr.value}"
+        if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS and _is_logger(func.value, name):
+            shown = dotted(func) or f"logger.{func.attr}"
             return f"{shown if len(shown) <= 40 else 'a logging call'}()"
         return None
 
-    def _report(self, at: cst.CSTNode, message: str, taint: Taint) -> None:
+    def _report(self, at: ast.AST, message: str, taint: Taint) -> None:
         related = [self._related(taint.source, "the secret value is read here")]
         if taint.origin is not None and taint.origin is not taint.source:
             origin = self._related(taint.origin, "the secret is fetched from Key Vault here")
@@ -206,18 +212,18 @@ class SecretValueInOutput(KVPythonRule):
                 related.append(origin)
         # Known by where the value goes and what it is read from, not by other text on the line.
         self.report(self.location_of(at), message, related=related,
-                    key=f"{message}|{code_of(taint.source)}")
+                    key=f"{message}|{self.code_of(taint.source)}")
 
-    def _related(self, node: cst.CSTNode, message: str) -> Location:
+    def _related(self, node: ast.AST, message: str) -> Location:
         loc = self.location_of(node)
         return Location(loc.path, loc.start_line, loc.start_col, loc.end_line, loc.end_col, message=message)
 
 
-def _is_logger(receiver: cst.BaseExpression, qualified_name: str | None) -> bool:
+def _is_logger(receiver: ast.expr, qualified_name: str | None) -> bool:
     """`logging`, `logger`, `self._log`, `LOG`, `logging.getLogger(...)`: by name, as linters do."""
     if qualified_name is not None and qualified_name.startswith("logging."):
         return True
-    if isinstance(receiver, cst.Call):
+    if isinstance(receiver, ast.Call):
         called = dotted(receiver.func) or ""
         return called.rsplit(".", 1)[-1] in {"getLogger", "get_logger", "getChild"}
     name = dotted(receiver)

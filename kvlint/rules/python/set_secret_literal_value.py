@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+import ast
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
@@ -71,14 +72,14 @@ class SetSecretLiteralValue(KVPythonRule):
         ),
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if not (isinstance(func, cst.Attribute) and func.attr.value == "set_secret"):
+        if not (isinstance(func, ast.Attribute) and func.attr == "set_secret"):
             return
         arg = keyword_arg(node, "value", 1)
         if arg is None:
             return
-        literal = string_value(arg.value, self.facts)
+        literal = string_value(arg, self.facts)
         # An empty string or placeholder is a marker, not a secret.
         if literal is not None and not not_a_secret(literal.value):
-            self.report_literal(arg.value, "secret value passed to set_secret() is a string literal", literal)
+            self.report_literal(arg, "secret value passed to set_secret() is a string literal", literal)

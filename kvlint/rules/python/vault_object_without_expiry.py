@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from kvlint.lazy import cst  # libcst, imported when a file is parsed
+import ast
+
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
-from kvlint.rules.python._values import code_of, keyword_arg, passes_kwargs
+from kvlint.rules.python._values import keyword_arg, passes_kwargs
 
 # azure-keyvault-secrets / azure-keyvault-keys calls that create a new version.
 _CREATORS = {
@@ -80,27 +81,27 @@ class VaultObjectWithoutExpiry(KVPythonRule):
         ),
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if not isinstance(func, ast.Attribute):
             return
-        kind = _CREATORS.get(func.attr.value)
+        kind = _CREATORS.get(func.attr)
         if kind is None or passes_kwargs(node):
             return
         # SecretClient.set_secret(name, value) takes two; other classes' set_secret(x) is not it.
         if kind == "secret" and keyword_arg(node, "value", 1) is None:
             return
-        positional = sum(1 for arg in node.args if arg.keyword is None and not arg.star)
-        keywords = {arg.keyword.value for arg in node.args if arg.keyword is not None}
-        if positional > _POSITIONAL[func.attr.value] or keywords & _FOREIGN_KEYWORDS or any(
+        positional = sum(1 for arg in node.args if not isinstance(arg, ast.Starred))
+        keywords = {arg.arg for arg in node.keywords if arg.arg is not None}
+        if positional > _POSITIONAL[func.attr] or keywords & _FOREIGN_KEYWORDS or any(
                 k[:1].isupper() for k in keywords):  # boto3-style KeyUsage=...
             return
         expires = keyword_arg(node, "expires_on")
-        if expires is not None and not (isinstance(expires.value, cst.Name) and expires.value.value == "None"):
+        if expires is not None and not (isinstance(expires, ast.Constant) and expires.value is None):
             return
         # Known by the call and the object's name, not by its line: replacing a literal value on the
         # same line (KV101's fix) must not make this finding new to a baseline.
         name = keyword_arg(node, "name", 0)
-        name_text = code_of(name.value) if name is not None else "?"
-        self.report_node(node, f"Key Vault {kind} created by {func.attr.value}() without an expiry (expires_on)",
-                         key=f"{code_of(func)}|name={name_text}")
+        name_text = self.code_of(name) if name is not None else "?"
+        self.report_node(node, f"Key Vault {kind} created by {func.attr}() without an expiry (expires_on)",
+                         key=f"{self.code_of(func)}|name={name_text}")
