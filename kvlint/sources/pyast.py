@@ -43,15 +43,30 @@ class Positions:
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0, *(m.end() for m in _LINE_END.finditer(text))]
+        # line -> None (ASCII: a byte is a character) or the byte offset of each character
+        self._byte_offsets: dict[int, list[int] | None] = {}
 
     def offset(self, line: int, byte_col: int) -> int:
+        """Character offset in the text of (1-based line, UTF-8 byte column). Each line is read at
+        most once, however many nodes on it are asked for (a minified line stays linear)."""
         start = self.starts[line - 1]
-        head = self.text[start:start + byte_col]
-        if head.isascii():  # as many characters as bytes
+        if line in self._byte_offsets:
+            offsets = self._byte_offsets[line]
+        else:
+            end = self.starts[line] if line < len(self.starts) else len(self.text)
+            text = self.text[start:end]
+            offsets = None
+            if not text.isascii():
+                offsets = [0]
+                size = 0
+                for char in text:
+                    code = ord(char)
+                    size += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+                    offsets.append(size)
+            self._byte_offsets[line] = offsets
+        if offsets is None:
             return start + byte_col
-        end = self.starts[line] if line < len(self.starts) else len(self.text)
-        raw = self.text[start:end].encode("utf-8", "surrogatepass")
-        return start + len(raw[:byte_col].decode("utf-8", "replace"))
+        return start + bisect.bisect_left(offsets, byte_col)
 
     def span(self, node: Any) -> tuple[int, int]:
         """[start, end) character offsets of an ast node or a StringPart."""

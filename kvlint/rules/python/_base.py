@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 from typing import Any
 
 from kvlint.model import Location
 from kvlint.rules.python._values import FileFacts, Literal, file_facts, string_parts
 from kvlint.sources.pyast import StringPart
 from kvlint.sources.python import PythonRule
+
+_CATALOGUE_VIEW = "kvlint.python.catalogue-lines"
 
 
 class KVPythonRule(PythonRule):
@@ -43,16 +47,19 @@ class KVPythonRule(PythonRule):
         if self.catalogue is None or self.document is None:
             return None
         loc = self.location_of(node)
-        text = "\n".join(self.document.lines[loc.start_line - 1:(loc.end_line or loc.start_line)])
-        try:
-            matches = self.catalogue.scan(text, path=self.document.path)
-        except Exception:  # the catalogue is another component: on failure, keep our own span
-            return None
-        for match in matches:
-            found = match.secret
-            if found and (secret in found or (len(found) >= 8 and found in secret)):
-                return str(found)
-        return None
+        lines = (loc.start_line, loc.end_line or loc.start_line)
+        # One scan per stretch of lines, however many literals on it report (a minified line of
+        # n secrets would otherwise be scanned n times); shared by the rules through the document.
+        scanned = self.document.views.setdefault(_CATALOGUE_VIEW, {})
+        found = scanned.get(lines)
+        if found is None:
+            text = "\n".join(self.document.lines[lines[0] - 1:lines[1]])
+            try:
+                found = scanned[lines] = _Found([str(m.secret) for m in self.catalogue.scan(
+                    text, path=self.document.path) if m.secret])
+            except Exception:  # the catalogue is another component: on failure, keep our own span
+                return None
+        return found.first_for(secret)
 
     def report_literal(self, at: Any, message: str, literal: Literal, secret: str | None = None,
                        **kwargs: Any) -> None:
@@ -74,6 +81,40 @@ class KVPythonRule(PythonRule):
             related=related,
             **kwargs,
         )
+
+
+class _Found:
+    """The secrets the catalogue found on some lines, in order, and the first that is the same
+    secret as a literal's: it holds the literal's value, or is a part of it of 8 characters or
+    more. Answered without a pass over all of them per literal where the value allows (n literals
+    on one minified line would make that quadratic)."""
+
+    _BUDGET = 4096  # windows of the value to look up; beyond that, a plain pass
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = secrets
+        self.joined = "\0".join(secrets)
+        self.starts = list(itertools.accumulate((len(s) + 1 for s in secrets[:-1]), initial=0))
+        self.first: dict[str, int] = {}
+        for index, secret in enumerate(secrets):
+            if len(secret) >= 8:
+                self.first.setdefault(secret, index)
+        self.lengths = sorted({len(s) for s in self.first})
+
+    def first_for(self, value: str) -> str | None:
+        lengths = [n for n in self.lengths if n <= len(value)]
+        if not value or "\0" in value or len(value) * len(lengths) > self._BUDGET:
+            return next((s for s in self.secrets if value in s or (len(s) >= 8 and s in value)), None)
+        candidates = []
+        at = self.joined.find(value)  # the first secret holding the value (none spans a separator)
+        if at >= 0:
+            candidates.append(bisect.bisect_right(self.starts, at) - 1)
+        for size in lengths:  # the first secret that is a part of the value
+            for start in range(len(value) - size + 1):
+                index = self.first.get(value[start:start + size])
+                if index is not None:
+                    candidates.append(index)
+        return self.secrets[min(candidates)] if candidates else None
 
 
 def _part_holding(node: Any, secret: str) -> Any:
