@@ -10,6 +10,8 @@ Cases (generated deterministically into a temporary folder, scanned through the 
   Key Vault call (module facts, `assigned_once`);
 - `env-secrets`: one `.env` with 4,000 distinct secret-named values (the masker, one finding each);
 - `minified`: 40,000 findings on one minified line (a JS object of secret-named values, no newline);
+- `minified-py`: 2,000 secret-named string literals on one Python line, non-ASCII text on it (KV104's
+  positions and its catalogue look-up of each literal's line);
 - `pem-no-end`: 540 KB of `-----BEGIN PRIVATE KEY-----` lines without an END line (KV040).
 
 A linear path costs about 4x at 4x the size; a quadratic one 16x. Start-up is subtracted (the
@@ -57,6 +59,11 @@ def minified(n: int) -> tuple[str, str]:
     return "bundle.min.js", "var c={" + items + "};"
 
 
+def minified_py(n: int) -> tuple[str, str]:
+    items = "; ".join(f'{_letters(i)}_password = "Fk{i:06d}xQz!Tré"' for i in range(n))
+    return "settings_min.py", "é = 1; " + items + "\n"
+
+
 def pem_no_end(n: int) -> tuple[str, str]:
     # 540 KB at n = 19,000 (28 characters + newline per line)
     return "key.txt", "-----BEGIN PRIVATE KEY-----\n" * n
@@ -66,6 +73,7 @@ CASES: dict[str, tuple[Callable[[int], tuple[str, str]], int]] = {
     "constants": (constants, 4_000),
     "env-secrets": (env_secrets, 4_000),
     "minified": (minified, 40_000),
+    "minified-py": (minified_py, 2_000),
     "pem-no-end": (pem_no_end, 19_000),
 }
 
