@@ -2,7 +2,7 @@
 they import what they share with `check` from kvlint.clicommon, never kvlint.cli.
 
 Keep the modules named here light: they are imported on every run, so their heavy imports
-(azure SDKs, libcst) must happen inside the command handlers.
+(the azure SDKs) must happen inside the command handlers.
 """
 
 from __future__ import annotations
