@@ -33,7 +33,17 @@ def find_all(haystack: str, words: tuple[str, ...]) -> Iterator[tuple[int, int]]
 
 
 _NAME_CHARS = re.compile(r"[\w.\-]*")
-_NAME_CHARS_BACK = re.compile(r"[\w.\-]*$")
+LOOK_BACK = 120
+
+
+def name_chars_before(text: str, position: int) -> int:
+    """How many name characters end at `position` (looking back at most LOOK_BACK; as
+    `[\\w.\\-]*$` searched in that window would say, a newline just before `position` stepped
+    over): one match on the reversed window, where the search tried every start in it."""
+    window = text[max(0, position - LOOK_BACK):position]
+    if window.endswith("\n"):
+        window = window[:-1]
+    return _NAME_CHARS.match(window[::-1]).end()  # type: ignore[union-attr]
 # After a name: optional closing quote/bracket and annotation, then `=` or `:`, then a string literal.
 _ASSIGNED_STRING = re.compile(
     r"(?P<close>['\"]?)\]?\s*(?::[^=\n]{0,60}?)?(?<![=!<>])[:=]\s*(?P<paren>\(\s*)?[rbuRBU]{0,2}"
@@ -86,8 +96,7 @@ def secret_named_literal(text: str, lowered: str) -> bool:
     for hit_start, hit_end in find_all(lowered, SECRET_WORDS):
         end = _NAME_CHARS.match(text, hit_end).end()  # type: ignore[union-attr]
         # A bounded look back: searching from 0 would make the scan quadratic in the file size.
-        before = _NAME_CHARS_BACK.search(text, max(0, hit_start - 120), hit_start)
-        start = hit_start - len(before.group())  # type: ignore[union-attr]
+        start = hit_start - name_chars_before(text, hit_start)
         value = _literal_after(text, end, quoted_name=start > 0 and text[start - 1] in "'\"")
         if value is None:
             continue

@@ -1,0 +1,27 @@
+"""KV104's prefilter looks back from each secret word for the rest of the name: one match on the
+reversed window must say what searching `[\\w.\\-]*$` in the window said (it tried every start)."""
+
+from __future__ import annotations
+
+import random
+import re
+
+from kvlint.rules.python._prefilter import LOOK_BACK, name_chars_before
+
+SEARCHED = re.compile(r"[\w.\-]*$")
+
+
+def test_reversed_look_back_matches_the_windowed_search() -> None:
+    rng = random.Random(104)
+    alphabet = "ab_.-\n é9 =\t"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 2 * LOOK_BACK + 40)))
+        position = rng.randint(0, len(text))
+        searched = SEARCHED.search(text, max(0, position - LOOK_BACK), position)
+        assert searched is not None
+        assert name_chars_before(text, position) == len(searched.group()), (text, position)
+
+
+def test_a_newline_just_before_the_word_is_stepped_over_as_the_search_did() -> None:
+    assert name_chars_before("db.pass\nword", 8) == len("db.pass")
+    assert name_chars_before("x = my_secret", len("x = my_")) == len("my_")
