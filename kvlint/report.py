@@ -153,7 +153,9 @@ class Reporter:
         # A final newline does not start a line worth showing.
         shown_lines = len(masked_lines) - (1 if self.text.endswith("\n") else 0)
         hashes: list[str] | None = None
-        if masked_lines and self.path is not None:
+        # GitHub's line hashes travel with the fingerprints (JSON, SARIF, baselines), and cost a
+        # pass over the file's every character: not computed for text or GitHub annotations.
+        if masked_lines and self.path is not None and self.fingerprints:
             from kvlint.output.linehash import line_hashes
 
             hashes = line_hashes(self.masker.masked_text)
