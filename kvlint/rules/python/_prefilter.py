@@ -65,10 +65,12 @@ def lowered(text: str) -> str:
     return text.lower()
 
 
-def _literal_after(text: str, position: int, quoted_name: bool) -> str | None:
+def _literal_after(text: str, position: int, quoted_name: bool,
+                   found: re.Match[str] | None = None) -> str | None:
     """After a name ending at `position`: the plain value of the string literal assigned to it,
-    UNKNOWN when there is one the text cannot judge, None when there is none."""
-    found = _ASSIGNED_STRING.match(text, position)
+    UNKNOWN when there is one the text cannot judge, None when there is none. `found`: the
+    _ASSIGNED_STRING match at `position`, when the caller has it."""
+    found = found or _ASSIGNED_STRING.match(text, position)
     if found is None or bool(found.group("close")) != quoted_name:
         return None  # `"password": "..."` keys are quoted on both sides; identifiers on neither
     if found.group("paren") or len(found.group("q")) == 3:
@@ -95,9 +97,12 @@ def secret_named_literal(text: str, lowered: str) -> bool:
     """Could a secret-named target be assigned a literal that KV104 reports?"""
     for hit_start, hit_end in find_all(lowered, SECRET_WORDS):
         end = _NAME_CHARS.match(text, hit_end).end()  # type: ignore[union-attr]
+        assigned = _ASSIGNED_STRING.match(text, end)
+        if assigned is None:
+            continue  # most hits: no `= "..."` after the name, whatever the name is
         # A bounded look back: searching from 0 would make the scan quadratic in the file size.
         start = hit_start - name_chars_before(text, hit_start)
-        value = _literal_after(text, end, quoted_name=start > 0 and text[start - 1] in "'\"")
+        value = _literal_after(text, end, start > 0 and text[start - 1] in "'\"", assigned)
         if value is None:
             continue
         names = {text[start:end], text[start:end].rsplit(".", 1)[-1]}  # `self.password` is judged as `password`
