@@ -179,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             datetime.date.today().isoformat(),
             [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
         )
-        cache = Cache(folder, digest)
+        cache = Cache(folder, digest, project=root)
     if fileset.missing and not fileset.files:
         # Nothing to scan: the error is the whole answer, and stdout (or the report file) stays empty.
         from kvlint.output.sanitize import clean

@@ -196,21 +196,22 @@ class _Collector:
         if not stat.S_ISREG(info.st_mode):
             self.note("note", f"skipped: not a regular file ({_special_kind(info.st_mode)})", display)
             return
-        try:
-            head = read_head(opened, BINARY_PROBE)
-        except OSError as exc:  # gone, unreadable, or swapped for a link or a FIFO since the lstat
-            self.note("error", f"cannot read: {describe(exc)}", display)
-            return
-        # A binary within the size limit is scanned for prefixed and checksummed tokens (see
-        # kvlint.sources.text); a large library or image is a skipped binary, not a size warning.
-        binary = b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if binary and info.st_size > self.config.max_file_size:
-            if explicit:
-                self.note("note", "skipped: binary file over the size limit (max-file-size)", display)
-            else:
-                self.skipped_binary += 1
-            return
         if info.st_size > self.config.max_file_size:
+            # Only an oversized file is probed here: a large library or image is a skipped binary,
+            # not a size warning. A file within the limit is read once, by the scan (which finds a
+            # binary's NUL bytes itself, and scans it for prefixed and checksummed tokens: see
+            # kvlint.sources.text), or not at all when the cache knows its stat.
+            try:
+                head = read_head(opened, BINARY_PROBE)
+            except OSError as exc:  # gone, unreadable, or swapped for a link or a FIFO since the lstat
+                self.note("error", f"cannot read: {describe(exc)}", display)
+                return
+            if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                if explicit:
+                    self.note("note", "skipped: binary file over the size limit (max-file-size)", display)
+                else:
+                    self.skipped_binary += 1
+                return
             self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "
                                  f"{self.config.max_file_size} (max-file-size)", display)
             return

@@ -126,7 +126,8 @@ def every_output(folder: Path, *extra: str) -> list[str]:
         for fmt in FORMATS:
             run = kvlint("check", ".", "--exit-zero", *configuration, *fmt, *extra, cwd=folder, cache_dir=cache)
             outputs += [sarif_results(run.out) if "sarif" in fmt else run.out, run.err]
-    caches = [p.read_text(encoding="utf-8") for p in cache.rglob("*.json")]
+    # Every byte of every cache file (SQLite pages, free ones included), not only its rows.
+    caches = [p.read_bytes().decode("latin-1") for p in cache.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG"]
     assert caches, "the runs wrote a cache"
     return outputs + caches
 
