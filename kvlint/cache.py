@@ -31,12 +31,13 @@ from kvlint.safeio import is_private_dir, read_regular
 
 # Rows of other configurations (the digest holds the date) older than this are deleted on save.
 KEEP_OTHER_DIGESTS_DAYS = 1
+MAX_FINALS = 16  # finalize outcomes kept per project (one per file set: a full run, pre-commit batches)
 BUSY_TIMEOUT = 10.0  # seconds a run waits for another run's write
 # A stat is trusted only when the file's last change is older than this when the stat was taken
 # (timestamps move in clock ticks; whole-second timestamps mean a coarse file system).
 RACY_NS = 100_000_000
 RACY_COARSE_NS = 2_000_000_000
-SCHEMA = 1
+SCHEMA = 2
 
 
 def default_cache_dir() -> Path:
@@ -82,6 +83,7 @@ class Cache:
         name = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         self.file = folder / __version__ / f"{name}.sqlite"
         self.fresh: dict[str, tuple[str | None, str, str]] = {}  # display -> (stamp, content, value)
+        self.fresh_final: tuple[str, str] | None = None  # (key, value) of this run's finalize
         self.private_folder: bool | None = None  # whether the folder was private when first looked at
         self.damaged = False  # not a database of ours: replaced on save
         self._db: Any = None
@@ -138,7 +140,26 @@ class Cache:
             return {}
         return rows
 
+    def final(self, key: str) -> str | None:
+        """The cached outcome (JSON) of `finalize` over exactly these files and outcomes."""
+        db = self._open_existing()
+        if db is None:
+            return None
+        import sqlite3
+
+        try:
+            found = db.execute("SELECT value FROM finals WHERE key = ? AND digest = ?", (key, self.digest)).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        except sqlite3.DatabaseError:
+            self.damaged = True
+            return None
+        return found[0] if found is not None and isinstance(found[0], str) else None
+
     # -- writing ---------------------------------------------------------------------------------
+
+    def put_final(self, key: str, value: str) -> None:
+        self.fresh_final = (key, value)
 
     def put(self, display: str, stamp: str | None, content: str, value: str) -> None:
         """This run's result for a file (`value`: the outcome as JSON), written on save."""
@@ -147,7 +168,7 @@ class Cache:
     def save(self) -> None:
         """Write this run's rows (one transaction, under SQLite's lock: parallel runs keep each
         other's rows); delete rows of other configurations from before today."""
-        if not self.fresh and not self.damaged:
+        if not self.fresh and not self.fresh_final and not self.damaged:
             self.close()
             return
         import sqlite3
@@ -165,6 +186,13 @@ class Cache:
                     [(d, self.digest, s, c, v, day) for d, (s, c, v) in self.fresh.items()])
                 db.execute("DELETE FROM entries WHERE digest != ? AND day < ?",
                            (self.digest, day - KEEP_OTHER_DIGESTS_DAYS + 1))
+                if self.fresh_final is not None:
+                    db.execute("INSERT OR REPLACE INTO finals (key, digest, value, day) VALUES (?, ?, ?, ?)",
+                               (*self.fresh_final[:1], self.digest, self.fresh_final[1], day))
+                # finalize's outcomes are kept for a few file sets (a full run, pre-commit batches)
+                db.execute("DELETE FROM finals WHERE day < ? OR rowid NOT IN "
+                           "(SELECT rowid FROM finals ORDER BY rowid DESC LIMIT ?)",
+                           (day - KEEP_OTHER_DIGESTS_DAYS + 1, MAX_FINALS))
                 db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -284,6 +312,8 @@ def _connect(path: Path, *, create: bool = False) -> Any:
             db.execute("CREATE TABLE IF NOT EXISTS entries (display TEXT NOT NULL, digest TEXT NOT NULL, "
                        "stamp TEXT, content TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL, "
                        "PRIMARY KEY (display, digest)) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS finals (key TEXT NOT NULL PRIMARY KEY, digest TEXT NOT NULL, "
+                       "value TEXT NOT NULL, day INTEGER NOT NULL)")
             db.execute(f"PRAGMA user_version = {SCHEMA}")
         elif db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
             db.close()

@@ -388,6 +388,7 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
             progress(len(outcomes), total)
 
     todo: list[Item] = []
+    states: dict[str, tuple[str, str]] = {}  # display -> (content key, outcome JSON): what finalize saw
     stamps: dict[str, str | None] = {}  # display -> stat stamp, taken before the file is read
     candidates: dict[str, tuple[FileOutcome, str]] = {}  # display -> cached outcome, its JSON, if the bytes match
     if cache is not None:
@@ -400,6 +401,7 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
             cached = _cached_outcome(row.value) if row is not None else None
             if cached is not None and stamp is not None and row.stamp == stamp:
                 outcomes[display] = cached  # unchanged: not read
+                states[display] = (row.content, row.value)
                 continue
             if cached is not None:
                 candidates[display] = (cached, row.value)
@@ -412,8 +414,11 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
         if outcome is None:  # the bytes of the cached result: it stands, under the new stat
             outcome, text = candidates[display]
         outcomes[display] = outcome
-        if cache is not None and key is not None:
-            cache.put(display, stamps.get(display), key, text if text is not None else outcome.to_json())
+        if cache is not None:
+            text = text if text is not None else outcome.to_json()
+            states[display] = (key or "", text)
+            if key is not None:
+                cache.put(display, stamps.get(display), key, text)
         advance()
 
     workers = 1
@@ -437,12 +442,41 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
         result.notifications.extend(outcomes[display].notifications)
     facts = [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
     if facts:
-        final = pipeline.finalize(facts, {d: p for p, d in files})
+        final = _finalize(pipeline, facts, files, cache, states)
         result.findings.extend(final.findings)
         result.notifications.extend(final.notifications)
     result.findings.sort(key=lambda f: (f.location.path or f.location.resource_id or "",
                                         f.location.start_line, f.location.start_col, f.rule_id))
     return result
+
+
+def _finalize(pipeline: Pipeline, facts: list[tuple[str, dict[str, Any]]], files: list[tuple[Path, str]],
+              cache: Any, states: dict[str, tuple[str, str]]) -> FileOutcome:
+    """`Pipeline.finalize`, cached: its outcome depends only on the configuration, every file's
+    bytes and outcome (facts included), and the files it reads besides (recorded as `depends`).
+    A warm run of an unchanged tree then neither joins the vault model again nor re-reads the
+    files that cross-file findings are about. A snapshot given on the command line is not keyed:
+    then finalize always runs."""
+    key = None
+    if cache is not None and not pipeline.config.extra.get("snapshot") and len(states) == len(files):
+        import hashlib
+
+        digest = hashlib.sha256()
+        for display in sorted(states):
+            content, text = states[display]
+            digest.update(f"{len(display)}:{display}:{content}:".encode("utf-8", "surrogateescape"))
+            digest.update(hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest())
+        key = digest.hexdigest()
+        value = cache.final(key)
+        cached = _cached_outcome(value) if value is not None else None
+        if cached is not None:
+            return cached
+    with filedeps.recording() as depends:
+        outcome = pipeline.finalize(facts, {d: p for p, d in files})
+    outcome.depends = depends
+    if key is not None:
+        cache.put_final(key, outcome.to_json())
+    return outcome
 
 
 def cache_key(data: bytes, display: str) -> str:

@@ -20,7 +20,10 @@ from kvlint.cache import RACY_NS, stat_stamp
 
 SECRET = 'password = "Zq8secretvalue1234"\n'
 FILES = {"app.py": SECRET, "clean.py": "x = 1\n", "deploy.yaml": "kind: ConfigMap\nmetadata:\n  name: a\n",
-         "setup.sh": "echo hello\n", "README.md": "# hello\n", "sub/other.py": "import os\n"}
+         "setup.sh": "echo hello\n", "README.md": "# hello\n", "sub/other.py": "import os\n",
+         # judged in finalize, once per scan, from every file's facts: its outcome is cached too
+         "infra/main.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv-app"\n  sku_name = "standard"\n'
+                          '  purge_protection_enabled = false\n}\n'}
 
 # The real CLI's entry point, with every file the process opens (os.open, open, io.open) logged.
 HOOKED = """
@@ -68,7 +71,7 @@ def test_a_warm_run_opens_no_unchanged_file(tmp_path: Path):
     opened, warm = opened_by_check(tree, cache, ".")
     assert opened == set(), opened
     assert warm.returncode == cold.returncode == 1 and warm.stdout.split("Scanned")[0] == cold.stdout.split("Scanned")[0]
-    assert "app.py:1:12: KV104" in warm.stdout
+    assert "app.py:1:12: KV104" in warm.stdout and "infra/main.tf:" in warm.stdout
 
 
 def test_a_changed_file_is_read_and_scanned_again_and_a_touched_one_only_read(tmp_path: Path):
@@ -79,8 +82,10 @@ def test_a_changed_file_is_read_and_scanned_again_and_a_touched_one_only_read(tm
     (tree / "setup.sh").chmod(0o600)  # a new ctime
     time.sleep(0.2)
     opened, run = opened_by_check(tree, cache, "--format", "json", ".")
-    assert opened == {"clean.py", "README.md", "setup.sh"}, opened
-    assert sorted(f["location"]["path"] for f in json.loads(run.stdout)["findings"]) == ["app.py", "clean.py"]
+    # main.tf is unchanged, but finalize runs again (its inputs changed) and reads the file it reports on.
+    assert opened == {"clean.py", "README.md", "setup.sh", "infra/main.tf"}, opened
+    assert sorted({f["location"]["path"] for f in json.loads(run.stdout)["findings"]}) == [
+        "app.py", "clean.py", "infra/main.tf"]
     # The touched files' rows now hold their new stat: not even read the next time.
     opened, again = opened_by_check(tree, cache, "--format", "json", ".")
     assert opened == set(), opened

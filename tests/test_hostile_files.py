@@ -229,6 +229,24 @@ def test_a_damaged_cache_row_is_a_miss_and_rewritten(tmp_path: Path, column: str
     assert json.loads(_rows(cache_file)["a.py"][2])["findings"]
 
 
+@pytest.mark.parametrize("value", ["[1, 2]", "null", '{"findings": [], "notifications": []}', "{", "[" * 100_000])
+def test_a_damaged_or_planted_finalize_row_is_a_miss(tmp_path: Path, value: str):
+    """Vaults are judged once per scan (finalize); its cached outcome is checked like a file's."""
+    (tmp_path / "main.tf").write_text('resource "azurerm_key_vault" "kv" {\n  name = "kv-app"\n'
+                                      '  purge_protection_enabled = false\n}\n')
+    cache_dir = tmp_path / "cache"
+    first = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    assert "main.tf:" in first.out
+    [cache_file] = _cache_files(cache_dir)
+    with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
+        assert db.execute("UPDATE finals SET value = ?", (value,)).rowcount == 1
+    again = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    if value.startswith('{"findings": []'):  # well-formed: the private folder is what keeps it out
+        assert "main.tf:" not in again.out
+        return
+    assert again.code == first.code and TOOK.sub("", again.out) == TOOK.sub("", first.out)
+
+
 @pytest.mark.parametrize("content", [b"", b"{", b"\x00\xff" * 3000, b"SQLite format 3\x00" + b"\xff" * 5000, "truncate",
                                      "other-schema"])
 def test_a_damaged_cache_file_is_ignored_and_replaced(tmp_path: Path, content: bytes | str):
