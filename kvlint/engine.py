@@ -372,8 +372,10 @@ def _size_of(path: Path) -> int:
 
 
 def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
-             progress: Callable[[int, int], None] | None = None) -> ScanResult:
+             progress: Callable[[int, int], None] | None = None,
+             stamps: dict[str, str | None] | None = None) -> ScanResult:
     """Scan files (absolute path, display path) and return findings sorted by location.
+    `stamps`: the files' stat stamps taken by the walk (else each file is stat'ed here).
 
     With a cache, a file whose stat is the one recorded with its result is not read at all; one
     whose stat changed is read, and if its bytes are those of the result, not scanned.
@@ -389,14 +391,15 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
 
     todo: list[Item] = []
     states: dict[str, tuple[str, str]] = {}  # display -> (content key, outcome JSON): what finalize saw
-    stamps: dict[str, str | None] = {}  # display -> stat stamp, taken before the file is read
+    stamps = dict(stamps or {})  # display -> stat stamp, taken before the file is read
     candidates: dict[str, tuple[FileOutcome, str]] = {}  # display -> cached outcome, its JSON, if the bytes match
     if cache is not None:
         from kvlint.cache import stamp_of
 
         rows = cache.lookup([display for _, display in files])
         for path, display in files:
-            stamps[display] = stamp = stamp_of(path)
+            stamp = stamps[display] if display in stamps else stamp_of(path)
+            stamps[display] = stamp
             row = rows.get(display)
             cached = _cached_outcome(row.value) if row is not None else None
             if cached is not None and stamp is not None and row.stamp == stamp:
@@ -485,12 +488,17 @@ def cache_key(data: bytes, display: str) -> str:
     return Cache.key_of(data, display)
 
 
+_EMPTY_OUTCOME = FileOutcome().to_json()
+
+
 def _cached_outcome(value: str) -> FileOutcome | None:
     """A cached outcome, or None when it is malformed (then the file is scanned and its row
     rewritten: a planted or damaged cache is never an internal error) or a file it read besides
     its own (a parameters file, a module) has changed."""
     from kvlint.cache import decode_entry
 
+    if value == _EMPTY_OUTCOME:  # most files: nothing to decode
+        return FileOutcome()
     data = decode_entry(value)
     if data is None:
         return None

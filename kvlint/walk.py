@@ -11,10 +11,12 @@ import os
 import re
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kvlint.cache import stat_stamp
 from kvlint.config import Config
 from kvlint.globmatch import GitIgnore
 from kvlint.model import Notification
@@ -30,6 +32,8 @@ class FileSet:
     notifications: list[Notification] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders named on the command line that cannot be listed
+    # display path -> the file's stat stamp for the cache (kvlint.cache.stat_stamp), taken when listed
+    stamps: dict[str, str | None] = field(default_factory=dict)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -166,6 +170,7 @@ class _Collector:
         self.result = FileSet()
         self.seen: set[str] = set()
         self.skipped_binary = 0
+        self.started_ns = time.time_ns()  # before any stat: the stamps' racy check is on the safe side
 
     def note(self, level: str, message: str, display: str) -> None:
         self.result.notifications.append(Notification(level, message, path=display))
@@ -217,6 +222,7 @@ class _Collector:
             return
         self.seen.add(key)
         self.result.files.append((Path(opened), display))
+        self.result.stamps[display] = stat_stamp(info, self.started_ns)
 
     def display_of(self, absolute: Path) -> str:
         return display_path(absolute, self.root)
