@@ -54,6 +54,9 @@ class FileOutcome:
             data["depends"] = self.depends
         return data
 
+    def is_empty(self) -> bool:
+        return not (self.findings or self.notifications or self.facts or self.depends)
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
@@ -350,11 +353,25 @@ def _scan_item(item: Item, pipeline: Pipeline) -> tuple[str | None, FileOutcome 
     return key, scan_bytes(data, display, pipeline)
 
 
-def _scan_in_worker(item: Item) -> tuple[str | None, str | None]:
-    """`_scan_item` sent back compactly: the outcome as the JSON text the cache stores."""
+def _scan_in_worker(item: Item) -> tuple[str | None, str | dict[str, Any] | None]:
+    """`_scan_item` sent back compactly: "" for an empty outcome (most files), else the JSON text
+    the cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
+    smaller and faster than JSON for facts-heavy outcomes); None when the bytes were the cached ones."""
     assert _WORKER_PIPELINE is not None
     key, outcome = _scan_item(item, _WORKER_PIPELINE)
-    return key, None if outcome is None else outcome.to_json()
+    if outcome is None:
+        return key, None
+    if outcome.is_empty():
+        return key, ""
+    return key, outcome.to_json() if item[2] else outcome.to_dict()
+
+
+def _from_worker(payload: str | dict[str, Any]) -> tuple[FileOutcome, str | None]:
+    if payload == "":
+        return FileOutcome(), _EMPTY_OUTCOME
+    if isinstance(payload, str):
+        return FileOutcome.from_json(payload), payload
+    return FileOutcome.from_dict(payload), None
 
 
 def _worker_count(config: Config, files: int, size: int) -> int:
@@ -436,8 +453,9 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-                for item, (key, text) in zip(todo, pool.imap(_scan_in_worker, todo, chunksize=8), strict=True):
-                    record(item[1], key, None if text is None else FileOutcome.from_json(text), text)
+                for item, (key, payload) in zip(todo, pool.imap(_scan_in_worker, todo, chunksize=8), strict=True):
+                    outcome, text = (None, None) if payload is None else _from_worker(payload)
+                    record(item[1], key, outcome, text)
         finally:
             _WORKER_PIPELINE = None
     for display in sorted(outcomes):
