@@ -37,7 +37,7 @@ BUSY_TIMEOUT = 10.0  # seconds a run waits for another run's write
 # (timestamps move in clock ticks; whole-second timestamps mean a coarse file system).
 RACY_NS = 100_000_000
 RACY_COARSE_NS = 2_000_000_000
-SCHEMA = 2
+SCHEMA = 3
 
 
 def default_cache_dir() -> Path:
@@ -67,7 +67,8 @@ def stamp_of(path: str | os.PathLike[str]) -> str | None:
 class Row(NamedTuple):
     stamp: str | None  # the stat it was recorded under, None when it was not trusted
     content: str  # the content key of the bytes scanned
-    value: str  # the outcome, as JSON
+    value: str  # the outcome without its facts, as JSON
+    facts: str | None  # its facts for finalize, as JSON (decoded only when finalize runs)
 
 
 class Cache:
@@ -82,7 +83,7 @@ class Cache:
         root = str((project or Path.cwd()).resolve())
         name = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:20]
         self.file = folder / __version__ / f"{name}.sqlite"
-        self.fresh: dict[str, tuple[str | None, str, str]] = {}  # display -> (stamp, content, value)
+        self.fresh: dict[str, tuple[str | None, str, str, str | None]] = {}  # display -> (stamp, content, value, facts)
         self.fresh_final: tuple[str, str] | None = None  # (key, value) of this run's finalize
         self.private_folder: bool | None = None  # whether the folder was private when first looked at
         self.damaged = False  # not a database of ours: replaced on save
@@ -123,7 +124,7 @@ class Cache:
         import sqlite3
 
         rows: dict[str, Row] = {}
-        query = "SELECT stamp, content, value FROM entries WHERE display = ? AND digest = ?"
+        query = "SELECT stamp, content, value, facts FROM entries WHERE display = ? AND digest = ?"
         try:
             db.execute("BEGIN")
             try:
@@ -161,9 +162,9 @@ class Cache:
     def put_final(self, key: str, value: str) -> None:
         self.fresh_final = (key, value)
 
-    def put(self, display: str, stamp: str | None, content: str, value: str) -> None:
-        """This run's result for a file (`value`: the outcome as JSON), written on save."""
-        self.fresh[display] = (stamp, content, value)
+    def put(self, display: str, stamp: str | None, content: str, value: str, facts: str | None = None) -> None:
+        """This run's result for a file (the outcome and its facts as JSON), written on save."""
+        self.fresh[display] = (stamp, content, value, facts)
 
     def save(self) -> None:
         """Write this run's rows (one transaction, under SQLite's lock: parallel runs keep each
@@ -181,9 +182,9 @@ class Cache:
             db.execute("BEGIN IMMEDIATE")
             try:
                 db.executemany(
-                    "INSERT OR REPLACE INTO entries (display, digest, stamp, content, value, day) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(d, self.digest, s, c, v, day) for d, (s, c, v) in self.fresh.items()])
+                    "INSERT OR REPLACE INTO entries (display, digest, stamp, content, value, facts, day) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(d, self.digest, s, c, v, f, day) for d, (s, c, v, f) in self.fresh.items()])
                 db.execute("DELETE FROM entries WHERE digest != ? AND day < ?",
                            (self.digest, day - KEEP_OTHER_DIGESTS_DAYS + 1))
                 if self.fresh_final is not None:
@@ -310,7 +311,7 @@ def _connect(path: Path, *, create: bool = False) -> Any:
     try:
         if create:
             db.execute("CREATE TABLE IF NOT EXISTS entries (display TEXT NOT NULL, digest TEXT NOT NULL, "
-                       "stamp TEXT, content TEXT NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL, "
+                       "stamp TEXT, content TEXT NOT NULL, value TEXT NOT NULL, facts TEXT, day INTEGER NOT NULL, "
                        "PRIMARY KEY (display, digest)) WITHOUT ROWID")
             db.execute("CREATE TABLE IF NOT EXISTS finals (key TEXT NOT NULL PRIMARY KEY, digest TEXT NOT NULL, "
                        "value TEXT NOT NULL, day INTEGER NOT NULL)")
@@ -336,9 +337,9 @@ def _private_file(path: Path) -> bool:
 
 
 def _valid_row(row: Any) -> bool:
-    stamp, content, value = row
+    stamp, content, value, facts = row
     return ((stamp is None or isinstance(stamp, str)) and isinstance(content, str) and len(content) == 64
-            and isinstance(value, str))
+            and isinstance(value, str) and (facts is None or isinstance(facts, str)))
 
 
 def decode_entry(value: str) -> dict[str, Any] | None:

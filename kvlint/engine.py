@@ -353,9 +353,19 @@ def _scan_item(item: Item, pipeline: Pipeline) -> tuple[str | None, FileOutcome 
     return key, scan_bytes(data, display, pipeline)
 
 
-def _scan_in_worker(item: Item) -> tuple[str | None, str | dict[str, Any] | None]:
-    """`_scan_item` sent back compactly: "" for an empty outcome (most files), else the JSON text
-    the cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
+# An outcome as the cache stores it: (JSON of the outcome without facts, JSON of its facts or None).
+Stored = tuple[str, "str | None"]
+
+
+def _stored(outcome: FileOutcome) -> Stored:
+    data = outcome.to_dict()
+    facts = data.pop("facts", None)
+    return json.dumps(data, separators=(",", ":")), json.dumps(facts, separators=(",", ":")) if facts else None
+
+
+def _scan_in_worker(item: Item) -> tuple[str | None, Stored | dict[str, Any] | str | None]:
+    """`_scan_item` sent back compactly: "" for an empty outcome (most files), else the texts the
+    cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
     smaller and faster than JSON for facts-heavy outcomes); None when the bytes were the cached ones."""
     assert _WORKER_PIPELINE is not None
     key, outcome = _scan_item(item, _WORKER_PIPELINE)
@@ -363,14 +373,18 @@ def _scan_in_worker(item: Item) -> tuple[str | None, str | dict[str, Any] | None
         return key, None
     if outcome.is_empty():
         return key, ""
-    return key, outcome.to_json() if item[2] else outcome.to_dict()
+    return key, _stored(outcome) if item[2] else outcome.to_dict()
 
 
-def _from_worker(payload: str | dict[str, Any]) -> tuple[FileOutcome, str | None]:
+def _from_worker(payload: Stored | dict[str, Any] | str) -> tuple[FileOutcome, Stored | None]:
     if payload == "":
-        return FileOutcome(), _EMPTY_OUTCOME
-    if isinstance(payload, str):
-        return FileOutcome.from_json(payload), payload
+        return FileOutcome(), (_EMPTY_OUTCOME, None)
+    if isinstance(payload, tuple):
+        value, facts = payload
+        outcome = FileOutcome.from_json(value)
+        outcome.facts = json.loads(facts) if facts else {}
+        return outcome, payload
+    assert isinstance(payload, dict)
     return FileOutcome.from_dict(payload), None
 
 
@@ -395,7 +409,8 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     `stamps`: the files' stat stamps taken by the walk (else each file is stat'ed here).
 
     With a cache, a file whose stat is the one recorded with its result is not read at all; one
-    whose stat changed is read, and if its bytes are those of the result, not scanned.
+    whose stat changed is read, and if its bytes are those of the result, not scanned. A cached
+    file's facts are decoded only when finalize cannot be taken from the cache either.
     `progress(done, total)` is called as files complete (cached ones count at once)."""
     global _WORKER_PIPELINE
     result = ScanResult(files_scanned=len(files))
@@ -407,9 +422,11 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
             progress(len(outcomes), total)
 
     todo: list[Item] = []
-    states: dict[str, tuple[str, str]] = {}  # display -> (content key, outcome JSON): what finalize saw
+    states: dict[str, tuple[str, Stored]] = {}  # display -> (content key, stored outcome): what finalize saw
     stamps = dict(stamps or {})  # display -> stat stamp, taken before the file is read
-    candidates: dict[str, tuple[FileOutcome, str]] = {}  # display -> cached outcome, its JSON, if the bytes match
+    candidates: dict[str, tuple[FileOutcome, Stored]] = {}  # display -> cached outcome, if the bytes match
+    lazy_facts: dict[str, str] = {}  # display -> a cached outcome's facts, not decoded yet
+    paths = {display: path for path, display in files}
     if cache is not None:
         from kvlint.cache import stamp_of
 
@@ -421,24 +438,28 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
             cached = _cached_outcome(row.value) if row is not None else None
             if cached is not None and stamp is not None and row.stamp == stamp:
                 outcomes[display] = cached  # unchanged: not read
-                states[display] = (row.content, row.value)
+                states[display] = (row.content, (row.value, row.facts))
+                if row.facts:
+                    lazy_facts[display] = row.facts
                 continue
             if cached is not None:
-                candidates[display] = (cached, row.value)
+                candidates[display] = (cached, (row.value, row.facts))
             todo.append((str(path), display, True, row.content if cached is not None else None))
     else:
         todo = [(str(path), display, False, None) for path, display in files]
     advance()
 
-    def record(display: str, key: str | None, outcome: FileOutcome | None, text: str | None = None) -> None:
+    def record(display: str, key: str | None, outcome: FileOutcome | None, stored: Stored | None = None) -> None:
         if outcome is None:  # the bytes of the cached result: it stands, under the new stat
-            outcome, text = candidates[display]
+            outcome, stored = candidates[display]
+            if stored[1]:
+                lazy_facts[display] = stored[1]
         outcomes[display] = outcome
         if cache is not None:
-            text = text if text is not None else outcome.to_json()
-            states[display] = (key or "", text)
+            stored = stored if stored is not None else _stored(outcome)
+            states[display] = (key or "", stored)
             if key is not None:
-                cache.put(display, stamps.get(display), key, text)
+                cache.put(display, stamps.get(display), key, *stored)
         advance()
 
     workers = 1
@@ -454,16 +475,34 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
                 for item, (key, payload) in zip(todo, pool.imap(_scan_in_worker, todo, chunksize=8), strict=True):
-                    outcome, text = (None, None) if payload is None else _from_worker(payload)
-                    record(item[1], key, outcome, text)
+                    outcome, stored = (None, None) if payload is None else _from_worker(payload)
+                    record(item[1], key, outcome, stored)
         finally:
             _WORKER_PIPELINE = None
+
+    def all_facts() -> list[tuple[str, dict[str, Any]]]:
+        """Every file's facts, the cached ones decoded now; a file whose cached facts are damaged
+        is scanned again (a damaged cache is a miss, never lost facts)."""
+        for display, text in lazy_facts.items():
+            facts = _decode_facts(text)
+            if facts is not None:
+                outcomes[display].facts = facts
+                continue
+            key, outcome = _scan_item((str(paths[display]), display, True, None), pipeline)
+            assert outcome is not None
+            outcomes[display] = outcome
+            if key is not None:
+                cache.put(display, stamps.get(display), key, *_stored(outcome))
+        lazy_facts.clear()
+        return [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
+
+    final = None
+    if lazy_facts or any(o.facts for o in outcomes.values()):
+        final = _finalize(pipeline, all_facts, files, cache, states)
     for display in sorted(outcomes):
         result.findings.extend(outcomes[display].findings)
         result.notifications.extend(outcomes[display].notifications)
-    facts = [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
-    if facts:
-        final = _finalize(pipeline, facts, files, cache, states)
+    if final is not None:
         result.findings.extend(final.findings)
         result.notifications.extend(final.notifications)
     result.findings.sort(key=lambda f: (f.location.path or f.location.resource_id or "",
@@ -471,8 +510,16 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     return result
 
 
-def _finalize(pipeline: Pipeline, facts: list[tuple[str, dict[str, Any]]], files: list[tuple[Path, str]],
-              cache: Any, states: dict[str, tuple[str, str]]) -> FileOutcome:
+def _decode_facts(text: str) -> dict[str, Any] | None:
+    try:
+        facts = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
+def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[str, Any]]]],
+              files: list[tuple[Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
     """`Pipeline.finalize`, cached: its outcome depends only on the configuration, every file's
     bytes and outcome (facts included), and the files it reads besides (recorded as `depends`).
     A warm run of an unchanged tree then neither joins the vault model again nor re-reads the
@@ -484,16 +531,17 @@ def _finalize(pipeline: Pipeline, facts: list[tuple[str, dict[str, Any]]], files
 
         digest = hashlib.sha256()
         for display in sorted(states):
-            content, text = states[display]
+            content, (value, facts) = states[display]
             digest.update(f"{len(display)}:{display}:{content}:".encode("utf-8", "surrogateescape"))
-            digest.update(hashlib.sha256(text.encode("utf-8", "surrogateescape")).digest())
+            digest.update(hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest())
+            digest.update(hashlib.sha256((facts or "").encode("utf-8", "surrogateescape")).digest())
         key = digest.hexdigest()
         value = cache.final(key)
         cached = _cached_outcome(value) if value is not None else None
         if cached is not None:
             return cached
     with filedeps.recording() as depends:
-        outcome = pipeline.finalize(facts, {d: p for p, d in files})
+        outcome = pipeline.finalize(all_facts(), {d: p for p, d in files})
     outcome.depends = depends
     if key is not None:
         cache.put_final(key, outcome.to_json())
@@ -506,7 +554,7 @@ def cache_key(data: bytes, display: str) -> str:
     return Cache.key_of(data, display)
 
 
-_EMPTY_OUTCOME = FileOutcome().to_json()
+_EMPTY_OUTCOME = _stored(FileOutcome())[0]
 
 
 def _cached_outcome(value: str) -> FileOutcome | None:

@@ -229,9 +229,11 @@ def test_a_damaged_cache_row_is_a_miss_and_rewritten(tmp_path: Path, column: str
     assert json.loads(_rows(cache_file)["a.py"][2])["findings"]
 
 
-@pytest.mark.parametrize("value", ["[1, 2]", "null", '{"findings": [], "notifications": []}', "{", "[" * 100_000])
-def test_a_damaged_or_planted_finalize_row_is_a_miss(tmp_path: Path, value: str):
-    """Vaults are judged once per scan (finalize); its cached outcome is checked like a file's."""
+@pytest.mark.parametrize("value,facts", [("[1, 2]", None), ("null", None), ('{"findings": [], "notifications": []}', None),
+                                         ("{", None), ("[" * 100_000, None), ("{", "{"), ("{", "[1]"), ("{", "[" * 100_000)])
+def test_a_damaged_or_planted_finalize_row_is_a_miss(tmp_path: Path, value: str, facts: str | None):
+    """Vaults are judged once per scan (finalize); its cached outcome is checked like a file's, and
+    so are the files' cached facts it is computed from (decoded only when finalize runs)."""
     (tmp_path / "main.tf").write_text('resource "azurerm_key_vault" "kv" {\n  name = "kv-app"\n'
                                       '  purge_protection_enabled = false\n}\n')
     cache_dir = tmp_path / "cache"
@@ -240,6 +242,9 @@ def test_a_damaged_or_planted_finalize_row_is_a_miss(tmp_path: Path, value: str)
     [cache_file] = _cache_files(cache_dir)
     with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
         assert db.execute("UPDATE finals SET value = ?", (value,)).rowcount == 1
+        if facts is not None:
+            assert db.execute("UPDATE entries SET facts = ?, stamp = ? WHERE display = 'main.tf' AND facts IS NOT NULL",
+                              (facts, _stamp(tmp_path / "main.tf"))).rowcount == 1
     again = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     if value.startswith('{"findings": []'):  # well-formed: the private folder is what keeps it out
         assert "main.tf:" not in again.out
@@ -322,7 +327,8 @@ def test_a_cache_folder_open_to_others_is_not_trusted_until_made_private(tmp_pat
     [cache_file] = _cache_files(cache_dir)
     _set_rows(cache_file, stamp=None, value=NO_FINDINGS)  # anyone could have planted these
     with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
-        db.execute("INSERT INTO entries SELECT 'planted.py', digest, stamp, content, value, day FROM entries LIMIT 1")
+        db.execute("INSERT INTO entries SELECT 'planted.py', digest, stamp, content, value, facts, day FROM entries "
+                   "LIMIT 1")
     cache_file.parent.chmod(0o777)
     run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     assert "a.py:1:12: KV104" in run.out
@@ -361,7 +367,7 @@ def test_a_file_edited_during_a_parallel_scan_is_cached_under_the_content_that_w
     files = [(tmp_path / f"f{i}.py", f"f{i}.py") for i in range(60)]
     result = run_scan(files, pipeline, cache)
     assert [f.location.path for f in result.findings] == ["f7.py"]  # the worker scanned the new content
-    stamp, content, value = cache.fresh["f7.py"]
+    stamp, content, value, _ = cache.fresh["f7.py"]
     assert content == Cache.key_of(new_content, "f7.py") and json.loads(value)["findings"]
     assert stamp is not None and stamp != real_stamp_of(target)
 
