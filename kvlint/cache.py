@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -243,6 +242,8 @@ class Cache:
         return None
 
     def _new_database(self) -> str:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")  # 0600, never a link
         os.close(fd)
         try:
