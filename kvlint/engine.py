@@ -33,7 +33,7 @@ from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 # Worker processes pay for their start (fork, a pipeline per process, results sent back) only
 # past this much work; measured on 2 cores (docs/ARCHITECTURE.md, Workers).
 PARALLEL_MIN_FILES = 48
-PARALLEL_MIN_BYTES = 2 << 20
+PARALLEL_MIN_BYTES = 1 << 20
 READ_LIMIT_FACTOR = 4
 
 
