@@ -179,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             datetime.date.today().isoformat(),
             [_file_stamp(config.resolve(p)) for p in config.extend_detectors],
         )
-        cache = Cache(folder, digest)
+        cache = Cache(folder, digest, project=root)
     if fileset.missing and not fileset.files:
         # Nothing to scan: the error is the whole answer, and stdout (or the report file) stays empty.
         from kvlint.output.sanitize import clean
@@ -190,7 +190,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for missing in fileset.missing:
             print(f"kvlint: error: {clean(missing)}: no such file or directory", file=sys.stderr)
         return EXIT_USAGE
-    result = _scan_with_progress(run_scan, fileset.files, pipeline, cache, args)
+    result = _scan_with_progress(run_scan, fileset.files, pipeline, cache, args, fileset.stamps)
     if cache:
         cache.save()
     result.notifications[:0] = fileset.notifications
@@ -218,14 +218,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _scan_with_progress(run_scan: Callable[..., Any], files: list[Any], pipeline: Any, cache: Any,
-                        args: argparse.Namespace) -> Any:
+                        args: argparse.Namespace, stamps: dict[str, str | None] | None = None) -> Any:
     from kvlint import progress
 
     if not progress.wanted(args.quiet):
-        return run_scan(files, pipeline, cache)
+        return run_scan(files, pipeline, cache, stamps=stamps)
     bar = progress.FileProgress()
     try:
-        return run_scan(files, pipeline, cache, progress=bar)
+        return run_scan(files, pipeline, cache, progress=bar, stamps=stamps)
     finally:
         bar.close()
 

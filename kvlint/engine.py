@@ -8,6 +8,7 @@ there are many, and results are cached by content (see `kvlint.cache`).
 from __future__ import annotations
 
 import io
+import json
 import multiprocessing
 import os
 import tokenize
@@ -29,7 +30,10 @@ from kvlint.secretspans import add_positional_secrets
 from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
 
+# Worker processes pay for their start (fork, a pipeline per process, results sent back) only
+# past this much work; measured on 2 cores (docs/ARCHITECTURE.md, Workers).
 PARALLEL_MIN_FILES = 48
+PARALLEL_MIN_BYTES = 1 << 20
 READ_LIMIT_FACTOR = 4
 
 
@@ -49,6 +53,16 @@ class FileOutcome:
         if self.depends:
             data["depends"] = self.depends
         return data
+
+    def is_empty(self) -> bool:
+        return not (self.findings or self.notifications or self.facts or self.depends)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> FileOutcome:
+        return cls.from_dict(json.loads(text))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FileOutcome:
@@ -320,98 +334,218 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
     return data if isinstance(data, FileOutcome) else scan_bytes(data, display, pipeline)
 
 
-def _scan_in_worker(item: tuple[str, str, bool]) -> tuple[str | None, dict[str, Any]]:
-    """(cache key of the bytes that were scanned, or None if none were, outcome)."""
-    assert _WORKER_PIPELINE is not None
-    path, display, keyed = item
-    data = read_scanned(Path(path), display, _WORKER_PIPELINE)
+# A work item: (absolute path, display path, whether to key it for the cache, the content key of
+# its cached result when only its stat changed: the same bytes need no scan).
+Item = tuple[str, str, bool, "str | None"]
+
+
+def _scan_item(item: Item, pipeline: Pipeline) -> tuple[str | None, FileOutcome | None]:
+    """(content key of the bytes read, or None when none were or no key was asked for; the
+    outcome, or None when the bytes are those of the cached result). The file is read once:
+    hashed and scanned from the same bytes."""
+    path, display, keyed, expected = item
+    data = read_scanned(Path(path), display, pipeline)
     if isinstance(data, FileOutcome):
-        return None, data.to_dict()
+        return None, data
     key = cache_key(data, display) if keyed else None
-    return key, scan_bytes(data, display, _WORKER_PIPELINE).to_dict()
+    if key is not None and key == expected:
+        return key, None
+    return key, scan_bytes(data, display, pipeline)
 
 
-def _worker_count(config: Config, files: int) -> int:
-    if config.jobs == 1 or files < PARALLEL_MIN_FILES:
+# An outcome as the cache stores it: (JSON of the outcome without facts, JSON of its facts or None).
+Stored = tuple[str, "str | None"]
+
+
+def _stored(outcome: FileOutcome) -> Stored:
+    data = outcome.to_dict()
+    facts = data.pop("facts", None)
+    return json.dumps(data, separators=(",", ":")), json.dumps(facts, separators=(",", ":")) if facts else None
+
+
+def _scan_in_worker(item: Item) -> tuple[str | None, Stored | dict[str, Any] | str | None]:
+    """`_scan_item` sent back compactly: "" for an empty outcome (most files), else the texts the
+    cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
+    smaller and faster than JSON for facts-heavy outcomes); None when the bytes were the cached ones."""
+    assert _WORKER_PIPELINE is not None
+    key, outcome = _scan_item(item, _WORKER_PIPELINE)
+    if outcome is None:
+        return key, None
+    if outcome.is_empty():
+        return key, ""
+    return key, _stored(outcome) if item[2] else outcome.to_dict()
+
+
+def _from_worker(payload: Stored | dict[str, Any] | str) -> tuple[FileOutcome, Stored | None]:
+    if payload == "":
+        return FileOutcome(), (_EMPTY_OUTCOME, None)
+    if isinstance(payload, tuple):
+        value, facts = payload
+        outcome = FileOutcome.from_json(value)
+        outcome.facts = json.loads(facts) if facts else {}
+        return outcome, payload
+    assert isinstance(payload, dict)
+    return FileOutcome.from_dict(payload), None
+
+
+def _worker_count(config: Config, files: int, size: int) -> int:
+    """Worker processes only when the work pays for starting them (measured: docs/ARCHITECTURE.md)."""
+    if config.jobs == 1 or files < PARALLEL_MIN_FILES or size < PARALLEL_MIN_BYTES:
         return 1
     return config.jobs or min(os.cpu_count() or 1, 8)
 
 
-def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
-             progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Scan files (absolute path, display path) and return findings sorted by location.
+def _size_of(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return 0
 
+
+def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
+             progress: Callable[[int, int], None] | None = None,
+             stamps: dict[str, str | None] | None = None) -> ScanResult:
+    """Scan files (absolute path, display path) and return findings sorted by location.
+    `stamps`: the files' stat stamps taken by the walk (else each file is stat'ed here).
+
+    With a cache, a file whose stat is the one recorded with its result is not read at all; one
+    whose stat changed is read, and if its bytes are those of the result, not scanned. A cached
+    file's facts are decoded only when finalize cannot be taken from the cache either.
     `progress(done, total)` is called as files complete (cached ones count at once)."""
     global _WORKER_PIPELINE
     result = ScanResult(files_scanned=len(files))
     outcomes: dict[str, FileOutcome] = {}
-    # Results are cached under the hash of the very bytes that were scanned: a file edited during
-    # the scan is stored under its new content's key (or not at all), never under its old one's.
-    parallel = _worker_count(pipeline.config, len(files)) > 1
-    todo: list[tuple[Path, str]] = []
     total = len(files)
 
     def advance() -> None:
         if progress is not None:
             progress(len(outcomes), total)
 
-    for path, display in files:
-        if parallel and cache is None:
-            todo.append((path, display))
-            continue
-        advance()
-        data = read_scanned(path, display, pipeline)
-        if isinstance(data, FileOutcome):
-            outcomes[display] = data
-            continue
-        key = cache_key(data, display) if cache is not None else None
-        cached = _cached_outcome(cache, key) if key else None
-        if cached is not None:
-            outcomes[display] = cached
-        elif not parallel:
-            outcomes[display] = outcome = scan_bytes(data, display, pipeline)
-            if key:
-                cache.put(key, outcome.to_dict())
-        else:
-            todo.append((path, display))  # read again and keyed in the worker that scans it
-    advance()
-    workers = _worker_count(pipeline.config, len(todo))
-    if todo and workers <= 1:
-        for path, display in todo:
-            advance()
-            data = read_scanned(path, display, pipeline)
-            if isinstance(data, FileOutcome):
-                outcomes[display] = data
+    todo: list[Item] = []
+    states: dict[str, tuple[str, Stored]] = {}  # display -> (content key, stored outcome): what finalize saw
+    stamps = dict(stamps or {})  # display -> stat stamp, taken before the file is read
+    candidates: dict[str, tuple[FileOutcome, Stored]] = {}  # display -> cached outcome, if the bytes match
+    lazy_facts: dict[str, str] = {}  # display -> a cached outcome's facts, not decoded yet
+    paths = {display: path for path, display in files}
+    if cache is not None:
+        from kvlint.cache import stamp_of
+
+        rows = cache.lookup([display for _, display in files])
+        for path, display in files:
+            stamp = stamps[display] if display in stamps else stamp_of(path)
+            stamps[display] = stamp
+            row = rows.get(display)
+            cached = _cached_outcome(row.value) if row is not None else None
+            if cached is not None and stamp is not None and row.stamp == stamp:
+                outcomes[display] = cached  # unchanged: not read
+                states[display] = (row.content, (row.value, row.facts))
+                if row.facts:
+                    lazy_facts[display] = row.facts
                 continue
-            outcomes[display] = outcome = scan_bytes(data, display, pipeline)
-            if cache is not None:
-                cache.put(cache_key(data, display), outcome.to_dict())
-    elif todo:
+            if cached is not None:
+                candidates[display] = (cached, (row.value, row.facts))
+            todo.append((str(path), display, True, row.content if cached is not None else None))
+    else:
+        todo = [(str(path), display, False, None) for path, display in files]
+    advance()
+
+    def record(display: str, key: str | None, outcome: FileOutcome | None, stored: Stored | None = None) -> None:
+        if outcome is None:  # the bytes of the cached result: it stands, under the new stat
+            outcome, stored = candidates[display]
+            if stored[1]:
+                lazy_facts[display] = stored[1]
+        outcomes[display] = outcome
+        if cache is not None:
+            stored = stored if stored is not None else _stored(outcome)
+            states[display] = (key or "", stored)
+            if key is not None:
+                cache.put(display, stamps.get(display), key, *stored)
+        advance()
+
+    workers = 1
+    if len(todo) >= PARALLEL_MIN_FILES and pipeline.config.jobs != 1:
+        workers = _worker_count(pipeline.config, len(todo), sum(_size_of(Path(item[0])) for item in todo))
+    if workers <= 1:
+        for item in todo:
+            key, outcome = _scan_item(item, pipeline)
+            record(item[1], key, outcome)
+    else:
         _WORKER_PIPELINE = pipeline
         try:
             context = multiprocessing.get_context("fork")
             with context.Pool(workers, initializer=_worker_init, initargs=(os.getpid(),)) as pool:
-                items = [(str(p), d, cache is not None) for p, d in todo]
-                for (_, display), (key, data) in zip(todo, pool.imap(_scan_in_worker, items, chunksize=8),
-                                                     strict=True):
-                    outcomes[display] = FileOutcome.from_dict(data)
-                    if cache is not None and key:
-                        cache.put(key, data)
-                    advance()
+                for item, (key, payload) in zip(todo, pool.imap(_scan_in_worker, todo, chunksize=8), strict=True):
+                    outcome, stored = (None, None) if payload is None else _from_worker(payload)
+                    record(item[1], key, outcome, stored)
         finally:
             _WORKER_PIPELINE = None
-    advance()
+
+    def all_facts() -> list[tuple[str, dict[str, Any]]]:
+        """Every file's facts, the cached ones decoded now; a file whose cached facts are damaged
+        is scanned again (a damaged cache is a miss, never lost facts)."""
+        for display, text in lazy_facts.items():
+            facts = _decode_facts(text)
+            if facts is not None:
+                outcomes[display].facts = facts
+                continue
+            key, outcome = _scan_item((str(paths[display]), display, True, None), pipeline)
+            assert outcome is not None
+            outcomes[display] = outcome
+            if key is not None:
+                cache.put(display, stamps.get(display), key, *_stored(outcome))
+        lazy_facts.clear()
+        return [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
+
+    final = None
+    if lazy_facts or any(o.facts for o in outcomes.values()):
+        final = _finalize(pipeline, all_facts, files, cache, states)
     for display in sorted(outcomes):
         result.findings.extend(outcomes[display].findings)
         result.notifications.extend(outcomes[display].notifications)
-    facts = [(display, o.facts) for display, o in sorted(outcomes.items()) if o.facts]
-    if facts:
-        final = pipeline.finalize(facts, {d: p for p, d in files})
+    if final is not None:
         result.findings.extend(final.findings)
         result.notifications.extend(final.notifications)
     result.findings.sort(key=lambda f: (f.location.path or f.location.resource_id or "",
                                         f.location.start_line, f.location.start_col, f.rule_id))
     return result
+
+
+def _decode_facts(text: str) -> dict[str, Any] | None:
+    try:
+        facts = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return facts if isinstance(facts, dict) else None
+
+
+def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[str, Any]]]],
+              files: list[tuple[Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
+    """`Pipeline.finalize`, cached: its outcome depends only on the configuration, every file's
+    bytes and outcome (facts included), and the files it reads besides (recorded as `depends`).
+    A warm run of an unchanged tree then neither joins the vault model again nor re-reads the
+    files that cross-file findings are about. A snapshot given on the command line is not keyed:
+    then finalize always runs."""
+    key = None
+    if cache is not None and not pipeline.config.extra.get("snapshot") and len(states) == len(files):
+        import hashlib
+
+        digest = hashlib.sha256()
+        for display in sorted(states):
+            content, (value, facts) = states[display]
+            digest.update(f"{len(display)}:{display}:{content}:".encode("utf-8", "surrogateescape"))
+            digest.update(hashlib.sha256(value.encode("utf-8", "surrogateescape")).digest())
+            digest.update(hashlib.sha256((facts or "").encode("utf-8", "surrogateescape")).digest())
+        key = digest.hexdigest()
+        value = cache.final(key)
+        cached = _cached_outcome(value) if value is not None else None
+        if cached is not None:
+            return cached
+    with filedeps.recording() as depends:
+        outcome = pipeline.finalize(all_facts(), {d: p for p, d in files})
+    outcome.depends = depends
+    if key is not None:
+        cache.put_final(key, outcome.to_json())
+    return outcome
 
 
 def cache_key(data: bytes, display: str) -> str:
@@ -420,18 +554,25 @@ def cache_key(data: bytes, display: str) -> str:
     return Cache.key_of(data, display)
 
 
-def _cached_outcome(cache: Any, key: str) -> FileOutcome | None:
-    """A cached outcome, or None when there is none or it is malformed (then it is dropped and
-    rewritten): a planted or damaged cache is never an internal error."""
-    data = cache.get(key)
+_EMPTY_OUTCOME = _stored(FileOutcome())[0]
+
+
+def _cached_outcome(value: str) -> FileOutcome | None:
+    """A cached outcome, or None when it is malformed (then the file is scanned and its row
+    rewritten: a planted or damaged cache is never an internal error) or a file it read besides
+    its own (a parameters file, a module) has changed."""
+    from kvlint.cache import decode_entry
+
+    if value == _EMPTY_OUTCOME:  # most files: nothing to decode
+        return FileOutcome()
+    data = decode_entry(value)
     if data is None:
         return None
     try:
         if not filedeps.unchanged(data.get("depends")):
-            return None  # a parameters file or module it read has changed
+            return None
         return FileOutcome.from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError):
-        cache.discard(key)
         return None
 
 

@@ -11,10 +11,12 @@ import os
 import re
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kvlint.cache import stat_stamp
 from kvlint.config import Config
 from kvlint.globmatch import GitIgnore
 from kvlint.model import Notification
@@ -30,6 +32,8 @@ class FileSet:
     notifications: list[Notification] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders named on the command line that cannot be listed
+    # display path -> the file's stat stamp for the cache (kvlint.cache.stat_stamp), taken when listed
+    stamps: dict[str, str | None] = field(default_factory=dict)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -166,6 +170,7 @@ class _Collector:
         self.result = FileSet()
         self.seen: set[str] = set()
         self.skipped_binary = 0
+        self.started_ns = time.time_ns()  # before any stat: the stamps' racy check is on the safe side
 
     def note(self, level: str, message: str, display: str) -> None:
         self.result.notifications.append(Notification(level, message, path=display))
@@ -196,26 +201,28 @@ class _Collector:
         if not stat.S_ISREG(info.st_mode):
             self.note("note", f"skipped: not a regular file ({_special_kind(info.st_mode)})", display)
             return
-        try:
-            head = read_head(opened, BINARY_PROBE)
-        except OSError as exc:  # gone, unreadable, or swapped for a link or a FIFO since the lstat
-            self.note("error", f"cannot read: {describe(exc)}", display)
-            return
-        # A binary within the size limit is scanned for prefixed and checksummed tokens (see
-        # kvlint.sources.text); a large library or image is a skipped binary, not a size warning.
-        binary = b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if binary and info.st_size > self.config.max_file_size:
-            if explicit:
-                self.note("note", "skipped: binary file over the size limit (max-file-size)", display)
-            else:
-                self.skipped_binary += 1
-            return
         if info.st_size > self.config.max_file_size:
+            # Only an oversized file is probed here: a large library or image is a skipped binary,
+            # not a size warning. A file within the limit is read once, by the scan (which finds a
+            # binary's NUL bytes itself, and scans it for prefixed and checksummed tokens: see
+            # kvlint.sources.text), or not at all when the cache knows its stat.
+            try:
+                head = read_head(opened, BINARY_PROBE)
+            except OSError as exc:  # gone, unreadable, or swapped for a link or a FIFO since the lstat
+                self.note("error", f"cannot read: {describe(exc)}", display)
+                return
+            if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+                if explicit:
+                    self.note("note", "skipped: binary file over the size limit (max-file-size)", display)
+                else:
+                    self.skipped_binary += 1
+                return
             self.note("warning", f"skipped: {info.st_size} bytes is over the size limit of "
                                  f"{self.config.max_file_size} (max-file-size)", display)
             return
         self.seen.add(key)
         self.result.files.append((Path(opened), display))
+        self.result.stamps[display] = stat_stamp(info, self.started_ns)
 
     def display_of(self, absolute: Path) -> str:
         return display_path(absolute, self.root)

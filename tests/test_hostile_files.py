@@ -9,12 +9,14 @@ that let root bypass file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) dr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -24,7 +26,9 @@ from pathlib import Path
 import pytest
 from clirun import Run, kvlint
 
-from kvlint.cache import Cache
+from kvlint import cache as kvlint_cache
+from kvlint import engine
+from kvlint.cache import Cache, stat_stamp
 from kvlint.config import Config
 from kvlint.engine import Pipeline, run_scan
 from kvlint.testing import builtin_registry
@@ -181,25 +185,93 @@ def test_sarif_merge_of_deeply_nested_json_is_a_clean_error(tmp_path: Path):
 # -- the cache ------------------------------------------------------------------------------------
 
 def _cache_files(cache_dir: Path) -> list[Path]:
-    return sorted(p for p in cache_dir.rglob("*.json"))
+    return sorted(p for p in cache_dir.rglob("*.sqlite"))
 
 
-@pytest.mark.parametrize("content", ["[1, 2]", '"text"', "null", "42", '{"k": 5}', '{"k": {"findings": 3}}',
-                                     '{"k": []}', "{", "\x00\xff"])
-def test_a_damaged_cache_is_ignored_and_rewritten(tmp_path: Path, content: str):
+def _rows(cache_file: Path) -> dict[str, tuple[str | None, str, str]]:
+    """display -> (stamp, content key, outcome JSON), for the one configuration the tests use."""
+    with contextlib.closing(sqlite3.connect(cache_file)) as db:
+        return {d: (s, c, v) for d, s, c, v in db.execute("SELECT display, stamp, content, value FROM entries")}
+
+
+def _set_rows(cache_file: Path, **columns: object) -> None:
+    with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
+        for column, value in columns.items():
+            db.execute(f"UPDATE entries SET {column} = ?", (value,))
+
+
+def _stamp(path: Path) -> str | None:
+    """The stamp kvlint records for the file as it is now (trusted: taken well after its last change)."""
+    return stat_stamp(os.lstat(path), time.time_ns() + 10**10)
+
+
+NO_FINDINGS = '{"findings": [], "notifications": []}'
+TOOK = re.compile(r" in \d+\.\d+ s\.$", re.M)  # the summary's run time differs between runs
+
+
+@pytest.mark.parametrize("column,value", [
+    ("value", "[1, 2]"), ("value", '"text"'), ("value", "null"), ("value", "42"), ("value", '{"findings": 3}'),
+    ("value", '{"findings": [], "notifications": [5]}'), ("value", '{"findings": [{"rule_id": 1}], '
+                                                                  '"notifications": []}'),
+    ("value", "{"), ("value", "[" * 100_000), ("value", 7), ("value", b"\x00\xff"), ("stamp", 12),
+    ("content", "short"), ("content", None)])
+def test_a_damaged_cache_row_is_a_miss_and_rewritten(tmp_path: Path, column: str, value: object):
     (tmp_path / "a.py").write_text(SECRET_A)
     cache_dir = tmp_path / "cache"
     first = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     [cache_file] = _cache_files(cache_dir)
-    entries = json.loads(cache_file.read_text())
-    key = next(iter(entries))
-    damaged = content.replace('"k"', json.dumps(key))
-    cache_file.write_bytes(damaged.encode("utf-8", "surrogateescape"))
+    # The stamp of the file as it is: the row would be used without reading the file.
+    _set_rows(cache_file, stamp=_stamp(tmp_path / "a.py"))
+    with contextlib.suppress(sqlite3.IntegrityError):  # NOT NULL: then the row stays as it was
+        _set_rows(cache_file, **{column: value})
     again = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
-    took = re.compile(r" in \d+\.\d+ s\.$", re.M)  # the summary's run time differs between runs
-    assert again.code == first.code == 1 and took.sub("", again.out) == took.sub("", first.out)
-    rewritten = json.loads(cache_file.read_text())
-    assert isinstance(rewritten, dict) and rewritten[key]["findings"]
+    assert again.code == first.code == 1 and TOOK.sub("", again.out) == TOOK.sub("", first.out)
+    assert json.loads(_rows(cache_file)["a.py"][2])["findings"]
+
+
+@pytest.mark.parametrize("value,facts", [("[1, 2]", None), ("null", None), ('{"findings": [], "notifications": []}', None),
+                                         ("{", None), ("[" * 100_000, None), ("{", "{"), ("{", "[1]"), ("{", "[" * 100_000)])
+def test_a_damaged_or_planted_finalize_row_is_a_miss(tmp_path: Path, value: str, facts: str | None):
+    """Vaults are judged once per scan (finalize); its cached outcome is checked like a file's, and
+    so are the files' cached facts it is computed from (decoded only when finalize runs)."""
+    (tmp_path / "main.tf").write_text('resource "azurerm_key_vault" "kv" {\n  name = "kv-app"\n'
+                                      '  purge_protection_enabled = false\n}\n')
+    cache_dir = tmp_path / "cache"
+    first = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    assert "main.tf:" in first.out
+    [cache_file] = _cache_files(cache_dir)
+    with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
+        assert db.execute("UPDATE finals SET value = ?", (value,)).rowcount == 1
+        if facts is not None:
+            assert db.execute("UPDATE entries SET facts = ?, stamp = ? WHERE display = 'main.tf' AND facts IS NOT NULL",
+                              (facts, _stamp(tmp_path / "main.tf"))).rowcount == 1
+    again = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    if value.startswith('{"findings": []'):  # well-formed: the private folder is what keeps it out
+        assert "main.tf:" not in again.out
+        return
+    assert again.code == first.code and TOOK.sub("", again.out) == TOOK.sub("", first.out)
+
+
+@pytest.mark.parametrize("content", [b"", b"{", b"\x00\xff" * 3000, b"SQLite format 3\x00" + b"\xff" * 5000, "truncate",
+                                     "other-schema"])
+def test_a_damaged_cache_file_is_ignored_and_replaced(tmp_path: Path, content: bytes | str):
+    (tmp_path / "a.py").write_text(SECRET_A)
+    cache_dir = tmp_path / "cache"
+    first = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    [cache_file] = _cache_files(cache_dir)
+    if content == "truncate":
+        cache_file.write_bytes(cache_file.read_bytes()[:1500])
+    elif content == "other-schema":
+        cache_file.unlink()
+        with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
+            db.execute("CREATE TABLE entries (display TEXT)")
+            db.execute("INSERT INTO entries VALUES ('a.py')")
+        cache_file.chmod(0o600)
+    else:
+        cache_file.write_bytes(content)
+    again = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+    assert again.code == first.code == 1 and TOOK.sub("", again.out) == TOOK.sub("", first.out)
+    assert json.loads(_rows(cache_file)["a.py"][2])["findings"]
 
 
 def test_entries_are_keyed_by_the_bytes_scanned_and_planted_entries_hide_nothing(tmp_path: Path):
@@ -207,16 +279,17 @@ def test_entries_are_keyed_by_the_bytes_scanned_and_planted_entries_hide_nothing
     cache_dir = tmp_path / "cache"
     kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     [cache_file] = _cache_files(cache_dir)
-    # The key is exactly the hash of the display path and the bytes that were scanned.
-    assert set(json.loads(cache_file.read_text())) == {
-        hashlib.sha256(b"a.py\0" + (tmp_path / "a.py").read_bytes()).hexdigest()}
-    # An attacker plants "no findings" under every key but the real one, e.g. of the old content.
+    old_stamp = _stamp(tmp_path / "a.py")
+    # The content key is exactly the hash of the display path and the bytes that were scanned.
+    [(_, content, _)] = _rows(cache_file).values()
+    assert content == hashlib.sha256(b"a.py\0" + (tmp_path / "a.py").read_bytes()).hexdigest()
+    # An attacker plants "no findings" under the old stat and every content key but the real one.
     (tmp_path / "a.py").write_text(SECRET_A)
-    planted = {hashlib.sha256(b"a.py\0" + content.encode()).hexdigest(): {"findings": [], "notifications": []}
-               for content in ("x = 1\n", SECRET_B, "")}
-    cache_file.write_text(json.dumps(planted))
-    run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
-    assert "a.py:1:12: KV104" in run.out
+    for planted in ("x = 1\n", SECRET_B, ""):
+        _set_rows(cache_file, stamp=old_stamp, value=NO_FINDINGS,
+                  content=hashlib.sha256(b"a.py\0" + planted.encode()).hexdigest())
+        run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
+        assert "a.py:1:12: KV104" in run.out
 
 
 def test_the_cache_is_private_and_follows_no_link(tmp_path: Path):
@@ -230,34 +303,38 @@ def test_the_cache_is_private_and_follows_no_link(tmp_path: Path):
     assert (cache_dir / "CACHEDIR.TAG").is_symlink()
     [cache_file] = _cache_files(cache_dir)
     assert stat.S_IMODE(cache_file.parent.stat().st_mode) == 0o700
-    assert stat.S_IMODE(cache_file.stat().st_mode) == 0o600
+    assert [stat.S_IMODE(p.stat().st_mode) for p in cache_file.parent.iterdir()] == [0o600]
 
     # A link planted as the cache file is neither read (its "no findings" are not trusted) nor written through.
-    decoy = tmp_path / "decoy.json"
-    key = next(iter(json.loads(cache_file.read_text())))
-    decoy.write_text(json.dumps({key: {"findings": [], "notifications": []}}))
+    decoy = tmp_path / "decoy.sqlite"
+    shutil.copy(cache_file, decoy)
+    _set_rows(decoy, stamp=_stamp(tmp_path / "a.py"), value=NO_FINDINGS)
+    before = decoy.read_bytes()
     cache_file.unlink()
     cache_file.symlink_to(decoy)
     run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     assert "a.py:1:12: KV104" in run.out
-    assert json.loads(decoy.read_text())[key]["findings"] == []  # untouched
+    assert decoy.read_bytes() == before  # untouched
     assert not cache_file.is_symlink()  # replaced by a file of our own
+    assert json.loads(_rows(cache_file)["a.py"][2])["findings"]
 
 
 def test_a_cache_folder_open_to_others_is_not_trusted_until_made_private(tmp_path: Path):
     (tmp_path / "a.py").write_text(SECRET_A)
+    (tmp_path / "b.py").write_text("x = 1\n")
     cache_dir = tmp_path / "cache"
     kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     [cache_file] = _cache_files(cache_dir)
-    key = next(iter(json.loads(cache_file.read_text())))
-    planted = {"0" * 64: {"findings": [], "notifications": []}}
-    cache_file.write_text(json.dumps({key: {"findings": [], "notifications": []}, **planted}))
-    cache_file.parent.chmod(0o777)  # anyone could have planted this
+    _set_rows(cache_file, stamp=None, value=NO_FINDINGS)  # anyone could have planted these
+    with contextlib.closing(sqlite3.connect(cache_file)) as db, db:
+        db.execute("INSERT INTO entries SELECT 'planted.py', digest, stamp, content, value, facts, day FROM entries "
+                   "LIMIT 1")
+    cache_file.parent.chmod(0o777)
     run = kvlint("check", ".", cache_dir=cache_dir, cwd=tmp_path)
     assert "a.py:1:12: KV104" in run.out
     assert stat.S_IMODE(cache_file.parent.stat().st_mode) == 0o700
-    kept = json.loads(cache_file.read_text())
-    assert key in kept and "0" * 64 not in kept  # nothing planted was kept
+    kept = _rows(cache_file)
+    assert set(kept) == {"a.py", "b.py"} and json.loads(kept["a.py"][2])["findings"]  # nothing planted was kept
 
 
 def test_cache_key_reads_no_fifo(tmp_path: Path):
@@ -265,28 +342,34 @@ def test_cache_key_reads_no_fifo(tmp_path: Path):
     assert Cache.key(tmp_path / "pipe", "pipe") is None
 
 
-def test_a_file_edited_during_a_parallel_scan_is_cached_under_the_content_that_was_scanned(tmp_path: Path):
-    """The main process reads every file to look it up; a worker scans it. If the file changes in
-    between, the result must be stored under the key of what the worker scanned, never the old one."""
-    for i in range(60):  # enough files for worker processes
+def test_a_file_edited_during_a_parallel_scan_is_cached_under_the_content_that_was_scanned(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The stat is taken before the file is read (in a worker); if the file changes in between,
+    its result is stored under the content the worker scanned, and the stat taken before, which
+    no longer matches: the next run reads the file again."""
+    for i in range(60):
         (tmp_path / f"f{i}.py").write_text(f"x{i} = 1\n")
+    time.sleep(0.2)  # the stats are old enough to be trusted
     target = tmp_path / "f7.py"
-    old_key = Cache.key_of(target.read_bytes(), "f7.py")
     new_content = SECRET_A.encode()
+    real_stamp_of = kvlint_cache.stamp_of
 
-    class EditingCache(Cache):
-        def get(self, key):
-            if key == old_key:  # right after the lookup read: the file is edited
-                target.write_bytes(new_content)
-            return super().get(key)
+    def stamp_then_edit(path):
+        stamp = real_stamp_of(path)
+        if Path(path) == target:
+            target.write_bytes(new_content)
+        return stamp
 
-    cache = EditingCache(tmp_path / "cache", "digest")
+    monkeypatch.setattr(kvlint_cache, "stamp_of", stamp_then_edit)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    cache = Cache(tmp_path / "cache", "digest", project=tmp_path)
     pipeline = Pipeline.build(Config(jobs=2), builtin_registry())
     files = [(tmp_path / f"f{i}.py", f"f{i}.py") for i in range(60)]
     result = run_scan(files, pipeline, cache)
     assert [f.location.path for f in result.findings] == ["f7.py"]  # the worker scanned the new content
-    assert old_key not in cache.fresh
-    assert cache.fresh[Cache.key_of(new_content, "f7.py")]["findings"]
+    stamp, content, value, _ = cache.fresh["f7.py"]
+    assert content == Cache.key_of(new_content, "f7.py") and json.loads(value)["findings"]
+    assert stamp is not None and stamp != real_stamp_of(target)
 
 
 def test_a_folder_swapped_for_a_link_after_the_walk_is_not_followed(tmp_path: Path):

@@ -4,7 +4,9 @@ test_redaction_matrix.py): plan values, connection strings, shell words, continu
 findings, suppression comments, and fingerprints that hold across clones."""
 
 import base64
+import contextlib
 import json
+import sqlite3
 import subprocess
 from pathlib import Path
 from urllib.parse import quote
@@ -126,7 +128,8 @@ def every_output(folder: Path, *extra: str) -> list[str]:
         for fmt in FORMATS:
             run = kvlint("check", ".", "--exit-zero", *configuration, *fmt, *extra, cwd=folder, cache_dir=cache)
             outputs += [sarif_results(run.out) if "sarif" in fmt else run.out, run.err]
-    caches = [p.read_text(encoding="utf-8") for p in cache.rglob("*.json")]
+    # Every byte of every cache file (SQLite pages, free ones included), not only its rows.
+    caches = [p.read_bytes().decode("latin-1") for p in cache.rglob("*") if p.is_file() and p.name != "CACHEDIR.TAG"]
     assert caches, "the runs wrote a cache"
     return outputs + caches
 
@@ -302,9 +305,10 @@ def test_fingerprints_are_computed_only_for_outputs_that_carry_them(tmp_path):
 
     def cached_fingerprints() -> set[str]:
         found = set()
-        for path in cache.rglob("*.json"):
-            for outcome in json.loads(path.read_text(encoding="utf-8")).values():
-                found |= {f["fingerprint"] for f in outcome["findings"]}
+        for path in cache.rglob("*.sqlite"):
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                for (value,) in db.execute("SELECT value FROM entries"):
+                    found |= {f["fingerprint"] for f in json.loads(value)["findings"]}
         return found
 
     kvlint("check", ".", "--exit-zero", cwd=tmp_path, cache_dir=cache)

@@ -15,9 +15,11 @@ is shared).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -186,7 +188,14 @@ def outputs_of(folder: Path) -> dict[str, str]:
         if not path.is_file() or path.name == "kvlint.toml":
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix in (".json", ".sarif", ".jsonl"):
+        if path.suffix == ".sqlite":  # the result cache: every row's outcome, facts and finalize outcome
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                rows = [json.loads(v) for (v,) in db.execute(
+                    "SELECT value FROM entries UNION ALL SELECT facts FROM entries WHERE facts IS NOT NULL "
+                    "UNION ALL SELECT value FROM finals")]
+                names = [d for (d,) in db.execute("SELECT display FROM entries")]
+            text = json.dumps([names, _without_hashes(rows)], ensure_ascii=False)
+        elif path.suffix in (".json", ".sarif", ".jsonl"):
             if path.suffix == ".jsonl":
                 data = [json.loads(line) for line in text.splitlines() if line.strip()]
             else:
@@ -234,6 +243,7 @@ def test_no_secret_in_any_output_or_cache(project, matrix, name):
     text = (folder / "text.txt").read_text(encoding="utf-8")
     if name == "default":
         assert text.count(": KV") > HALF, "the examples should produce findings"
+        assert list(folder.rglob("*.sqlite")), "the runs wrote a cache (judged too)"
     assert_no_leak(folder, secrets, innocent)
 
 
