@@ -30,6 +30,10 @@ class UsageError(Exception):
 # about 5 ms for nothing. It waits (as mypy's does) until the pipeline is built; then those objects
 # are frozen out of every later collection, in forked workers too (copy-on-write pages stay shared).
 _START_UP_THRESHOLD = 100_000
+# During the scan: files make many short-lived containers (parse trees, facts) and few cycles, and
+# a scan keeps what it found until the end; collecting every 700 allocations made the generated
+# 20,000-file monorepo's cold run 17-20 % slower for the same peak memory (measured side by side).
+SCAN_THRESHOLD = (50_000, 20, 100)
 _gc_threshold: tuple[int, int, int] | None = None
 
 
@@ -44,7 +48,7 @@ def end_start_up_gc() -> None:
     global _gc_threshold
     if _gc_threshold is not None:
         gc.freeze()
-        gc.set_threshold(*_gc_threshold)
+        gc.set_threshold(*(max(mine, theirs) for mine, theirs in zip(SCAN_THRESHOLD, _gc_threshold, strict=True)))
         _gc_threshold = None
 
 
