@@ -178,9 +178,23 @@ _ENVIRON_WRITE = re.compile(
 _KEYWORD = re.compile(r"(\w+)\s*=(?!=)")
 
 
+def _environ_writes(text: str) -> Iterator[re.Match[str]]:
+    """What `_ENVIRON_WRITE.finditer(text)` yields: every match starts at `environ` or `putenv`, so
+    the regex is tried only there (str.find runs in C; finditer tried every position in Python's re)."""
+    starts = sorted(start for start, _ in find_all(text, ("environ", "putenv")))
+    resume = 0
+    for start in starts:
+        if start < resume:
+            continue  # inside the previous match: finditer resumes after it
+        hit = _ENVIRON_WRITE.match(text, start)
+        if hit is not None:
+            yield hit
+            resume = max(hit.end(), start + 1)
+
+
 def environ_write(text: str) -> bool:
     """Could the code write a literal secret into os.environ?"""
-    for hit in _ENVIRON_WRITE.finditer(text):
+    for hit in _environ_writes(text):
         key, keyname, rest, update = hit.group("key"), hit.group("keyname"), hit.group("rest"), hit.group("update")
         if update is not None:
             # update({...}) is judged in the tree; update(NAME=...) only for secret names
