@@ -224,8 +224,11 @@ def _has_kvlint_table(pyproject: Path) -> bool:
 
 def load_config(explicit: Path | None, start: Path) -> Config:
     if explicit is not None:
-        if not explicit.is_file():
+        if not explicit.exists():
             raise ConfigError(f"{explicit}: configuration file not found")
+        if explicit.is_dir():
+            raise ConfigError(f"{explicit}: is a folder, not a configuration file")
+        # Anything else (a FIFO, a device, a link out) is refused by the safe reader, which says why.
         return read_config_file(explicit)
     found = find_config_file(start)
     return read_config_file(found) if found else Config()

@@ -151,7 +151,10 @@ def test_a_gitignore_that_is_a_fifo_does_not_hang_the_walk(tmp_path: Path):
     (("sarif", "merge", "fifo"), "fifo: cannot read: not a regular file (a named pipe)"),
     (("audit", "--from-snapshot", "/dev/zero"), "cannot read /dev/zero: not a regular file (a device)"),
     (("audit", "--from-snapshot", "fifo"), "cannot read fifo: not a regular file (a named pipe)"),
-    (("check", ".", "--config", "fifo.toml"), "fifo.toml"),
+    (("check", ".", "--config", "fifo.toml"), "fifo.toml: cannot read: not a regular file (a named pipe)"),
+    (("check", ".", "--config", "/dev/zero"), "/dev/zero: cannot read: not a regular file (a device)"),
+    (("check", ".", "--config", "."), ".: is a folder, not a configuration file"),
+    (("check", ".", "--config", "missing.toml"), "missing.toml: configuration file not found"),
 ])
 def test_files_that_never_end_are_clean_errors(tmp_path: Path, args, message):
     os.mkfifo(tmp_path / "fifo")
