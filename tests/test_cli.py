@@ -163,7 +163,7 @@ def test_output_formats(tmp_path):
     sarif = json.loads((tmp_path / "out.sarif").read_text())
     assert sarif["runs"][0]["results"][0]["ruleId"] == "KV101"
     stats = kvlint("check", "--statistics", ".", cwd=tmp_path).out
-    assert "KV101\t[set-secret-literal-value]\thardcoded-secret" in stats
+    assert "KV101\terror\t[set-secret-literal-value]\thardcoded-secret" in stats
 
 
 def test_output_file_name_picks_the_format_unless_format_is_given(tmp_path):

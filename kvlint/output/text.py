@@ -112,9 +112,11 @@ def gate_line(active: Sequence[Finding], facts: RunFacts, paint: Painter) -> str
 
 
 def statistics_lines(findings: Sequence[Finding]) -> list[str]:
-    counts = Counter((f.rule_id, f.rule_name, f.category.value) for f in findings if not f.suppressed)
-    return [f"{count:>5}\t{rule_id}\t[{name}]\t{category}"
-            for (rule_id, name, category), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    """Count, rule, severity (as on a finding's line: a rule's findings of two severities are two
+    lines), name, category; most frequent first."""
+    counts = Counter((f.rule_id, f.severity.value, f.rule_name, f.category.value) for f in findings if not f.suppressed)
+    return [f"{count:>5}\t{rule_id}\t{severity}\t[{name}]\t{category}"
+            for (rule_id, severity, name, category), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def render_notification(note: Notification, paint: Painter) -> str:
