@@ -37,3 +37,21 @@ def test_environ_writes_are_those_finditer_finds() -> None:
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
         expected = [(m.start(), m.end(), m.groups()) for m in _ENVIRON_WRITE.finditer(text)]
         assert [(m.start(), m.end(), m.groups()) for m in _environ_writes(text)] == expected, text
+
+
+def test_kv104_prefilter_passes_over_types_but_not_over_assignments() -> None:
+    from kvlint.rules.python._prefilter import secret_named_literal
+
+    def wants(text: str) -> bool:
+        return secret_named_literal(text, text.lower())
+
+    # a return annotation, a class or a function being defined, then a docstring; a docstring type
+    assert not wants('def get(self) -> AccessToken:\n    """The token."""\n')
+    assert not wants('class Token:\n    """A token."""\n')
+    assert not wants('    async def token(self):\n        """A token."""\n')
+    assert not wants('def f():\n    """\n    :rtype: ~azure.keyvault.models.Secret\n    :raises: x:\n    """\n')
+    # what KV104 reports still passes
+    assert wants('token: str = "Fake-tok3n-value-1234"\n')
+    assert wants('class Settings:\n    password = "Fake-Passw0rd-2024"\n')
+    assert wants('def connect(password="Fake-Passw0rd-2024"):\n    pass\n')
+    assert wants('CONFIG = {"api_key":\n    """Fake-key-value-123456"""}\n')

@@ -93,6 +93,13 @@ def _plain_string(text: str, quote: str, start: int) -> str | None:
     return rest.group(1)
 
 
+# What a name after it is never the target of an assignment, a keyword or a dict key: a return
+# annotation (`-> Token:` then a docstring looks like `name: """..."""`), a class or function
+# being defined (`class Token:` + docstring; two names side by side are Python only after a
+# keyword), a docstring's `~type`.
+_NEVER_A_TARGET = ("->", "~", " class", "\nclass", " def", "\ndef")
+
+
 def secret_named_literal(text: str, lowered: str) -> bool:
     """Could a secret-named target be assigned a literal that KV104 reports?"""
     for hit_start, hit_end in find_all(lowered, SECRET_WORDS):
@@ -102,6 +109,8 @@ def secret_named_literal(text: str, lowered: str) -> bool:
             continue  # most hits: no `= "..."` after the name, whatever the name is
         # A bounded look back: searching from 0 would make the scan quadratic in the file size.
         start = hit_start - name_chars_before(text, hit_start)
+        if ("\n" + text[max(0, start - 16):start]).rstrip(" \t").endswith(_NEVER_A_TARGET):
+            continue  # `-> AccessToken:` + a docstring, `:rtype: ~pkg.Secret`: a type, never assigned to
         value = _literal_after(text, end, start > 0 and text[start - 1] in "'\"", assigned)
         if value is None:
             continue
