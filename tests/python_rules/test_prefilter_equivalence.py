@@ -55,3 +55,15 @@ def test_kv104_prefilter_passes_over_types_but_not_over_assignments() -> None:
     assert wants('class Settings:\n    password = "Fake-Passw0rd-2024"\n')
     assert wants('def connect(password="Fake-Passw0rd-2024"):\n    pass\n')
     assert wants('CONFIG = {"api_key":\n    """Fake-key-value-123456"""}\n')
+
+
+def test_credential_keyword_values_are_those_finditer_finds() -> None:
+    from kvlint.rules.python._prefilter import _KEYWORD_VALUE, _KEYWORDS, _matches_at
+
+    rng = random.Random(102)
+    pieces = ["password", "passwd", "credential", "auth", "x", "_", " = ", "=", "==", "'v'", '"v"', "(", "[",
+              "{", "NAME", "\n", "my", "author", "passwords", " ", "é"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        expected = [(m.start(), m.end(), m.groups()) for m in _KEYWORD_VALUE.finditer(text)]
+        assert [(m.start(), m.end(), m.groups()) for m in _matches_at(_KEYWORD_VALUE, text, _KEYWORDS)] == expected, text

@@ -123,6 +123,7 @@ def secret_named_literal(text: str, lowered: str) -> bool:
     return False
 
 
+_KEYWORDS = ("password", "passwd", "credential", "auth")
 _KEYWORD_VALUE = re.compile(
     r"\b(?P<keyword>password|passwd|credential|auth)\s*=(?!=)\s*"
     r"(?:[rbuRBU]{0,2}(?P<q>['\"{(\[])|(?P<name>[A-Za-z_]\w*))")
@@ -136,7 +137,7 @@ def constant_is_string(text: str, name: str) -> bool:
 def credential_keyword_literal(text: str, keywords: frozenset[str]) -> bool:
     """Could one of `keywords` (`password=`, `credential=`, `auth=`) be given a literal or constant?"""
     checked: set[str] = set()
-    for hit in _KEYWORD_VALUE.finditer(text):
+    for hit in _matches_at(_KEYWORD_VALUE, text, _KEYWORDS):
         if hit.group("keyword") not in keywords:
             continue
         quote, name = hit.group("q"), hit.group("name")
@@ -187,18 +188,24 @@ _ENVIRON_WRITE = re.compile(
 _KEYWORD = re.compile(r"(\w+)\s*=(?!=)")
 
 
-def _environ_writes(text: str) -> Iterator[re.Match[str]]:
-    """What `_ENVIRON_WRITE.finditer(text)` yields: every match starts at `environ` or `putenv`, so
-    the regex is tried only there (str.find runs in C; finditer tried every position in Python's re)."""
-    starts = sorted(start for start, _ in find_all(text, ("environ", "putenv")))
+def _matches_at(pattern: re.Pattern[str], text: str, words: tuple[str, ...]) -> Iterator[re.Match[str]]:
+    """What `pattern.finditer(text)` yields, for a pattern whose every match starts with one of
+    `words`: the pattern is tried only where a word starts (str.find runs in C; finditer tries
+    every position in re's engine). `match(text, pos)` sees the text before `pos`, so `\\b` holds."""
+    starts = sorted({start for start, _ in find_all(text, words)})
     resume = 0
     for start in starts:
         if start < resume:
             continue  # inside the previous match: finditer resumes after it
-        hit = _ENVIRON_WRITE.match(text, start)
+        hit = pattern.match(text, start)
         if hit is not None:
             yield hit
             resume = max(hit.end(), start + 1)
+
+
+def _environ_writes(text: str) -> Iterator[re.Match[str]]:
+    """What `_ENVIRON_WRITE.finditer(text)` yields (every match starts at `environ` or `putenv`)."""
+    return _matches_at(_ENVIRON_WRITE, text, ("environ", "putenv"))
 
 
 def environ_write(text: str) -> bool:
