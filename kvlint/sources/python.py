@@ -19,6 +19,7 @@ from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources import pyast
 from kvlint.sources.base import Source
+from kvlint.sources.pygate import TriggerGate
 
 PYTHON_SUFFIXES = {".py", ".pyw", ".pyi"}
 # Larger files are generated code in practice; parsing them would take seconds each.
@@ -40,6 +41,9 @@ class PythonRule(Rule):
     source = "python"
     prefilter: ClassVar[tuple[str, ...]] = ()
     prefilter_regex: ClassVar[re.Pattern[str] | None] = None
+    # Words of which one occurs, in any case, in every file `wants` accepts (kvlint.sources.pygate
+    # looks for every rule's words in one pass); None: `prefilter` when `wants` is the default's.
+    triggers: ClassVar[tuple[str, ...] | None] = None
     catalogue: Any = None
 
     def __init__(self, options: Any = None) -> None:
@@ -50,6 +54,13 @@ class PythonRule(Rule):
         """The `visit_<Node>` and `leave_<Node>` methods of this rule."""
         return dict(inspect.getmembers(self, lambda m: inspect.ismethod(m) and (
             m.__name__.startswith(("visit_", "leave_")))))
+
+    @classmethod
+    def trigger_words(cls) -> tuple[str, ...] | None:
+        """The words one of which every wanted file holds, or None when the rule cannot say."""
+        if cls.triggers is not None:
+            return cls.triggers
+        return (cls.prefilter or None) if cls.wants is PythonRule.wants else None
 
     def wants(self, text: str) -> bool:
         """Could this file hold a finding of this rule? Must be much cheaper than parsing."""
@@ -131,13 +142,16 @@ class PythonSource(Source):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
+        self.gate = TriggerGate([type(r).trigger_words() for r in self.python_rules])
 
     def applies(self, doc: Document) -> bool:
         return doc.suffix in PYTHON_SUFFIXES and bool(self.python_rules)
 
     def run(self, doc: Document, reporter: Reporter) -> None:
         text = doc.text
-        rules: list[PythonRule] = [r for r in self.python_rules if r.wants(text)]
+        ask = self.gate.rules_to_ask(text)
+        candidates = self.python_rules if ask is None else [self.python_rules[i] for i in ask]
+        rules: list[PythonRule] = [r for r in candidates if r.wants(text)]
         if not rules:
             return
         if len(text) > MAX_PARSE_CHARS:

@@ -82,6 +82,8 @@ class ConnectionStringWithCredential(KVPythonRule):
         ),
     ]
 
+    triggers = tuple(CONNECTION_CALLS)
+
     def wants(self, text: str) -> bool:
         return any(name in text for name in CONNECTION_CALLS) and connection_string_credential(text, lowered(text))
 

@@ -42,6 +42,7 @@ class EnvironSecretLiteral(KVPythonRule):
     confidence = Confidence.HIGH
     cwe = (798,)
     prefilter = ("environ", "putenv")
+    triggers = prefilter
 
     def wants(self, text: str) -> bool:
         return any(word in text for word in self.prefilter) and environ_write(text)

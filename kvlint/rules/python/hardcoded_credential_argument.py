@@ -41,6 +41,9 @@ class HardcodedCredentialArgument(KVPythonRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (798,)
+    # Every wanted file holds a class name (each has "Credential" or "Auth") or a keyword.
+    triggers = ("credential", "auth", "passw")
+
     def wants(self, text: str) -> bool:
         # Every class name contains "Credential" or "Auth": two scans rule out most files.
         if ("Credential" in text or "Auth" in text) and any(name in text for name in CREDENTIAL_CLASSES):

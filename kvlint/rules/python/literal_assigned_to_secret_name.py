@@ -10,7 +10,7 @@ from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
-from kvlint.rules.python._prefilter import lowered, secret_named_literal
+from kvlint.rules.python._prefilter import SECRET_WORDS, lowered, secret_named_literal
 from kvlint.rules.python._sinks import judged_values
 from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value, unstarred
 
@@ -118,6 +118,8 @@ class LiteralAssignedToSecretName(KVPythonRule):
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
+
+    triggers = SECRET_WORDS  # what secret_named_literal looks for first
 
     def wants(self, text: str) -> bool:
         return secret_named_literal(text, lowered(text))
