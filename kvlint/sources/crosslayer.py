@@ -10,6 +10,7 @@ locations name the other layers (the declaration's line, the live resource id).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -121,18 +122,21 @@ def build_model(facts: list[tuple[str, Any]], open_reporter: Any, config: Any) -
         if ref.vault is None and ref.tf_vault:
             ref.vault = tf_vaults.get(ref.path.rpartition("/")[0], {}).get(ref.tf_vault)
     if terraform:
-        from kvlint.vaultmodel.tfeval import scan_vaults
+        from kvlint.vaultmodel.tfeval import scan_vaults_once
 
         # An evaluation problem is the vault source's to report; the picture goes on without it.
+        # The vaults are the vault source's too (one evaluation per scan): never changed here.
         with contextlib.suppress(Exception):
-            vaults = scan_vaults(terraform, lambda p: open_reporter(p).text) + vaults
+            vaults = scan_vaults_once(terraform, open_reporter) + vaults
     model.declared = join_vaults(vaults)
     # A `data "azurerm_key_vault_secret"` reads a secret; the vault model lists it with the
     # vault's secrets, but it declares nothing: here it is a reference only.
     reads = {(r.path, r.block_line) for r in model.refs if r.kind == "terraform" and r.block_line}
-    for vault in model.declared:
-        vault.secrets = [s for s in vault.secrets if (s.origin.path, s.origin.span.line if s.origin.span else None)
-                         not in reads]
+    for index, vault in enumerate(model.declared):
+        kept = [s for s in vault.secrets if (s.origin.path, s.origin.span.line if s.origin.span else None)
+                not in reads]
+        if len(kept) != len(vault.secrets):  # a copy: the vault is shared with the vault source
+            model.declared[index] = dataclasses.replace(vault, secrets=kept)
     snapshot = getattr(config, "extra", {}).get(SNAPSHOT_OPTION) if config is not None else None
     if snapshot:
         known = {v.resource_id.lower() for v in model.live}

@@ -112,7 +112,8 @@ class VaultSource(Source):
         if kind == "terraform" and might_contain_vault(doc.path, doc.text):
             from kvlint.vaultmodel.read import read_terraform_file
 
-            result, resources = read_terraform_file(doc.path, doc.text)
+            # Here only literal secret values are judged: no vault model unless one holds one.
+            result, resources = read_terraform_file(doc.path, doc.text, literal_secrets_only=True)
         elif kind in ("terraform", "tfvars"):
             result = DeclaredResult()
         else:
@@ -150,7 +151,7 @@ class VaultSource(Source):
 
     def finalize(self, facts: list[tuple[str, Any]], open_reporter: Any) -> None:
         from kvlint.vaultmodel.join import join_vaults
-        from kvlint.vaultmodel.tfeval import scan_vaults
+        from kvlint.vaultmodel.tfeval import scan_vaults_once
 
         vaults: list[Vault] = []
         terraform: dict[str, dict[str, Any]] = {}
@@ -162,7 +163,7 @@ class VaultSource(Source):
             vaults.extend(Vault.from_dict(v) for v in data.get("vaults", []))
         if terraform:
             try:
-                vaults = scan_vaults(terraform, lambda path: open_reporter(path).text) + vaults
+                vaults = scan_vaults_once(terraform, open_reporter) + vaults
             except RecursionError:
                 _note(open_reporter, sorted(terraform)[0], "Terraform modules nested too deeply to evaluate")
             except Exception as exc:  # an evaluation bug must not end the scan; say so
@@ -216,25 +217,28 @@ def _literal_view(vault: Vault) -> Vault | None:
     return Vault(ref=vault.ref, origin=vault.origin, name=vault.name, is_reference=True, secrets=literal)
 
 
-def _written_at(vault: Vault, location: Location) -> list[Location]:
+def _written_index(vault: Vault) -> dict[tuple[Any, ...], list[Location]]:
     """Where the value of the field a finding points at is written, when that is elsewhere (the
-    default of the Terraform variable the attribute reads)."""
-    out = []
+    default of the Terraform variable the attribute reads), for every place of one vault at once:
+    (path, line, column) of a field or of a module instance's element -> where its value (or the
+    module's block) is written, in the origins' order. Built once per judged vault, not per finding."""
+    index: dict[tuple[Any, ...], list[Location]] = {}
     origins = [vault.origin] + [item.origin for collection in (vault.access_policies, vault.secrets, vault.keys,
                                                                vault.certificates) for item in collection]
     for origin in origins:
-        if origin.path != location.path or not origin.via:
+        if not origin.via:
             continue
         declared = origin.via.get("(declared)")  # a module instance's element: its block in the module
-        if declared is not None and origin is not vault.origin and origin.span is not None and (
-                (origin.span.line, origin.span.column) == (location.start_line, location.start_col)):
+        if declared is not None and origin is not vault.origin and origin.span is not None:
             path, where = declared
-            out.append(Location(path, where.line, where.column, where.end_line, where.end_column))
+            index.setdefault((origin.path, origin.span.line, origin.span.column), []).append(
+                Location(path, where.line, where.column, where.end_line, where.end_column))
         for name, span in origin.fields.items():
-            if name in origin.via and (span.line, span.column) == (location.start_line, location.start_col):
+            if name in origin.via:
                 path, where = origin.via[name]
-                out.append(Location(path, where.line, where.column, where.end_line, where.end_column))
-    return out
+                index.setdefault((origin.path, span.line, span.column), []).append(
+                    Location(path, where.line, where.column, where.end_line, where.end_column))
+    return index
 
 
 class _RoutingReporter:
@@ -244,11 +248,15 @@ class _RoutingReporter:
     def __init__(self, open_reporter: Any) -> None:
         self.open_reporter = open_reporter
         self.vault: Vault | None = None
+        self._written: dict[int, tuple[Vault, dict[tuple[Any, ...], list[Location]]]] = {}  # id(vault) ->
 
     def report(self, spec: Any, location: Location, message: str, **kwargs: Any) -> None:
         related = list(kwargs.pop("related", ()) or ())
         if self.vault is not None:
-            related.extend(_written_at(self.vault, location))
+            entry = self._written.get(id(self.vault))
+            if entry is None or entry[0] is not self.vault:
+                entry = self._written[id(self.vault)] = (self.vault, _written_index(self.vault))
+            related.extend(entry[1].get((location.path, location.start_line, location.start_col), ()))
         if self.vault is not None and self.vault.related:  # a vault joined from several places
             seen = {(r.path, r.start_line) for r in related} | {(location.path, location.start_line)}
             for origin in [self.vault.origin, *self.vault.related]:

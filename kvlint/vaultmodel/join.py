@@ -15,6 +15,7 @@ Vault names are globally unique in Azure (and case-insensitive), so a name is an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from kvlint.vaultmodel.model import UNKNOWN, Origin, Vault
@@ -28,6 +29,9 @@ _CHILDREN = ("access_policies", "secrets", "keys", "certificates", "role_assignm
 
 
 def join_vaults(vaults: Sequence[Vault]) -> list[Vault]:
+    """The joined vaults. The input vaults are not changed (one scan's Terraform vaults are
+    shared by the vault and cross-layer sources): a vault that takes another's children, or
+    gives them away, is a copy."""
     groups: dict[str, list[Vault]] = {}
     out: list[Vault] = []
     for vault in vaults:
@@ -45,8 +49,10 @@ def join_vaults(vaults: Sequence[Vault]) -> list[Vault]:
             if not references:
                 continue
             target, references = references[0], references[1:]
+        if references:
+            target = _copy(target)
         for reference in references:
-            _merge(target, reference, out)
+            _merge(target, _copy(reference), out)
         out.append(target)
     return out
 
@@ -74,6 +80,17 @@ def _merge(target: Vault, reference: Vault, out: list[Vault]) -> None:
             target.origin.fields[name] = reference.origin.fields[name]
         else:
             out.append(_only(reference, name))
+
+
+def _copy(vault: Vault) -> Vault:
+    """A copy to merge into or out of: its own lists of children and related origins, its own
+    origin fields; the children themselves are shared (joining never changes them)."""
+    copy = dataclasses.replace(vault)  # every field as is (the dataclass has no init=False field)
+    for collection in _CHILDREN:
+        setattr(copy, collection, list(getattr(vault, collection)))
+    copy.related = list(vault.related)
+    copy.origin = dataclasses.replace(vault.origin, fields=dict(vault.origin.fields))
+    return copy
 
 
 def _only(reference: Vault, name: str) -> Vault:

@@ -97,12 +97,13 @@ def terraform_scope_hint(path: str, text: str) -> bool:
     return kind == "tfvars" or (kind == "terraform" and bool(_TF_SCOPE.search(text)))
 
 
-def read_terraform_file(path: str, text: str) -> tuple[DeclaredResult, list]:
-    """`read_declared` for a .tf file, also returning its Key Vault resources (for finalize)."""
+def read_terraform_file(path: str, text: str, *, literal_secrets_only: bool = False) -> tuple[DeclaredResult, list]:
+    """`read_declared` for a .tf file, also returning its Key Vault resources (for finalize);
+    `literal_secrets_only`: see `read_terraform_resources`."""
     from kvlint.vaultmodel.terraform import read_terraform_resources
 
     try:
-        return read_terraform_resources(path, text)
+        return read_terraform_resources(path, text, literal_secrets_only=literal_secrets_only)
     except RecursionError:
         return DeclaredResult(problems=[Problem(path, "file nested too deeply to analyse; skipped")]), []
     except Exception as error:  # a reader bug must not stop the scan; the text may quote the file

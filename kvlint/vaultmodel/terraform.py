@@ -34,21 +34,32 @@ def read_terraform(path: str, text: str) -> DeclaredResult:
     return read_terraform_resources(path, text)[0]
 
 
-def read_terraform_resources(path: str, text: str) -> tuple[DeclaredResult, list[TfResource]]:
+def read_terraform_resources(path: str, text: str, *, literal_secrets_only: bool = False
+                             ) -> tuple[DeclaredResult, list[TfResource]]:
     """Parse only the Key Vault blocks when they can be cut out cheaply (a module rarely has more
     than a few vault blocks), else the whole file.
 
     The resources are returned too: the scan's finalize step rebuilds them with the module's
     variables, locals and module-call inputs (kvlint.vaultmodel.tfeval). One scan reads the same
     text several times (the vault and cross-layer sources, masking, finalize): it is parsed once
-    (`_memo`); the resources are shared and must not be changed, the result is new every call."""
+    (`_memo`); the resources are shared and must not be changed, the result is new every call.
+
+    `literal_secrets_only`: the caller reads only the vaults' secrets with a literal value (the
+    vault source's run; finalize judges the rest), so no vault is built when no secret block
+    holds one."""
     resources, problems = _memo(("resources", path, text), lambda: _read_resources(path, text))
     result = DeclaredResult(problems=[Problem(p.path, p.message, p.line, p.column) for p in problems])
-    result.vaults.extend(build_vaults(path, "terraform", resources))
+    if not literal_secrets_only or any(_holds_literal(r) for r in resources):
+        result.vaults.extend(build_vaults(path, "terraform", resources))
     from kvlint.vaultmodel.tfroles import above_vault_role_assignments
 
     result.role_assignments.extend(above_vault_role_assignments(path, "terraform", resources))
     return result, list(resources)
+
+
+def _holds_literal(res: TfResource) -> bool:
+    """A secret block with a non-empty literal value (what `tfbuild._secret` keeps as literal)."""
+    return res.rtype == "azurerm_key_vault_secret" and any(t.reveal() != "" for t in res.node.secrets.values())
 
 
 def terraform_resources(path: str, text: str) -> list[TfResource]:

@@ -17,8 +17,10 @@ directory is judged on its own too only when it has tfvars of its own (it is als
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -198,6 +200,29 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
         if folder.path not in called or folder.tfvars:
             vaults.extend(_instantiate(folder, _root_env(folder), [], dirs, text_of))
     return vaults
+
+
+# One evaluation per scan: the vault and cross-layer sources' finalize both need the scan's
+# Terraform vaults. Keyed on the engine's `open_reporter` (one per finalize, so per scan) and
+# kept only as long as it lives; the facts must be equal too (a source may see fewer files).
+_SHARED: weakref.WeakKeyDictionary[Any, tuple[dict[str, dict[str, Any]], list[Vault]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def scan_vaults_once(files: dict[str, dict[str, Any]], open_reporter: Callable[[str], Any]) -> list[Vault]:
+    """`scan_vaults` with `open_reporter(path).text` as the text, evaluated once per scan for
+    equal facts. The vaults are shared between the callers: nothing may change them
+    (`join_vaults` copies what it merges)."""
+    try:
+        seen = _SHARED.get(open_reporter)
+    except TypeError:  # not weakly referable: no sharing
+        seen = None
+    if seen is not None and seen[0] == files:
+        return list(seen[1])
+    vaults = scan_vaults(files, lambda path: open_reporter(path).text)
+    with contextlib.suppress(TypeError):
+        _SHARED[open_reporter] = (files, vaults)
+    return list(vaults)
 
 
 def _local_target(folder: str, call: dict[str, Any]) -> str | None:
