@@ -183,7 +183,7 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
         if directory_of(path) not in relevant:
             continue
         folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
-        folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources", []))
+        folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources") or ())
         if facts.get("tfvars"):
             folder.tfvars.append((path, read_tfvars(path, text_of(path))))
         elif facts.get("scope"):
@@ -209,10 +209,15 @@ _SHARED: weakref.WeakKeyDictionary[Any, tuple[dict[str, dict[str, Any]], list[Va
     weakref.WeakKeyDictionary())
 
 
+_EVALUATED_FACTS = ("resources", "scope", "calls", "tfvars")
+
+
 def scan_vaults_once(files: dict[str, dict[str, Any]], open_reporter: Callable[[str], Any]) -> list[Vault]:
     """`scan_vaults` with `open_reporter(path).text` as the text, evaluated once per scan for
     equal facts. The vaults are shared between the callers: nothing may change them
     (`join_vaults` copies what it merges)."""
+    # Only what scan_vaults reads (the cross-layer facts hold references besides).
+    files = {path: {key: facts.get(key) for key in _EVALUATED_FACTS} for path, facts in files.items()}
     try:
         seen = _SHARED.get(open_reporter)
     except TypeError:  # not weakly referable: no sharing
