@@ -112,7 +112,8 @@ class VaultSource(Source):
         if kind == "terraform" and might_contain_vault(doc.path, doc.text):
             from kvlint.vaultmodel.read import read_terraform_file
 
-            # Here only literal secret values are judged: no vault model unless one holds one.
+            # Here only literal secret values are judged: no vault model unless one holds one
+            # (`resources` is then the file's facts, which finalize reads).
             result, resources = read_terraform_file(doc.path, doc.text, literal_secrets_only=True)
         elif kind in ("terraform", "tfvars"):
             result = DeclaredResult()

@@ -35,7 +35,7 @@ def read_terraform(path: str, text: str) -> DeclaredResult:
 
 
 def read_terraform_resources(path: str, text: str, *, literal_secrets_only: bool = False
-                             ) -> tuple[DeclaredResult, list[TfResource]]:
+                             ) -> tuple[DeclaredResult, list[Any]]:
     """Parse only the Key Vault blocks when they can be cut out cheaply (a module rarely has more
     than a few vault blocks), else the whole file.
 
@@ -44,22 +44,43 @@ def read_terraform_resources(path: str, text: str, *, literal_secrets_only: bool
     text several times (the vault and cross-layer sources, masking, finalize): it is parsed once
     (`_memo`); the resources are shared and must not be changed, the result is new every call.
 
-    `literal_secrets_only`: the caller reads only the vaults' secrets with a literal value (the
-    vault source's run; finalize judges the rest), so no vault is built when no secret block
-    holds one."""
-    resources, problems = _memo(("resources", path, text), lambda: _read_resources(path, text))
+    `literal_secrets_only` (the vault source's run, which judges only secrets with a literal
+    value there; finalize judges the rest from the facts): no vault is built unless a secret
+    block holds a literal value, and the second item is the file's facts
+    (`terraform_resource_facts`), not its resources."""
+    if literal_secrets_only:
+        facts, resources, problems = _run_view(path, text)
+    else:
+        resources, problems = _memo(("resources", path, text), lambda: _read_resources(path, text))
     result = DeclaredResult(problems=[Problem(p.path, p.message, p.line, p.column) for p in problems])
     if not literal_secrets_only or any(_holds_literal(r) for r in resources):
         result.vaults.extend(build_vaults(path, "terraform", resources))
     from kvlint.vaultmodel.tfroles import above_vault_role_assignments
 
     result.role_assignments.extend(above_vault_role_assignments(path, "terraform", resources))
-    return result, list(resources)
+    return result, list(facts if literal_secrets_only else resources)
 
 
 def _holds_literal(res: TfResource) -> bool:
     """A secret block with a non-empty literal value (what `tfbuild._secret` keeps as literal)."""
     return res.rtype == "azurerm_key_vault_secret" and any(t.reveal() != "" for t in res.node.secrets.values())
+
+
+def _run_view(path: str, text: str) -> tuple[list[dict[str, Any]], list[TfResource], list[Problem]]:
+    return _memo(("run", path, text), lambda: _read_run_view(path, text))
+
+
+def _read_run_view(path: str, text: str) -> tuple[list[dict[str, Any]], list[TfResource], list[Problem]]:
+    """What a scan keeps of a .tf file between its run and finalize (memoised): the facts, the
+    problems, and of the resources only those the vault source's run reads (all of them when a
+    secret holds a literal value, else the role assignments). The file's other resources are
+    not kept: one scan holds every .tf file's view until finalize, and half a million live
+    regions and values made each of the collector's full passes cost a third of a second."""
+    resources, problems = _read_resources(path, text)
+    facts = [r.to_dict() for r in resources]
+    if not any(_holds_literal(r) for r in resources):
+        resources = [r for r in resources if r.rtype == "azurerm_role_assignment"]
+    return facts, resources, problems
 
 
 def terraform_resources(path: str, text: str) -> list[TfResource]:
@@ -71,7 +92,7 @@ def terraform_resource_facts(path: str, text: str) -> list[dict[str, Any]]:
     """`TfResource.to_dict()` of the file's Key Vault resources: the facts the vault and
     cross-layer sources hand to finalize. Shared by both and by their masking re-runs: finalize
     and the result cache only read them."""
-    return _memo(("facts", path, text), lambda: [r.to_dict() for r in terraform_resources(path, text)])
+    return _run_view(path, text)[0]
 
 
 def _read_resources(path: str, text: str) -> tuple[list[TfResource], list[Problem]]:
@@ -109,10 +130,12 @@ def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Blo
 
 # Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded by
 # entries and by the bytes of text they stand for, oldest out first. The values are shared by
-# every caller: they are never changed after parsing.
+# every caller: they are never changed after parsing. A file takes up to four entries (resources,
+# facts, scope, tfvars) and finalize reads them all again after the last file: 4,096 entries made
+# a tree of 1,600 .tf files parse each one again in finalize (and again to mask its findings).
 _MEMO: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
 _MEMO_BYTES = [0]
-MEMO_ENTRIES = 4096
+MEMO_ENTRIES = 1 << 16
 MEMO_TEXT_BYTES = 64 * 1024 * 1024
 USE_TREE_SITTER = True  # False: python-hcl2 only (the differential test compares both)
 

@@ -58,11 +58,13 @@ class TfNode:
         """JSON-safe, for facts and caches: literal strings of secret-bearing attributes are left out."""
         attrs = {k: _encode_value(v) for k, v in self.attrs.items() if k not in SECRET_ATTRS}
         attrs.update({k: {"$unknown": True} for k in self.attrs if k in SECRET_ATTRS})
+        # Regions as tuples (JSON writes them as lists, `from_dict` reads both): a scan keeps every
+        # .tf file's facts until finalize, and the collector stops tracking a tuple of ints, not a list.
         return {
-            "span": self.span.to_dict() if self.span else None,
+            "span": _span_facts(self.span) if self.span else None,
             "attrs": attrs,
-            "spans": {k: v.to_dict() for k, v in self.spans.items()},
-            "value_spans": {k: v.to_dict() for k, v in self.value_spans.items()},
+            "spans": {k: _span_facts(v) for k, v in self.spans.items()},
+            "value_spans": {k: _span_facts(v) for k, v in self.value_spans.items()},
             "blocks": {k: [b.to_dict() for b in v] for k, v in self.blocks.items()},
             "dynamic": sorted(self.dynamic),
             "refs": dict(self.refs),
@@ -128,7 +130,11 @@ def _pure_reference(raw: Any) -> bool:
     return isinstance(raw, str) and bool(_PURE_REFERENCE.match(raw))
 
 
-def _span_of(data: list[int]) -> Span:
+def _span_facts(span: Span) -> tuple[int, int, int, int]:
+    return (span.line, span.column, span.end_line, span.end_column)
+
+
+def _span_of(data: list[int] | tuple[int, ...]) -> Span:
     """Span.from_dict, shared: a scan rebuilds the same regions from facts several times (the
     vault and cross-layer sources both evaluate the Terraform), and a Span never changes."""
     key = tuple(data)
