@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -87,14 +88,21 @@ _TF_LOCAL_MODULE = re.compile(r'(?m)^[ \t]*source[ \t]*=[ \t]*"\.\.?(?:/|")')
 
 def terraform_calls_local_module(text: str) -> bool:
     """A `module` block whose source is a directory of the tree (cheap test, no parse)."""
-    return bool(_TF_LOCAL_MODULE.search(text))
+    return _tf_hints(text)[1]
 
 
 def terraform_scope_hint(path: str, text: str) -> bool:
     """A Terraform file with variables, locals or module calls, or a .tfvars file: the scan's
     Terraform evaluation may need it even when it declares no vault."""
     kind = file_kind(path)
-    return kind == "tfvars" or (kind == "terraform" and bool(_TF_SCOPE.search(text)))
+    return kind == "tfvars" or (kind == "terraform" and _tf_hints(text)[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _tf_hints(text: str) -> tuple[bool, bool]:
+    """(scope, local module call) of a text: both sources ask several times per file, and a
+    text without either is searched to its end."""
+    return bool(_TF_SCOPE.search(text)), bool(_TF_LOCAL_MODULE.search(text))
 
 
 def read_terraform_file(path: str, text: str, *, literal_secrets_only: bool = False) -> tuple[DeclaredResult, list]:

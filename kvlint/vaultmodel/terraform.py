@@ -420,7 +420,7 @@ def _node(block: Block) -> TfNode:
                 node.value_spans[name] = span.inside_quotes() if quoted else span
             if literal is not None:
                 node.secrets[name] = SecretText(literal)
-            if isinstance(raw, str) and (address := reference_address(raw)) and raw.startswith("${"):
+            if isinstance(raw, str) and raw.startswith("${") and (address := reference_address(raw)):
                 node.refs[name] = address
         else:
             labels = child.labels

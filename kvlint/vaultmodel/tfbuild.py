@@ -63,8 +63,8 @@ class TfNode:
         return {
             "span": _span_facts(self.span) if self.span else None,
             "attrs": attrs,
-            "spans": {k: _span_facts(v) for k, v in self.spans.items()},
-            "value_spans": {k: _span_facts(v) for k, v in self.value_spans.items()},
+            "spans": {k: (v.line, v.column, v.end_line, v.end_column) for k, v in self.spans.items()},
+            "value_spans": {k: (v.line, v.column, v.end_line, v.end_column) for k, v in self.value_spans.items()},
             "blocks": {k: [b.to_dict() for b in v] for k, v in self.blocks.items()},
             "dynamic": sorted(self.dynamic),
             "refs": dict(self.refs),
@@ -91,18 +91,19 @@ class TfNode:
         )
 
     def copy(self) -> TfNode:
-        """A copy to resolve in place (what deepcopy gave, 10x faster): containers are new,
-        values are plain data, frozen spans or immutable secret texts."""
+        """A copy to resolve in place (tfeval): what resolving changes is new (the values, where
+        they are written, the nested blocks); the rest, which nothing changes after reading
+        (regions, references, expressions, secret texts), is shared with the original."""
         return TfNode(
             span=self.span,
             attrs={k: _copy_value(v) for k, v in self.attrs.items()},
-            spans=dict(self.spans),
-            value_spans=dict(self.value_spans),
+            spans=self.spans,
+            value_spans=self.value_spans,
             blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()},
-            dynamic=set(self.dynamic),
-            refs=dict(self.refs),
-            secrets=dict(self.secrets),
-            exprs={k: _copy_value(v) for k, v in self.exprs.items()},
+            dynamic=self.dynamic,
+            refs=self.refs,
+            secrets=self.secrets,
+            exprs=self.exprs,
             literal_judged=self.literal_judged,
             via=dict(self.via),
         )
@@ -442,13 +443,17 @@ def _certificate(path: str, source: str, node: TfNode) -> VaultCertificate:
     return cert
 
 
+_INDEX = re.compile(r"\[[^\]]*\]")
+_ADDRESS = re.compile(r"[A-Za-z_][\w.-]*")
+
+
 def reference_address(expression: str) -> str | None:
     """`azurerm_key_vault.demo[0].id` -> `azurerm_key_vault.demo` (also data./module./var.)."""
     text = expression.strip()
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1].strip()
-    text = re.sub(r"\[[^\]]*\]", "", text)
-    if not re.fullmatch(r"[A-Za-z_][\w.-]*", text):
+    text = _INDEX.sub("", text)
+    if not _ADDRESS.fullmatch(text):
         return None
     if text.endswith(".id"):
         text = text[:-3]
