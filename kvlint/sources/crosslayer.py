@@ -39,7 +39,17 @@ class CrossLayerSource(Source):
     model: CrossModel | None = None
 
     def applies(self, doc: Document) -> bool:
-        return bool(self.rules) and ("vault" in doc.text or "Vault" in doc.text or "VAULT" in doc.text)
+        if not self.rules:
+            return False
+        if "vault" in doc.text or "Vault" in doc.text or "VAULT" in doc.text:
+            return True
+        # Terraform variables, locals, module calls and tfvars decide declared vaults too: the
+        # vault source reads them, and both judge the one evaluation of the scan's Terraform.
+        if doc.suffix not in (".tf", ".tfvars"):
+            return False
+        from kvlint.vaultmodel.read import terraform_scope_hint
+
+        return terraform_scope_hint(doc.path, doc.text)
 
     def run(self, doc: Document, reporter: Reporter) -> Any:
         from kvlint.crosslayer.refs import file_references

@@ -63,7 +63,10 @@ def read_terraform_resources(path: str, text: str, *, literal_secrets_only: bool
 
 def _holds_literal(res: TfResource) -> bool:
     """A secret block with a non-empty literal value (what `tfbuild._secret` keeps as literal)."""
-    return res.rtype == "azurerm_key_vault_secret" and any(t.reveal() != "" for t in res.node.secrets.values())
+    if res.rtype != "azurerm_key_vault_secret":
+        return False
+    texts = (res.node.secrets.get(attr) for attr in ("value", "value_wo"))
+    return any(text is not None and text.reveal() != "" for text in texts)
 
 
 def _run_view(path: str, text: str) -> tuple[list[dict[str, Any]], list[TfResource], list[Problem]]:
