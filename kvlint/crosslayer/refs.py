@@ -279,7 +279,16 @@ def _tf_string(value: str) -> str | None:
 
 def terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str]]:
     """`data "azurerm_key_vault_secret"` blocks, and the names of this file's `azurerm_key_vault`
-    blocks ("data.azurerm_key_vault.kv" -> "kv-app") for resolving `key_vault_id` across files."""
+    blocks ("data.azurerm_key_vault.kv" -> "kv-app") for resolving `key_vault_id` across files.
+
+    Read once per text (the Terraform reader's memo): the engine runs the source again on a file
+    with findings to mask it. Shared: callers must not change what they get."""
+    from kvlint.vaultmodel.terraform import _memo
+
+    return _memo(("crosslayer-refs", path, text), lambda: _terraform_refs(path, text))
+
+
+def _terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str]]:
     vaults: dict[str, str] = {}
     for match in _TF_VAULT.finditer(text):
         body = _block_body(text, match.end() - 1)
