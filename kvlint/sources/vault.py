@@ -257,7 +257,8 @@ class _RoutingReporter:
             entry = self._written.get(id(self.vault))
             if entry is None or entry[0] is not self.vault:
                 entry = self._written[id(self.vault)] = (self.vault, _written_index(self.vault))
-            related.extend(entry[1].get((location.path, location.start_line, location.start_col), ()))
+            if entry[1]:
+                related.extend(entry[1].get((location.path, location.start_line, location.start_col), ()))
         if self.vault is not None and self.vault.related:  # a vault joined from several places
             seen = {(r.path, r.start_line) for r in related} | {(location.path, location.start_line)}
             for origin in [self.vault.origin, *self.vault.related]:
@@ -270,10 +271,11 @@ class _RoutingReporter:
                 seen.add((origin.path, origin.span.line))
                 related.append(Location(origin.path, origin.span.line, origin.span.column,
                                         origin.span.end_line, origin.span.end_column))
-        unique: dict[tuple[Any, ...], Location] = {}
-        for item in related:
-            unique.setdefault((item.path, item.start_line, item.start_col), item)
-        related = list(unique.values())
+        if len(related) > 1:
+            unique: dict[tuple[Any, ...], Location] = {}
+            for item in related:
+                unique.setdefault((item.path, item.start_line, item.start_col), item)
+            related = list(unique.values())
         path = location.path or (self.vault.origin.path if self.vault is not None else None)
         if path is None:
             return  # a declared vault always has a file; nothing to attach a finding to otherwise
