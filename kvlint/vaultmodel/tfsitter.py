@@ -94,6 +94,11 @@ class _Reader:
     def span(self, node: Any, end: tuple[int, int] | None = None) -> Span:
         """The node's region; `end` (1-based line, column) replaces where it ends."""
         (row, col) = node.start_point
+        if self.ascii:  # most files: byte columns are character columns
+            if end is None:
+                (end_row, end_col) = node.end_point
+                return Span(row + 1 + self.line_offset, col + 1, end_row + 1 + self.line_offset, end_col + 1)
+            return Span(row + 1 + self.line_offset, col + 1, *end)
         if end is None:
             (end_row, end_col) = node.end_point
             end = (end_row + 1 + self.line_offset, self._column(end_row, end_col))
@@ -112,14 +117,18 @@ class _Reader:
             if child.type == "attribute":
                 items.append(self.attribute(child))
             elif child.type == "block":
-                if want is None or want(self.labels(child)):
+                if want is None:
                     items.append(self.block(child, depth))
+                elif want(labels := self.labels(child)):
+                    items.append(self.block(child, depth, labels))
             elif child.type != "comment":
                 raise Unsupported(child.type)
         return items
 
     def attribute(self, node: Any) -> Attr:
-        children = [c for c in node.named_children if c.type != "comment"]
+        children = node.named_children
+        if len(children) != 2 or children[0].type == "comment" or children[1].type == "comment":
+            children = [c for c in children if c.type != "comment"]
         if len(children) != 2 or children[0].type != "identifier" or children[1].type != "expression":
             raise Unsupported("attribute")
         expression = children[1]
@@ -173,10 +182,10 @@ class _Reader:
                 raise Unsupported("block label")
         return labels
 
-    def block(self, node: Any, depth: int) -> Block:
+    def block(self, node: Any, depth: int, labels: list[str] | None = None) -> Block:
         body = next((c for c in node.named_children if c.type == "body"), None)
         items = [] if body is None else self.body(body, depth + 1)
-        return Block(self.labels(node), self.span(node), items)
+        return Block(self.labels(node) if labels is None else labels, self.span(node), items)
 
     # --- expressions ----------------------------------------------------------------------
 
