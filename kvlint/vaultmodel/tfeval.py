@@ -18,11 +18,10 @@ directory is judged on its own too only when it has tfvars of its own (it is als
 from __future__ import annotations
 
 import contextlib
-import gc
 import posixpath
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,21 +212,6 @@ _SHARED: weakref.WeakKeyDictionary[Any, tuple[dict[str, dict[str, Any]], list[Va
 _EVALUATED_FACTS = ("resources", "scope", "calls", "tfvars")
 
 
-@contextlib.contextmanager
-def _no_cyclic_collection() -> Iterator[None]:
-    """The evaluation builds the whole scan's Terraform model at once (on the generated 20,000-file
-    tree: 25,000 vaults, about a million objects, all still alive when it ends and none in a
-    cycle); the cyclic collector's full passes over them, as they grew, cost as much as building
-    them (0.7 of 1.4 s). It waits until the evaluation ends, then collects as before."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def scan_vaults_once(files: dict[str, dict[str, Any]], open_reporter: Callable[[str], Any]) -> list[Vault]:
     """`scan_vaults` with `open_reporter(path).text` as the text, evaluated once per scan for
     equal facts. The vaults are shared between the callers: nothing may change them
@@ -240,8 +224,7 @@ def scan_vaults_once(files: dict[str, dict[str, Any]], open_reporter: Callable[[
         seen = None
     if seen is not None and seen[0] == files:
         return list(seen[1])
-    with _no_cyclic_collection():
-        vaults = scan_vaults(files, lambda path: open_reporter(path).text)
+    vaults = scan_vaults(files, lambda path: open_reporter(path).text)
     with contextlib.suppress(TypeError):
         _SHARED[open_reporter] = (files, vaults)
     return list(vaults)
