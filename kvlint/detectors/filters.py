@@ -8,6 +8,7 @@ context-free detectors (secret-named assignments, URLs with credentials).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from itertools import pairwise
 from pathlib import PurePath
 
@@ -226,6 +227,11 @@ def is_code_path(path: str | None) -> bool:
     """Files where an unquoted right-hand side is an expression rather than a literal."""
     if not path:
         return False
+    return _code_path(path)
+
+
+@lru_cache(maxsize=256)
+def _code_path(path: str) -> bool:  # asked once per candidate: thousands of times for one file
     return PurePath(path).suffix.lower() in CODE_SUFFIXES
 
 

@@ -45,10 +45,16 @@ class Catalogue:
         self.by_id: dict[str, Detector] = {d.id: d for d in self.detectors}
         self.by_name: dict[str, Detector] = {d.name: d for d in self.detectors}
         self._index = KeywordIndex(k for d in self.detectors for k in d.keywords)
+        # Detectors with the same keywords (the generic secret-name detectors share ~80) share their
+        # keyword positions and candidate regions: computed once per text for the group.
+        groups: dict[frozenset[str], int] = {}
+        self._group_of: list[int] = []
+        for detector in self.detectors:
+            self._group_of.append(groups.setdefault(frozenset(detector.keywords), len(groups)))
         self._by_keyword: dict[str, list[int]] = {}
-        for number, detector in enumerate(self.detectors):
-            for keyword in detector.keywords:
-                self._by_keyword.setdefault(keyword, []).append(number)
+        for keywords, group in groups.items():
+            for keyword in keywords:
+                self._by_keyword.setdefault(keyword, []).append(group)
         self._always = [n for n, d in enumerate(self.detectors) if not d.keywords]
         self.regex_runs = 0  # finditer calls made; lets tests prove the prefilter skips detectors
         # The last text's keyword hits: several sources ask about the same document in a row.
@@ -111,27 +117,33 @@ class Catalogue:
                 by_keyword[keyword] = [position]
             else:
                 found_at.append(position)
-        positions: dict[int, list[int] | None] = {}
+        positions: dict[int, list[int]] = {}  # per keyword group
         for keyword, found_at in by_keyword.items():
-            for number in self._by_keyword[keyword]:
-                bucket = positions.get(number)
+            for group in self._by_keyword[keyword]:
+                bucket = positions.get(group)
                 if bucket is None:
-                    positions[number] = list(found_at)
+                    positions[group] = list(found_at)
                 else:
                     bucket.extend(found_at)
-        for number in self._always:
-            positions[number] = None
+        group_of = self._group_of
+        numbers = [n for n in range(len(self.detectors)) if group_of[n] in positions] if positions else []
+        numbers += self._always
+        numbers.sort()  # catalogue order, as before (candidates are ranked, so only for determinism)
 
-        line_spans: dict[int, tuple[int, int]] = {}
+        region_cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        whole = [(0, len(text))]
         candidates: list[_Candidate] = []
-        for number, found_at in positions.items():
+        for number in numbers:
             detector = self.detectors[number]
             if selected is not None and detector.id not in selected:
                 continue
-            if found_at is None or detector.multiline:
-                regions = [(0, len(text))]
+            if not detector.keywords or detector.multiline:
+                regions = whole
             else:
-                regions = _regions(text, found_at, detector.window, line_spans)
+                key = (group_of[number], detector.window)
+                regions = region_cache.get(key)  # type: ignore[assignment]
+                if regions is None:
+                    regions = region_cache[key] = _regions(text, positions[group_of[number]], detector.window)
             for start, end in regions:
                 self.regex_runs += 1
                 for found in detector.regex.finditer(text, start, end):
@@ -151,33 +163,32 @@ def load_catalogue(extra_files: Iterable[Path | str] = (), *, include_builtin: b
     return Catalogue(load_detectors(extra_files, include_builtin=include_builtin))
 
 
-def _line_span(text: str, position: int, cache: dict[int, tuple[int, int]]) -> tuple[int, int]:
-    span = cache.get(position)
-    if span is None:
-        start = text.rfind("\n", 0, position) + 1
-        end = text.find("\n", position)
-        span = (start, len(text) if end == -1 else end)
-        cache[position] = span
-    return span
-
-
-def _regions(text: str, positions: list[int], window: int,
-             cache: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merged spans of the lines holding a keyword, plus `window` lines after each."""
+def _regions(text: str, positions: list[int], window: int) -> list[tuple[int, int]]:
+    """Merged spans of the lines holding a keyword, plus `window` lines after each (a keyword inside
+    a region already made opens none of its own)."""
     regions: list[tuple[int, int]] = []
-    for position in sorted(set(positions)):
-        if regions and position < regions[-1][1]:
+    find, rfind, size = text.find, text.rfind, len(text)
+    last_end = -2
+    for position in sorted(positions):  # a repeated position lies inside the region it opened
+        if position < last_end:
             continue
-        start, end = _line_span(text, position, cache)
+        start = rfind("\n", 0, position) + 1
+        end = find("\n", position)
+        if end == -1:
+            end = size
         for _ in range(window):
-            if end >= len(text):
+            if end >= size:
                 break
-            following = text.find("\n", end + 1)
-            end = len(text) if following == -1 else following
-        if regions and start <= regions[-1][1] + 1:
-            regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+            end = find("\n", end + 1)
+            if end == -1:
+                end = size
+        if start <= last_end + 1:
+            if end > last_end:
+                regions[-1] = (regions[-1][0], end)
+                last_end = end
         else:
             regions.append((start, end))
+            last_end = end
     return regions
 
 

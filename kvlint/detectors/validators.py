@@ -550,16 +550,23 @@ def _encodes_placeholder(value: str) -> bool:
 
 @validator
 def secret_assignment(secret: str, match: re.Match[str], path: str | None = None) -> bool:
-    key = match.group("key") or ""
-    array = match.groupdict().get("arr")  # tokens = {"..."}: an array initialiser's first element
-    if match.groupdict().get("cl") is not None:  # char[] password = {'h','u','n',...}: the characters joined
+    groups = match.groupdict()
+    quoted = match.group("q") is not None or groups.get("cl") is not None
+    start = match.start("key")
+    text = match.string
+    in_query = start > 0 and text[start - 1] in "?&;"
+    if not quoted and not in_query and secret.count("-") < 4 and filters.is_code_path(path):
+        # what value_looks_secret decides last, asked first (cheap, and most candidates in code):
+        # an unquoted right-hand side in code is an expression. Every check before it only
+        # rejects too, but for a GUID (an API token), and a GUID has four dashes.
+        return False
+    key = groups.get("key") or ""
+    array = groups.get("arr")  # tokens = {"..."}: an array initialiser's first element
+    if groups.get("cl") is not None:  # char[] password = {'h','u','n',...}: the characters joined
         secret = "".join(re.findall(r"'(.)'", secret))
     named = secret_named(key) or bool(array and key[-1:] in ("s", "S") and secret_named(key[:-1]))
     if not named and not (secret_named_qualified(key) and _strong_literal(secret)):
         return False
-    quoted = match.group("q") is not None or match.groupdict().get("cl") is not None
-    start = match.start("key")
-    text = match.string
     if start > 0 and text[start - 1] == ":" and text[match.end("key"):match.end("key") + 1] == ":":
         return False  # a segment of a colon path: arn:aws:secretsmanager:...:secret:<name>
     if key.lower() == "pwd" and (text[start - 1:start] == "`" or text[max(0, start - 2):start] == "$("):
@@ -570,7 +577,6 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
         return False  # `passphrase= password= ...`: an empty value, then the next key
     if quoted and secret != secret.strip():
         return False  # a piece of a message being put together: "<missing " + name + ">"
-    in_query = start > 0 and text[start - 1] in "?&;"
     return value_looks_secret(secret, quoted=quoted, path=path, key=key, in_query=in_query)
 
 
