@@ -93,22 +93,42 @@ class _Found:
 
     def __init__(self, secrets: list[str]) -> None:
         self.secrets = secrets
-        self.joined = "\0".join(secrets)
-        self.starts = list(itertools.accumulate((len(s) + 1 for s in secrets[:-1]), initial=0))
         self.first: dict[str, int] = {}
         for index, secret in enumerate(secrets):
             if len(secret) >= 8:
                 self.first.setdefault(secret, index)
         self.lengths = sorted({len(s) for s in self.first})
+        self.exact: dict[str, int] = {}
+        for index, secret in enumerate(secrets):
+            self.exact.setdefault(secret, index)
+        self._longer: dict[int, tuple[str, list[int], list[int]]] = {}
+
+    def _longer_than(self, size: int) -> tuple[str, list[int], list[int]]:
+        """The secrets longer than `size`, joined, with their starts and indexes (in order): only
+        they can hold a value of that size other than by being it. Searching all of them per
+        literal was quadratic in the literals of one minified line, each its own secret."""
+        found = self._longer.get(size)
+        if found is None:
+            indexes = [i for i, secret in enumerate(self.secrets) if len(secret) > size]
+            pieces = [self.secrets[i] for i in indexes]
+            starts = list(itertools.accumulate((len(p) + 1 for p in pieces[:-1]), initial=0)) if pieces else []
+            found = self._longer[size] = ("\0".join(pieces), starts, indexes)
+        return found
 
     def first_for(self, value: str) -> str | None:
         lengths = [n for n in self.lengths if n <= len(value)]
         if not value or "\0" in value or len(value) * len(lengths) > self._BUDGET:
             return next((s for s in self.secrets if value in s or (len(s) >= 8 and s in value)), None)
         candidates = []
-        at = self.joined.find(value)  # the first secret holding the value (none spans a separator)
+        # The first secret holding the value: the first equal to it, or the first longer one
+        # containing it (none spans a separator).
+        exact = self.exact.get(value)
+        if exact is not None:
+            candidates.append(exact)
+        joined, starts, indexes = self._longer_than(len(value))
+        at = joined.find(value) if joined else -1
         if at >= 0:
-            candidates.append(bisect.bisect_right(self.starts, at) - 1)
+            candidates.append(indexes[bisect.bisect_right(starts, at) - 1])
         for size in lengths:  # the first secret that is a part of the value
             for start in range(len(value) - size + 1):
                 index = self.first.get(value[start:start + size])
