@@ -7,6 +7,7 @@ there are many, and results are cached by content (see `kvlint.cache`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import multiprocessing
@@ -395,11 +396,20 @@ def _worker_count(config: Config, files: int, size: int) -> int:
     return config.jobs or min(os.cpu_count() or 1, 8)
 
 
-def _size_of(path: Path) -> int:
-    try:
-        return os.lstat(path).st_size
-    except OSError:
-        return 0
+def _enough_bytes(todo: list[Item], stamps: dict[str, str | None]) -> int:
+    """The bytes to scan, counted until PARALLEL_MIN_BYTES: from the walk's stat stamps (size
+    first), a stat only for a file without one."""
+    total = 0
+    for path, display, _, _ in todo:
+        stamp = stamps.get(display)
+        if stamp:
+            total += int(stamp.split(":", 1)[0])
+        else:
+            with contextlib.suppress(OSError):
+                total += os.lstat(path).st_size
+        if total >= PARALLEL_MIN_BYTES:
+            break
+    return total
 
 
 def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
@@ -464,7 +474,7 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
 
     workers = 1
     if len(todo) >= PARALLEL_MIN_FILES and pipeline.config.jobs != 1:
-        workers = _worker_count(pipeline.config, len(todo), sum(_size_of(Path(item[0])) for item in todo))
+        workers = _worker_count(pipeline.config, len(todo), _enough_bytes(todo, stamps))
     if workers <= 1:
         for item in todo:
             key, outcome = _scan_item(item, pipeline)

@@ -136,7 +136,7 @@ class KeywordIndex:
         if database is None:
             try:
                 database = hyperscan.Database()
-                database.compile(expressions=[_hs_literal(k) for k in self.keywords],
+                database.compile(expressions=[hs_literal(k) for k in self.keywords],
                                  ids=list(range(len(self.keywords))),
                                  flags=hyperscan.HS_FLAG_SINGLEMATCH if single else 0)
             except Exception:  # a keyword hyperscan refuses: the trie serves every text
@@ -224,7 +224,7 @@ def _character_offsets(hits: list[tuple[int, str]], data: bytes) -> list[tuple[i
     return converted
 
 
-def _hs_literal(keyword: str) -> bytes:
+def hs_literal(keyword: str) -> bytes:
     """`keyword` as a hyperscan expression matching it literally (every character escaped)."""
     return "".join(f"\\x{byte:02x}" for byte in keyword.encode("utf-8")).encode("ascii")
 

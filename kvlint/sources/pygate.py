@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kvlint.detectors.prefilter import hyperscan_module
+from kvlint.detectors.prefilter import hs_literal, hyperscan_module
 
 COMPILE_AFTER = 128 * 1024  # characters of Python read before the database is worth compiling
 
@@ -66,13 +66,9 @@ class TriggerGate:
             try:
                 database = hyperscan.Database()
                 flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_SINGLEMATCH
-                database.compile(expressions=[_literal(word) for word in self.words],
+                database.compile(expressions=[hs_literal(word) for word in self.words],
                                  ids=list(range(len(self.words))), flags=[flags] * len(self.words))
                 self.database = database
             except Exception:  # a word hyperscan refuses: every rule is asked, as without it
                 self.database = False
         return self.database
-
-
-def _literal(word: str) -> bytes:
-    return "".join(f"\\x{byte:02x}" for byte in word.encode("utf-8")).encode("ascii")
