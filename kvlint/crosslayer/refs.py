@@ -30,6 +30,7 @@ VAULT_URL = lazy_regex(rf"^https://([A-Za-z0-9-]{{3,24}}){_HOST}/?$", re.IGNOREC
 _TF_DATA = lazy_regex(r'^[ \t]*data[ \t]+"azurerm_key_vault_secret"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
 _TF_VAULT = lazy_regex(r'^[ \t]*(data|resource)[ \t]+"azurerm_key_vault"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
 _TF_ATTR = lazy_regex(r'^[ \t]*(\w+)[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)
+_TF_NAME = lazy_regex(r'^[ \t]*name[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)  # `_TF_ATTR` of `name`
 _TF_VAULT_ID = lazy_regex(r"^(data\.)?azurerm_key_vault\.([\w-]+)\.id$")
 
 
@@ -291,9 +292,9 @@ def terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str
 def _terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str]]:
     vaults: dict[str, str] = {}
     for match in _TF_VAULT.finditer(text):
-        body = _block_body(text, match.end() - 1)
-        attrs = {m.group(1): m.group(2) for m in _TF_ATTR.finditer(body)}
-        name = _tf_string(attrs.get("name", ""))
+        # The last `name = ...` line (as in a dict of every `_TF_ATTR` line: each is one line).
+        names = _TF_NAME.findall(_block_body(text, match.end() - 1))
+        name = _tf_string(names[-1] if names else "")
         if name:
             prefix = "data." if match.group(1) == "data" else ""
             vaults[f"{prefix}azurerm_key_vault.{match.group(2)}"] = name
