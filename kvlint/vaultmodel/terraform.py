@@ -203,7 +203,7 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
     spans: dict[str, tuple[int, int, int, int]] = {}
     value_spans: dict[str, tuple[int, int, int, int]] = {}
     blocks: dict[str, list[dict[str, Any]]] = {}
-    dynamic: set[str] = set()
+    dynamic: set[str] | None = None  # a set costs ten times an empty dict: only when needed
     refs: dict[str, str] = {}
     exprs: dict[str, Any] = {}
     secrets: dict[str, str] = {}
@@ -211,7 +211,18 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
         if len(item) == 4:
             name, raw, attr_span, value_span = item
             if raw.__class__ is str:
-                literal = literal_string(raw)
+                if raw[:1] == '"':
+                    if ("$" not in raw and "%" not in raw and "\\" not in raw and len(raw) >= 2
+                            and raw[-1] == '"' and not raw.startswith('"<<')):
+                        literal: str | None = raw[1:-1]  # `literal_string` of most strings
+                    else:
+                        literal = literal_string(raw)
+                    if not raw.startswith('"<<'):  # `Span.inside_quotes`
+                        line, column, end_line, end_column = value_span
+                        if line == end_line and end_column - column >= 2:
+                            value_span = (line, column + 1, end_line, end_column - 1)
+                else:
+                    literal = None
                 if literal is not None:
                     value: Any = literal
                     secrets[name] = literal
@@ -221,10 +232,6 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
                         exprs[name] = raw
                     if raw.startswith("${") and (address := reference_address(raw)):
                         refs[name] = address
-                if raw.startswith('"') and not raw.startswith('"<<'):  # `Span.inside_quotes`
-                    line, column, end_line, end_column = value_span
-                    if line == end_line and end_column - column >= 2:
-                        value_span = (line, column + 1, end_line, end_column - 1)
             else:
                 value = convert(raw)
                 if has_unknown(value):
@@ -239,6 +246,8 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
         else:
             labels, block_span, children = item
             if labels[0] == "dynamic" and len(labels) > 1:
+                if dynamic is None:
+                    dynamic = set()
                 dynamic.add(labels[1])
             else:
                 blocks.setdefault(labels[0], []).append(_node_facts(block_span, children)[0])
@@ -252,7 +261,7 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
         "spans": spans,
         "value_spans": value_spans,
         "blocks": blocks,
-        "dynamic": sorted(dynamic),
+        "dynamic": sorted(dynamic) if dynamic else [],
         "refs": refs,
         "exprs": {k: v for k, v in exprs.items() if k not in SECRET_ATTRS or _pure_reference(v)},
         "literal_judged": literal is not None and literal != "",
