@@ -285,7 +285,11 @@ USE_TREE_SITTER = True  # False: python-hcl2 only (the differential test compare
 
 def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
     what, path, text = key
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    if _LAST_DIGEST[0] is text:  # the sources ask for one document's text several times in a row
+        digest = _LAST_DIGEST[1]
+    else:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        _LAST_DIGEST[:] = [text, digest]
     full = (what, path, len(text), digest, USE_TREE_SITTER)
     if full in _MEMO:
         _MEMO.move_to_end(full)
@@ -299,9 +303,13 @@ def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
     return value
 
 
+_LAST_DIGEST: list[Any] = [None, b""]  # the last text (the object itself) and its digest
+
+
 def clear_memo() -> None:
     _MEMO.clear()
     _MEMO_BYTES[0] = 0
+    _LAST_DIGEST[:] = [None, b""]
 
 
 _SCOPE_HEADER = re.compile(r'(?m)^[ \t]*(?:variable[ \t]+"[^"\n]*"|locals|module[ \t]+"[^"\n]*")[ \t]*\{')

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern as _intern
 from typing import Any
 
 from kvlint.vaultmodel.model import Span
@@ -187,7 +188,7 @@ class _Reader:
                 raw = "${" + value + "}"
             value_col = col + len(name) + len(equals)
             end_col = value_col + len(value)
-            items.append(make_attr(name, raw, (row, col, row, end_col), (row, value_col, row, end_col)))
+            items.append(make_attr(_intern(name), raw, (row, col, row, end_col), (row, value_col, row, end_col)))
             read += end_col - col + len(separator)
             if separator:
                 newlines = separator.count("\n")
