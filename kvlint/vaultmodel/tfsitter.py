@@ -108,6 +108,8 @@ def _read(reader_class: type[_Reader], text: str, line_offset: int,
 
 
 class _Reader:
+    plain = False  # items as `PlainAttr`/`PlainBlock` tuples (`_PlainReader`)
+
     def __init__(self, text: str, data: bytes, line_offset: int) -> None:
         self.text = text
         self.data = data
@@ -174,7 +176,6 @@ class _Reader:
         row += self.line_offset + 1
         col += 1
         items = []
-        make_attr = self.make_attr
         read = 0  # the matches' length: the body's when they follow each other and cover it
         for name, equals, value, separator in _SIMPLE_LINE.findall(text, start, end):
             first = value[0]
@@ -188,7 +189,7 @@ class _Reader:
                 raw = "${" + value + "}"
             value_col = col + len(name) + len(equals)
             end_col = value_col + len(value)
-            items.append(make_attr(_intern(name), raw, (row, col, row, end_col), (row, value_col, row, end_col)))
+            items.append((_intern(name), raw, (row, col, row, end_col), (row, value_col, row, end_col)))
             read += end_col - col + len(separator)
             if separator:
                 newlines = separator.count("\n")
@@ -196,7 +197,9 @@ class _Reader:
                     return None  # two on one line (not valid HCL)
                 row += newlines
                 col = len(separator) - separator.rfind("\n")
-        return items if read == end - start and len(items) == body.child_count else None
+        if read != end - start or len(items) != body.child_count:
+            return None
+        return items if self.plain else [self.make_attr(*item) for item in items]
 
     def _block_parts(self, node: Any) -> tuple[list[str], Any]:
         """`labels(node)` and the block's body node (None when empty), from one list of children."""
@@ -508,6 +511,8 @@ class _Reader:
 
 class _PlainReader(_Reader):
     """Items as `PlainAttr` and `PlainBlock` tuples."""
+
+    plain = True
 
     @staticmethod
     def make_attr(name: str, raw: Any, span: tuple[int, int, int, int],
