@@ -19,6 +19,7 @@ _CI_HINT = re.compile(r"keyvault|secrets\.", re.IGNORECASE)
 _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
 
 
+@functools.lru_cache(maxsize=1024)  # the sources ask about each path several times in a row
 def file_kind(path: str) -> str | None:
     """ "terraform", "tfvars", "json", "bicep", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
     normalised = "/" + path.replace("\\", "/").lstrip("/")
