@@ -232,6 +232,8 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
                         exprs[name] = raw
                     if raw.startswith("${") and (address := reference_address(raw)):
                         refs[name] = address
+            elif raw is None or raw.__class__ in _SCALARS:  # `convert` keeps them, nothing unknown
+                value = raw
             else:
                 value = convert(raw)
                 if has_unknown(value):
@@ -269,6 +271,7 @@ def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict
 
 
 _PLAIN_VALUES = frozenset({str, bool, int, float, type(None)})  # `_encode_value` keeps them as they are
+_SCALARS = frozenset({bool, int, float})
 
 
 # Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded by
