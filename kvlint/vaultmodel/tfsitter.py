@@ -172,6 +172,8 @@ class _Reader:
         between), read from its text: one attribute per child of the body, or None (the caller
         walks the tree). The body's text starts at its first attribute and ends at its last."""
         text, start, end = self.text, body.start_byte, body.end_byte
+        if text.find("{", start, end) >= 0:  # a nested block or object: not simple, and a body's
+            return None                      # text is then never searched again at each depth
         (row, col) = body.start_point
         row += self.line_offset + 1
         col += 1
