@@ -13,6 +13,7 @@ import ast
 import bisect
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ VAULT_URL = lazy_regex(rf"^https://([A-Za-z0-9-]{{3,24}}){_HOST}/?$", re.IGNOREC
 _TF_DATA = lazy_regex(r'^[ \t]*data[ \t]+"azurerm_key_vault_secret"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
 _TF_VAULT = lazy_regex(r'^[ \t]*(data|resource)[ \t]+"azurerm_key_vault"[ \t]+"([\w-]+)"[ \t]*\{', re.MULTILINE)
 _TF_ATTR = lazy_regex(r'^[ \t]*(\w+)[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)
+_TF_NAME = lazy_regex(r'^[ \t]*name[ \t]*=[ \t]*(.+?)[ \t]*$', re.MULTILINE)  # `_TF_ATTR` of `name`
 _TF_VAULT_ID = lazy_regex(r"^(data\.)?azurerm_key_vault\.([\w-]+)\.id$")
 
 
@@ -277,6 +279,21 @@ def _tf_string(value: str) -> str | None:
     return None
 
 
+def _line_matches(text: str, needle: str, pattern: Any) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(text)` for a line-anchored pattern whose matches lie on one line and
+    hold `needle`: only the lines with the needle are tried (the search tried every position)."""
+    index = text.find(needle)
+    after = 0  # lines before this are done
+    while index >= 0:
+        start = text.rfind("\n", 0, index) + 1
+        if start >= after:
+            found = pattern.match(text, start)
+            if found is not None:
+                yield found
+            after = start + 1
+        index = text.find(needle, index + len(needle))
+
+
 def terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str]]:
     """`data "azurerm_key_vault_secret"` blocks, and the names of this file's `azurerm_key_vault`
     blocks ("data.azurerm_key_vault.kv" -> "kv-app") for resolving `key_vault_id` across files.
@@ -290,15 +307,15 @@ def terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str
 
 def _terraform_refs(path: str, text: str) -> tuple[list[Reference], dict[str, str]]:
     vaults: dict[str, str] = {}
-    for match in _TF_VAULT.finditer(text):
-        body = _block_body(text, match.end() - 1)
-        attrs = {m.group(1): m.group(2) for m in _TF_ATTR.finditer(body)}
-        name = _tf_string(attrs.get("name", ""))
+    for match in _line_matches(text, '"azurerm_key_vault"', _TF_VAULT):
+        # The last `name = ...` line (as in a dict of every `_TF_ATTR` line: each is one line).
+        names = _TF_NAME.findall(_block_body(text, match.end() - 1))
+        name = _tf_string(names[-1] if names else "")
         if name:
             prefix = "data." if match.group(1) == "data" else ""
             vaults[f"{prefix}azurerm_key_vault.{match.group(2)}"] = name
     out = []
-    for match in _TF_DATA.finditer(text):
+    for match in _line_matches(text, '"azurerm_key_vault_secret"', _TF_DATA):
         body = _block_body(text, match.end() - 1)
         attrs = {m.group(1): m.group(2) for m in _TF_ATTR.finditer(body)}
         secret = _tf_string(attrs.get("name", ""))

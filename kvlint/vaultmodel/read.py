@@ -19,6 +19,7 @@ _CI_HINT = re.compile(r"keyvault|secrets\.", re.IGNORECASE)
 _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\s)(?:ba|z|k|da)?sh\b")
 
 
+@functools.lru_cache(maxsize=1024)  # the sources ask about each path several times in a row
 def file_kind(path: str) -> str | None:
     """ "terraform", "tfvars", "json", "bicep", "sh", "powershell", "dockerfile", "makefile", "ci" or None."""
     normalised = "/" + path.replace("\\", "/").lstrip("/")
@@ -102,7 +103,9 @@ def terraform_scope_hint(path: str, text: str) -> bool:
 def _tf_hints(text: str) -> tuple[bool, bool]:
     """(scope, local module call) of a text: both sources ask several times per file, and a
     text without either is searched to its end."""
-    return bool(_TF_SCOPE.search(text)), bool(_TF_LOCAL_MODULE.search(text))
+    # The words first (a substring test is many times faster than the line-anchored search).
+    scope = ("variable" in text or "module" in text or "locals" in text) and bool(_TF_SCOPE.search(text))
+    return scope, '".' in text and "source" in text and bool(_TF_LOCAL_MODULE.search(text))
 
 
 def read_terraform_file(path: str, text: str, *, literal_secrets_only: bool = False) -> tuple[DeclaredResult, list]:

@@ -14,7 +14,15 @@ from typing import Any
 
 from kvlint.vaultmodel import tfsitter
 from kvlint.vaultmodel.model import UNKNOWN, DeclaredResult, Problem, SecretText, Span
-from kvlint.vaultmodel.tfbuild import TfNode, TfResource, build_vaults, reference_address
+from kvlint.vaultmodel.tfbuild import (
+    SECRET_ATTRS,
+    TfNode,
+    TfResource,
+    _encode_value,
+    _pure_reference,
+    build_vaults,
+    reference_address,
+)
 from kvlint.vaultmodel.tfsitter import Attr, Block
 
 MAX_TF_BYTES = 5 * 1024 * 1024
@@ -79,6 +87,17 @@ def _read_run_view(path: str, text: str) -> tuple[list[dict[str, Any]], list[TfR
     secret holds a literal value, else the role assignments). The file's other resources are
     not kept: one scan holds every .tf file's view until finalize, and half a million live
     regions and values made each of the collector's full passes cost a third of a second."""
+    plain = _whole_file_plain(text) if len(text) <= MAX_TF_BYTES else None
+    if plain is not None:
+        # The facts straight from the tree's items (no Attr, Span or TfNode per value); the
+        # resources only when the vault source's run reads them.
+        facts, needs_resources = _plain_facts(plain)
+        if not needs_resources:
+            return facts, [], []
+        resources = _resources(path, _plain_objects(plain), DeclaredResult())
+        if not any(_holds_literal(r) for r in resources):
+            resources = [r for r in resources if r.rtype == "azurerm_role_assignment"]
+        return facts, resources, []
     resources, problems = _read_resources(path, text)
     facts = [r.to_dict() for r in resources]
     if not any(_holds_literal(r) for r in resources):
@@ -131,6 +150,130 @@ def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Blo
         return None
 
 
+def _whole_file_plain(text: str) -> list[Any] | None:
+    """`_whole_file(text, _is_vault_block)` as `tfsitter.read_plain` tuples."""
+    if not USE_TREE_SITTER:
+        return None
+    try:
+        return tfsitter.read_plain(text, 0, _is_vault_block)
+    except Exception:  # Unsupported, or a tree shape tfsitter does not expect: block by block
+        return None
+
+
+def _plain_objects(items: list[Any]) -> list[Attr | Block]:
+    """`read_plain`'s items as `read_items` gives them."""
+    out: list[Attr | Block] = []
+    for item in items:
+        if len(item) == 4:
+            name, raw, span, value_span = item
+            out.append(Attr(name, raw, Span(*span), Span(*value_span)))
+        else:
+            labels, span, children = item
+            out.append(Block(labels, Span(*span), _plain_objects(children)))
+    return out
+
+
+def _plain_facts(items: list[Any]) -> tuple[list[dict[str, Any]], bool]:
+    """`[r.to_dict() for r in _resources(path, items)]` for `read_plain` items, without the
+    objects in between (tests/vaultmodel/test_tf_plain_facts.py compares both), and whether the
+    vault source's run needs the resources too (a role assignment, a literal secret value)."""
+    facts = []
+    needs_resources = False
+    for item in items:
+        if len(item) != 3:
+            continue
+        labels, span, children = item
+        if not _is_vault_block(labels):
+            continue
+        is_data = labels[0] == "data"
+        node, secrets = _node_facts(span, children)
+        facts.append({"rtype": labels[1], "address": ("data." if is_data else "") + f"{labels[1]}.{labels[2]}",
+                      "node": node, "is_data": is_data})
+        if labels[1] == "azurerm_role_assignment" or (
+                labels[1] == "azurerm_key_vault_secret" and (secrets.get("value") or secrets.get("value_wo"))):
+            needs_resources = True  # `_holds_literal`: a non-empty literal value
+    return facts, needs_resources
+
+
+def _node_facts(span: tuple[int, int, int, int], items: list[Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """`_node(block).to_dict()` (kvlint.vaultmodel.tfbuild.TfNode) from `read_plain` items, and
+    the node's literal string values."""
+    attrs: dict[str, Any] = {}
+    secret_names: dict[str, None] = {}
+    spans: dict[str, tuple[int, int, int, int]] = {}
+    value_spans: dict[str, tuple[int, int, int, int]] = {}
+    blocks: dict[str, list[dict[str, Any]]] = {}
+    dynamic: set[str] | None = None  # a set costs ten times an empty dict: only when needed
+    refs: dict[str, str] = {}
+    exprs: dict[str, Any] = {}
+    secrets: dict[str, str] = {}
+    for item in items:
+        if len(item) == 4:
+            name, raw, attr_span, value_span = item
+            if raw.__class__ is str:
+                if raw[:1] == '"':
+                    if ("$" not in raw and "%" not in raw and "\\" not in raw and len(raw) >= 2
+                            and raw[-1] == '"' and not raw.startswith('"<<')):
+                        literal: str | None = raw[1:-1]  # `literal_string` of most strings
+                    else:
+                        literal = literal_string(raw)
+                    if not raw.startswith('"<<'):  # `Span.inside_quotes`
+                        line, column, end_line, end_column = value_span
+                        if line == end_line and end_column - column >= 2:
+                            value_span = (line, column + 1, end_line, end_column - 1)
+                else:
+                    literal = None
+                if literal is not None:
+                    value: Any = literal
+                    secrets[name] = literal
+                else:
+                    value = convert(raw)
+                    if value is UNKNOWN or has_unknown(value):
+                        exprs[name] = raw
+                    if raw.startswith("${") and (address := reference_address(raw)):
+                        refs[name] = address
+            elif raw is None or raw.__class__ in _SCALARS:  # `convert` keeps them, nothing unknown
+                value = raw
+            else:
+                value = convert(raw)
+                if has_unknown(value):
+                    exprs[name] = raw
+            if name in SECRET_ATTRS:
+                secret_names[name] = None
+                attrs[name] = value  # written as unknown below, after the others (as to_dict does)
+            else:
+                attrs[name] = value if value.__class__ in _PLAIN_VALUES else _encode_value(value)
+            spans[name] = attr_span
+            value_spans[name] = value_span
+        else:
+            labels, block_span, children = item
+            if labels[0] == "dynamic" and len(labels) > 1:
+                if dynamic is None:
+                    dynamic = set()
+                dynamic.add(labels[1])
+            else:
+                blocks.setdefault(labels[0], []).append(_node_facts(block_span, children)[0])
+    if secret_names:
+        attrs = {k: v for k, v in attrs.items() if k not in secret_names}
+        attrs.update({k: {"$unknown": True} for k in secret_names})
+    literal = secrets["value"] if "value" in secrets else secrets.get("value_wo")
+    return {
+        "span": span,
+        "attrs": attrs,
+        "spans": spans,
+        "value_spans": value_spans,
+        "blocks": blocks,
+        "dynamic": sorted(dynamic) if dynamic else [],
+        "refs": refs,
+        "exprs": {k: v for k, v in exprs.items() if k not in SECRET_ATTRS or _pure_reference(v)},
+        "literal_judged": literal is not None and literal != "",
+    }, secrets
+
+
+_PLAIN_VALUES = frozenset({str, bool, int, float, type(None)})  # `_encode_value` keeps them as they are
+_SCALARS = frozenset({bool, int, float})
+
+
 # Parsed files of this process, keyed on (what, path, a digest of the text, reader): bounded by
 # entries and by the bytes of text they stand for, oldest out first. The values are shared by
 # every caller: they are never changed after parsing. A file takes up to four entries (resources,
@@ -145,7 +288,11 @@ USE_TREE_SITTER = True  # False: python-hcl2 only (the differential test compare
 
 def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
     what, path, text = key
-    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    if _LAST_DIGEST[0] is text:  # the sources ask for one document's text several times in a row
+        digest = _LAST_DIGEST[1]
+    else:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        _LAST_DIGEST[:] = [text, digest]
     full = (what, path, len(text), digest, USE_TREE_SITTER)
     if full in _MEMO:
         _MEMO.move_to_end(full)
@@ -159,9 +306,13 @@ def _memo(key: tuple[str, str, str], compute: Callable[[], Any]) -> Any:
     return value
 
 
+_LAST_DIGEST: list[Any] = [None, b""]  # the last text (the object itself) and its digest
+
+
 def clear_memo() -> None:
     _MEMO.clear()
     _MEMO_BYTES[0] = 0
+    _LAST_DIGEST[:] = [None, b""]
 
 
 _SCOPE_HEADER = re.compile(r'(?m)^[ \t]*(?:variable[ \t]+"[^"\n]*"|locals|module[ \t]+"[^"\n]*")[ \t]*\{')
@@ -451,6 +602,8 @@ def literal_string(raw: Any) -> str | None:
     body = raw[1:-1]
     if body.startswith("<<"):
         return _heredoc(body)
+    if "$" not in body and "%" not in body and "\\" not in body:  # most strings: as written
+        return body
     if _interpolates(body):
         return None
     return _unescape(body)

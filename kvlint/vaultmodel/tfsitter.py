@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from sys import intern as _intern
 from typing import Any
 
 from kvlint.vaultmodel.model import Span
@@ -55,12 +56,45 @@ _OPERATORS = frozenset({"==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%
 # python-hcl2's new_line_or_comment after a binary operation (absorbed into its region).
 _TRAILING_NL = re.compile(r"(?:[ \t\r]*(?:\n[ \t]*|#[^\n]*\n|//[^\n]*\n|/\*[\s\S]*?\*/))+")
 _SCIENTIFIC = re.compile(r"[eE]")
+# An attribute the reader writes from its text: a quoted string without escapes, templates or
+# `$`/`%`, a bool, null, a whole or decimal number, a reference (`var.x`, `azurerm_x.y.id`).
+# tests/vaultmodel/test_tf_differential.py compares it with the tree walk and python-hcl2.
+_SIMPLE_VALUE = (r'"[^"\\$%\n]*"|[0-9]+(?:\.[0-9]+)?|[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+'
+                 r'|true|false|null')
+_SIMPLE_ATTRIBUTE = re.compile(rf"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=[ \t]*({_SIMPLE_VALUE})")
+# One such attribute with what follows it up to the next line's first character (name, `=` with
+# its blanks, value, separator).
+_SIMPLE_LINE = re.compile(rf"([A-Za-z_][A-Za-z0-9_-]*)([ \t]*=[ \t]*)({_SIMPLE_VALUE})((?:[ \t]*\n)*[ \t]*)")
+_DIGITS = frozenset("0123456789")
+_KEYWORDS = {"true": True, "false": False, "null": None}
+# The last child of an expression whose innermost rightmost node is itself (see `_rightmost`),
+# never a heredoc or a binary operation.
+_PLAIN_ENDS = frozenset({"variable_expr", "get_attr", "index", "function_call", "collection_value",
+                         "literal_value"})
 
 
 def read_items(text: str, line_offset: int = 0,
                want: Callable[[list[str]], bool] | None = None) -> list[Attr | Block]:
     """The top-level attributes and blocks of `text` (a whole file or a cut-out block); with
     `want`, only the top-level blocks whose labels it accepts (the others are not read at all)."""
+    return _read(_Reader, text, line_offset, want)
+
+
+# (name, raw, region, value region) and (labels, region, items), regions as
+# (line, column, end line, end column): `read_plain`'s items.
+PlainAttr = tuple[str, Any, tuple[int, int, int, int], tuple[int, int, int, int]]
+PlainBlock = tuple[list[str], tuple[int, int, int, int], list[Any]]
+
+
+def read_plain(text: str, line_offset: int = 0,
+               want: Callable[[list[str]], bool] | None = None) -> list[PlainAttr | PlainBlock]:
+    """`read_items` as tuples, without an object per item or region: for callers that turn
+    the items into facts at once (the facts of a file's Key Vault blocks)."""
+    return _read(_PlainReader, text, line_offset, want)
+
+
+def _read(reader_class: type[_Reader], text: str, line_offset: int,
+          want: Callable[[list[str]], bool] | None) -> list[Any]:
     if "\r" in text:
         raise Unsupported("CRLF")
     data = text.encode("utf-8", "surrogatepass")
@@ -68,12 +102,14 @@ def read_items(text: str, line_offset: int = 0,
     root = tree.root_node
     if root.has_error:
         raise Unsupported("syntax error")
-    reader = _Reader(text, data, line_offset)
+    reader = reader_class(text, data, line_offset)
     body = next((c for c in root.named_children if c.type == "body"), None)
     return [] if body is None else reader.body(body, 0, want)
 
 
 class _Reader:
+    plain = False  # items as `PlainAttr`/`PlainBlock` tuples (`_PlainReader`)
+
     def __init__(self, text: str, data: bytes, line_offset: int) -> None:
         self.text = text
         self.data = data
@@ -91,20 +127,23 @@ class _Reader:
         assert self.lines is not None
         return len(self.lines[row][:column].decode("utf-8", "surrogatepass")) + 1
 
-    def span(self, node: Any, end: tuple[int, int] | None = None) -> Span:
-        """The node's region; `end` (1-based line, column) replaces where it ends."""
+    def span4(self, node: Any, end: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+        """The node's region (line, column, end line, end column); `end` (1-based line, column)
+        replaces where it ends."""
         (row, col) = node.start_point
         if self.ascii:  # most files: byte columns are character columns
             if end is None:
                 (end_row, end_col) = node.end_point
-                return Span(row + 1 + self.line_offset, col + 1, end_row + 1 + self.line_offset, end_col + 1)
-            return Span(row + 1 + self.line_offset, col + 1, *end)
+                return (row + 1 + self.line_offset, col + 1, end_row + 1 + self.line_offset, end_col + 1)
+            return (row + 1 + self.line_offset, col + 1, *end)
         if end is None:
             (end_row, end_col) = node.end_point
             end = (end_row + 1 + self.line_offset, self._column(end_row, end_col))
-        return Span(row + 1 + self.line_offset, self._column(row, col), *end)
+        return (row + 1 + self.line_offset, self._column(row, col), *end)
 
     def src(self, node: Any) -> str:
+        if self.ascii:  # byte offsets are character offsets: no slice of bytes to decode
+            return self.text[node.start_byte:node.end_byte]
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "surrogatepass")
 
     # --- structure ------------------------------------------------------------------------
@@ -112,20 +151,123 @@ class _Reader:
     def body(self, body: Any, depth: int, want: Callable[[list[str]], bool] | None = None) -> list[Attr | Block]:
         if depth > MAX_DEPTH:
             raise Unsupported("nesting")
+        if want is None and self.ascii and (simple := self._simple_body(body)) is not None:
+            return simple
         items: list[Attr | Block] = []
-        for child in body.named_children:
-            if child.type == "attribute":
+        for child in body.children:  # all named (a body holds attributes, blocks, comments)
+            kind = child.type
+            if kind == "attribute":
                 items.append(self.attribute(child))
-            elif child.type == "block":
-                if want is None:
-                    items.append(self.block(child, depth))
-                elif want(labels := self.labels(child)):
-                    items.append(self.block(child, depth, labels))
-            elif child.type != "comment":
-                raise Unsupported(child.type)
+            elif kind == "block":
+                labels, inner = self._block_parts(child)
+                if want is None or want(labels):
+                    items.append(self.make_block(labels, self.span4(child),
+                                                 [] if inner is None else self.body(inner, depth + 1)))
+            elif kind != "comment":
+                raise Unsupported(kind)
         return items
 
+    def _simple_body(self, body: Any) -> list[Any] | None:
+        """A block body of simple attributes only (`_SIMPLE_ATTRIBUTE`, one per line, blank lines
+        between), read from its text: one attribute per child of the body, or None (the caller
+        walks the tree). The body's text starts at its first attribute and ends at its last."""
+        text, start, end = self.text, body.start_byte, body.end_byte
+        if text.find("{", start, end) >= 0:  # a nested block or object: not simple, and a body's
+            return None                      # text is then never searched again at each depth
+        (row, col) = body.start_point
+        row += self.line_offset + 1
+        col += 1
+        items = []
+        read = 0  # the matches' length: the body's when they follow each other and cover it
+        for name, equals, value, separator in _SIMPLE_LINE.findall(text, start, end):
+            first = value[0]
+            if first == '"':
+                raw: Any = value
+            elif first in _DIGITS:
+                raw = float(value) if "." in value else int(value)
+            elif value in _KEYWORDS:
+                raw = _KEYWORDS[value]
+            else:
+                raw = "${" + value + "}"
+            value_col = col + len(name) + len(equals)
+            end_col = value_col + len(value)
+            items.append((_intern(name), raw, (row, col, row, end_col), (row, value_col, row, end_col)))
+            read += end_col - col + len(separator)
+            if separator:
+                newlines = separator.count("\n")
+                if not newlines:
+                    return None  # two on one line (not valid HCL)
+                row += newlines
+                col = len(separator) - separator.rfind("\n")
+        if read != end - start or len(items) != body.child_count:
+            return None
+        return items if self.plain else [self.make_attr(*item) for item in items]
+
+    def _block_parts(self, node: Any) -> tuple[list[str], Any]:
+        """`labels(node)` and the block's body node (None when empty), from one list of children."""
+        labels: list[str] = []
+        body = None
+        for child in node.children:
+            kind = child.type
+            if kind == "identifier":
+                labels.append(self.src(child))
+            elif kind == "string_lit":
+                labels.append(self.src(child)[1:-1])
+            elif kind == "body":
+                if body is None:
+                    body = child
+            elif kind not in ("block_start", "block_end", "comment"):
+                raise Unsupported("block label")
+        return labels, body
+
     def attribute(self, node: Any) -> Attr:
+        if self.ascii:
+            start, end = node.start_byte, node.end_byte
+            simple = _SIMPLE_ATTRIBUTE.fullmatch(self.text, start, end)
+            if simple is not None:
+                # `name = "text"`, `= true`, `= 42`, `= var.x` on one line, as the tree has it
+                # (the attribute node's text): written as the tree walk below writes them.
+                value = simple.group(2)
+                first = value[0]
+                if first == '"':
+                    raw: Any = value
+                elif first in _DIGITS:
+                    raw = float(value) if "." in value else int(value)
+                elif value in _KEYWORDS:
+                    raw = _KEYWORDS[value]
+                else:
+                    raw = "${" + value + "}"
+                (row, col) = node.start_point
+                row += self.line_offset + 1
+                end_col = col + 1 + end - start
+                return self.make_attr(simple.group(1), raw, (row, col + 1, row, end_col),
+                                      (row, col + 1 + simple.start(2) - start, row, end_col))
+        children = node.children
+        if (self.ascii and len(children) == 3 and (name := children[0]).type == "identifier"
+                and (expression := children[2]).type == "expression"):
+            # Most attributes: `name = value` without comments in an ASCII text; the general
+            # path below gives the same, with more calls into the tree per attribute.
+            values = expression.children
+            if len(values) == 1 and (first := values[0]).type == "literal_value":
+                raw, end = self.literal(first, False), None
+            else:
+                raw, end = self.expr(expression, False, 0), self._value_end(expression)
+            offset = self.line_offset + 1
+            (row, col), (value_row, value_col) = node.start_point, expression.start_point
+            if end is None:
+                (end_row, end_col) = expression.end_point
+                end_row += offset
+                end_col += 1
+                if node.end_byte != expression.end_byte:
+                    (attr_end_row, attr_end_col) = node.end_point
+                    return self.make_attr(self.text[name.start_byte:name.end_byte], raw,
+                                          (row + offset, col + 1, attr_end_row + offset, attr_end_col + 1),
+                                          (value_row + offset, value_col + 1, end_row, end_col))
+            else:
+                end_row, end_col = end
+            return self.make_attr(self.text[name.start_byte:name.end_byte], raw,
+                                  (row + offset, col + 1, end_row, end_col),
+                                  (value_row + offset, value_col + 1, end_row, end_col))
         children = node.named_children
         if len(children) != 2 or children[0].type == "comment" or children[1].type == "comment":
             children = [c for c in children if c.type != "comment"]
@@ -137,12 +279,19 @@ class _Reader:
             raw, end = self.literal(first, False), None
         else:
             raw, end = self.expr(expression, False, 0), self._value_end(expression)
-        return Attr(self.src(children[0]), raw, self.span(node, end), self.span(expression, end))
+        return self.make_attr(self.src(children[0]), raw, self.span4(node, end), self.span4(expression, end))
+
+    @staticmethod
+    def make_attr(name: str, raw: Any, span: tuple[int, int, int, int],
+                  value_span: tuple[int, int, int, int]) -> Any:
+        return Attr(name, raw, Span(*span), Span(*value_span))
 
     def _value_end(self, expression: Any) -> tuple[int, int] | None:
         """Where python-hcl2's region of an attribute value ends, when not where tree-sitter's does:
         a heredoc takes its closing newline, a trailing binary operation the newlines and
         comments after it."""
+        if expression.children[-1].type in _PLAIN_ENDS:  # `var.x`, `f(x)`, `[...]`: ends where it ends
+            return None
         last = _rightmost(expression)
         if last.type == "heredoc_template":
             if self.data[expression.end_byte:expression.end_byte + 1] not in (b"\n", b""):
@@ -171,21 +320,9 @@ class _Reader:
             self.line_starts = starts
         return self.line_starts[row]
 
-    def labels(self, node: Any) -> list[str]:
-        labels: list[str] = []
-        for child in node.named_children:
-            if child.type == "identifier":
-                labels.append(self.src(child))
-            elif child.type == "string_lit":
-                labels.append(self.src(child)[1:-1])
-            elif child.type not in ("block_start", "block_end", "comment", "body"):
-                raise Unsupported("block label")
-        return labels
-
-    def block(self, node: Any, depth: int, labels: list[str] | None = None) -> Block:
-        body = next((c for c in node.named_children if c.type == "body"), None)
-        items = [] if body is None else self.body(body, depth + 1)
-        return Block(self.labels(node) if labels is None else labels, self.span(node), items)
+    @staticmethod
+    def make_block(labels: list[str], span: tuple[int, int, int, int], items: list[Any]) -> Any:
+        return Block(labels, Span(*span), items)
 
     # --- expressions ----------------------------------------------------------------------
 
@@ -372,6 +509,21 @@ class _Reader:
         if not isinstance(value, str):
             raise Unsupported("value inside an expression")
         return value
+
+
+class _PlainReader(_Reader):
+    """Items as `PlainAttr` and `PlainBlock` tuples."""
+
+    plain = True
+
+    @staticmethod
+    def make_attr(name: str, raw: Any, span: tuple[int, int, int, int],
+                  value_span: tuple[int, int, int, int]) -> Any:
+        return (name, raw, span, value_span)
+
+    @staticmethod
+    def make_block(labels: list[str], span: tuple[int, int, int, int], items: list[Any]) -> Any:
+        return (labels, span, items)
 
 
 def _rightmost(node: Any) -> Any:

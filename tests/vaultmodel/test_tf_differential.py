@@ -107,6 +107,11 @@ EOT
                 '  b = var.env == "prod"\n}\nmodule "kv" {\n  source = "./kv"\n  name = "kv-${local.a}"\n}\n',
     "vars.tfvars": 'env = "prod"\nlist = ["a", "b"]\nmap = { a = 1 }\nsum = 1 + 2\n',
     "syntax.tf": 'resource "azurerm_key_vault" "kv" {\n  name = "kv\n}\n',
+    # Bodies tfsitter reads from their text (simple attributes only, blank lines, tabs, trailing blanks).
+    "simple.tf": 'resource "azurerm_key_vault" "kv" {\n  name     = "kv-1"\n\n   \n\tsku = 1.5\n'
+                 '  id = azurerm_key_vault.x.id   \n  on = true\n  n = 0042\n  z = null\n  h = "<<x"\n'
+                 '  network_acls {\n    bypass = "None"\n  }\n}\n'
+                 'resource "azurerm_key_vault_secret" "s" {\n  value = "v"\n  key_vault_id = azurerm_key_vault.kv.id\n}\n',
 }
 
 
