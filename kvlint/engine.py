@@ -26,7 +26,7 @@ from kvlint.model import Finding, Notification, ScanResult, Severity
 from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
 from kvlint.rule import RuleSpec
-from kvlint.safeio import TooLarge, describe, read_regular
+from kvlint.safeio import FolderReader, TooLarge, describe, read_regular
 from kvlint.secretspans import add_positional_secrets
 from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
@@ -278,19 +278,23 @@ class Pipeline:
         return outcome
 
 
-# Worker-process state: the pipeline is inherited through fork, never pickled.
+# Worker-process state: the pipeline is inherited through fork, never pickled; each worker (one
+# thread) reads its files through its own FolderReader.
 _WORKER_PIPELINE: Pipeline | None = None
+_WORKER_READER = FolderReader()
 
 
-def read_scanned(path: Path, display: str, pipeline: Pipeline) -> bytes | FileOutcome:
+def read_scanned(path: str | Path, display: str, pipeline: Pipeline,
+                 reader: FolderReader | None = None) -> bytes | FileOutcome:
     """The bytes of a file to scan, read once and safely (no link followed, a regular file, within
     max-file-size: it may have been swapped for a FIFO, a link or a huge file since the walk), or
-    the outcome that says why it could not be read."""
+    the outcome that says why it could not be read. `reader`: the scan's, which opens each
+    folder once (kvlint.safeio.FolderReader)."""
     # The walk applied max-file-size; this bound only stops a file that grew (or was swapped for
     # a huge one) since, with room for callers that pass files the walk did not size.
     limit = READ_LIMIT_FACTOR * pipeline.config.max_file_size
     try:
-        return read_regular(path, limit)
+        return reader.read(os.fspath(path), limit) if reader is not None else read_regular(path, limit)
     except TooLarge:
         return FileOutcome(notifications=[Notification(
             "warning", f"skipped: grew over {limit} bytes since it was listed (max-file-size)", path=display)])
@@ -328,6 +332,7 @@ def _worker_init(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    _WORKER_READER.close()  # a folder the parent had open is the parent's
 
 
 def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
@@ -340,12 +345,13 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
 Item = tuple[str, str, bool, "str | None"]
 
 
-def _scan_item(item: Item, pipeline: Pipeline) -> tuple[str | None, FileOutcome | None]:
+def _scan_item(item: Item, pipeline: Pipeline, reader: FolderReader | None = None
+               ) -> tuple[str | None, FileOutcome | None]:
     """(content key of the bytes read, or None when none were or no key was asked for; the
     outcome, or None when the bytes are those of the cached result). The file is read once:
     hashed and scanned from the same bytes."""
     path, display, keyed, expected = item
-    data = read_scanned(Path(path), display, pipeline)
+    data = read_scanned(path, display, pipeline, reader)
     if isinstance(data, FileOutcome):
         return None, data
     key = cache_key(data, display) if keyed else None
@@ -369,7 +375,7 @@ def _scan_in_worker(item: Item) -> tuple[str | None, Stored | dict[str, Any] | s
     cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
     smaller and faster than JSON for facts-heavy outcomes); None when the bytes were the cached ones."""
     assert _WORKER_PIPELINE is not None
-    key, outcome = _scan_item(item, _WORKER_PIPELINE)
+    key, outcome = _scan_item(item, _WORKER_PIPELINE, _WORKER_READER)
     if outcome is None:
         return key, None
     if outcome.is_empty():
@@ -475,10 +481,14 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     workers = 1
     if len(todo) >= PARALLEL_MIN_FILES and pipeline.config.jobs != 1:
         workers = _worker_count(pipeline.config, len(todo), _enough_bytes(todo, stamps))
+    reader = FolderReader()  # this run's (a run on another thread has its own)
     if workers <= 1:
-        for item in todo:
-            key, outcome = _scan_item(item, pipeline)
-            record(item[1], key, outcome)
+        try:
+            for item in todo:
+                key, outcome = _scan_item(item, pipeline, reader)
+                record(item[1], key, outcome)
+        finally:
+            reader.close()
     else:
         _WORKER_PIPELINE = pipeline
         try:
