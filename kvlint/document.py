@@ -20,11 +20,16 @@ class Document:
 
     @cached_property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        # PurePosixPath's name, without building one per file: the part after the last slash,
+        # unless the path ends in a slash or a `.` part (which pathlib drops).
+        name = self.path.rpartition("/")[2]
+        return name if name not in ("", ".") else PurePosixPath(self.path).name
 
     @cached_property
     def suffix(self) -> str:
-        return PurePosixPath(self.path).suffix.lower()
+        name = self.name  # PurePosixPath's suffix: from the last dot, unless first or last in the name
+        dot = name.rfind(".")
+        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
     @cached_property
     def lines(self) -> list[str]:

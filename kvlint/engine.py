@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -245,7 +245,7 @@ class Pipeline:
             return suppress.apply(findings, text, path, masked_text=masked_text)
         return findings, []
 
-    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path | str]) -> FileOutcome:
+    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: Mapping[str, Path | str]) -> FileOutcome:
         outcome = FileOutcome()
         reporters: dict[str, Reporter] = {}
 
@@ -418,7 +418,7 @@ def _enough_bytes(todo: list[Item], stamps: dict[str, str | None]) -> int:
     return total
 
 
-def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
+def run_scan(files: Sequence[tuple[str | Path, str]], pipeline: Pipeline, cache: Any = None,
              progress: Callable[[int, int], None] | None = None,
              stamps: dict[str, str | None] | None = None) -> ScanResult:
     """Scan files (absolute path, display path) and return findings sorted by location.
@@ -539,7 +539,7 @@ def _decode_facts(text: str) -> dict[str, Any] | None:
 
 
 def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[str, Any]]]],
-              files: list[tuple[Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
+              files: Sequence[tuple[str | Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
     """`Pipeline.finalize`, cached: its outcome depends only on the configuration, every file's
     bytes and outcome (facts included), and the files it reads besides (recorded as `depends`).
     A warm run of an unchanged tree then neither joins the vault model again nor re-reads the
@@ -561,11 +561,28 @@ def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[s
         if cached is not None:
             return cached
     with filedeps.recording() as depends:
-        outcome = pipeline.finalize(all_facts(), {d: p for p, d in files})
+        outcome = pipeline.finalize(all_facts(), _OnDisk(files))
     outcome.depends = depends
     if key is not None:
         cache.put_final(key, outcome.to_json())
     return outcome
+
+
+class _OnDisk(Mapping[str, Path]):
+    """Display path -> the file's path on disk, for Pipeline.finalize (which tells a file on disk, a
+    Path, from an in-memory text, a str): a Path is made only for a file it opens."""
+
+    def __init__(self, files: Sequence[tuple[str | Path, str]]) -> None:
+        self._paths = {display: path for path, display in files}
+
+    def __getitem__(self, display: str) -> Path:
+        return Path(self._paths[display])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def cache_key(data: bytes, display: str) -> str:

@@ -28,7 +28,8 @@ MAX_IGNORE_FILE_SIZE = 16 * 1024 * 1024
 
 @dataclass
 class FileSet:
-    files: list[tuple[Path, str]] = field(default_factory=list)  # (absolute path, display path)
+    # (absolute path, display path): strings, a Path per file was a measurable share of the walk
+    files: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders named on the command line that cannot be listed
@@ -221,7 +222,7 @@ class _Collector:
                                  f"{self.config.max_file_size} (max-file-size)", display)
             return
         self.seen.add(key)
-        self.result.files.append((Path(opened), display))
+        self.result.files.append((opened, display))
         self.result.stamps[display] = stat_stamp(info, self.started_ns)
 
     def display_of(self, absolute: Path) -> str:
