@@ -8,6 +8,7 @@ tells which rules to ask and answers those tests; `wants` still decides. A rule 
 is always asked. Without hyperscan, or before the process has read enough Python for the database
 to pay for its compile, every rule is asked and `hits` searches the text itself: the rules that
 run are the same either way (tests/python_rules/test_python_triggers.py), only the cost differs.
+The manifest source finds its rules' trigger literals with a gate of its own (words only).
 """
 
 from __future__ import annotations
