@@ -13,7 +13,7 @@ The manifest source finds its rules' trigger literals with a gate of its own (wo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from kvlint.detectors.prefilter import hs_literal, hyperscan_module
@@ -27,7 +27,7 @@ _LOWERS_TO_ASCII = ("\u212a", "\u0130")
 
 class TextHits:
     """What one text holds, as the rules' `wants` ask it. `has(needle)`: is it a substring (case
-    as written); `may_match(name)`: False only when the pattern `name` matches nowhere. Without a
+    as written), `has_any(needles)`: is one of them; `may_match(name)`: False only when the pattern `name` matches nowhere. Without a
     pass (`found` None), or for a needle or pattern the pass did not look for, the text itself is
     searched, or the answer is "maybe"."""
 
@@ -44,6 +44,11 @@ class TextHits:
         if self.found is not None and needle in self.needles:
             return needle in self.found
         return needle in self.text
+
+    def has_any(self, needles: Collection[str]) -> bool:
+        if self.found is not None and self.needles.issuperset(needles):
+            return not self.found.isdisjoint(needles)
+        return any(needle in self.text for needle in needles)
 
     def may_match(self, name: str) -> bool:
         return self.found is None or name not in self.patterns or ("\0" + name) in self.found
@@ -62,6 +67,7 @@ class TriggerGate:
                           {w.lower() for w in rule_words}] for word in words]
         self.needles = frozenset(needles)
         self.patterns = dict(patterns or {})
+        self._pattern_names = frozenset(self.patterns)
         # What each expression of the database stands for: a trigger word's rules (a list), a
         # needle (itself) or a pattern ("\0" + its name).
         self._meaning: list[list[int] | str] = [*self.rules_of, *sorted(self.needles),
@@ -103,7 +109,7 @@ class TriggerGate:
         except hyperscan_module().error:  # scratch in use (threads) or a library error: ask them all
             return None, TextHits(text)
         ask = sorted(rules) if self.words else None
-        return ask, TextHits(text, found, self.needles, frozenset(self.patterns))
+        return ask, TextHits(text, found, self.needles, self._pattern_names)
 
     def _database(self, size: int) -> Any:
         if self.database is None:

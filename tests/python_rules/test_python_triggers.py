@@ -109,6 +109,8 @@ def test_without_the_pass_hits_search_the_text() -> None:
                               patterns=frozenset({"p"}))
     assert scanned.has("redis") and not scanned.has("pyodbc") and not scanned.may_match("p")
     assert scanned.may_match("undeclared") and scanned.has("dis") and not scanned.has("xyz")  # not looked for
+    assert scanned.has_any(("pyodbc", "redis")) and not scanned.has_any(("pyodbc",))
+    assert scanned.has_any(("pyodbc", "re")) and not scanned.has_any(("pyodbc", "xyz"))  # partly looked for
 
 
 @pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")

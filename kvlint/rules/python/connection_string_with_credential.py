@@ -89,7 +89,7 @@ class ConnectionStringWithCredential(KVPythonRule):
 
     def wants(self, text: str, hits: TextHits | None = None) -> bool:
         hits = hits or TextHits(text)
-        return any(hits.has(name) for name in CONNECTION_CALLS) and hits.may_match("connection_credential") and (
+        return hits.has_any(CONNECTION_CALLS) and hits.may_match("connection_credential") and (
             connection_string_credential(text, lowered(text)))
 
     def visit_Call(self, node: ast.Call) -> None:

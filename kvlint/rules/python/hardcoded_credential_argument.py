@@ -51,11 +51,11 @@ class HardcodedCredentialArgument(KVPythonRule):
     def wants(self, text: str, hits: TextHits | None = None) -> bool:
         hits = hits or TextHits(text)
         # Every class name contains "Credential" or "Auth": two scans rule out most files.
-        if (hits.has("Credential") or hits.has("Auth")) and any(hits.has(name) for name in CREDENTIAL_CLASSES):
+        if (hits.has("Credential") or hits.has("Auth")) and hits.has_any(CREDENTIAL_CLASSES):
             return True
         # password= only counts for the client libraries of PASSWORD_CALLS, credential= for *Client.
         keywords = {"auth"} if hits.has("auth") else set()
-        if (hits.has("password") or hits.has("passwd")) and any(hits.has(module) for module in PASSWORD_MODULES):
+        if (hits.has("password") or hits.has("passwd")) and hits.has_any(PASSWORD_MODULES):
             keywords.update(("password", "passwd"))
         if hits.has("credential") and hits.has("Client"):
             keywords.add("credential")
