@@ -19,6 +19,7 @@ from typing import Any
 from kvlint.detectors.prefilter import hs_literal, hyperscan_module
 
 COMPILE_AFTER = 128 * 1024  # characters of Python read before the database is worth compiling
+PATTERNS_AFTER = 2 * 1024 * 1024  # ... and before its patterns are (measured: docs/ARCHITECTURE.md)
 # The only characters whose str.lower() holds an ASCII letter (KELVIN SIGN is "k", LATIN CAPITAL
 # LETTER I WITH DOT ABOVE is "i" + a combining dot): the rules find words in `text.lower()`, which
 # hyperscan's ASCII caseless matching would miss there. A text holding one is judged without the pass.
@@ -74,6 +75,7 @@ class TriggerGate:
                                                 *("\0" + name for name in sorted(self.patterns))]
         self.seen = 0
         self.database: Any = None  # None: not compiled yet; False: not available
+        self._compiled_patterns: frozenset[str] = frozenset()  # the patterns the database holds
         self.use_hyperscan = True  # tests compare with and without
 
     def rules_to_ask(self, text: str) -> list[int] | None:
@@ -109,27 +111,40 @@ class TriggerGate:
         except hyperscan_module().error:  # scratch in use (threads) or a library error: ask them all
             return None, TextHits(text)
         ask = sorted(rules) if self.words else None
-        return ask, TextHits(text, found, self.needles, self._pattern_names)
+        return ask, TextHits(text, found, self.needles, self._compiled_patterns)
 
     def _database(self, size: int) -> Any:
-        if self.database is None:
-            self.seen += size
-            if self.seen < COMPILE_AFTER:
-                return None
-            hyperscan = hyperscan_module()
-            if hyperscan is None:
-                self.database = False
-                return None
-            try:
-                single = hyperscan.HS_FLAG_SINGLEMATCH
-                expressions = [hs_literal(word) for word in self.words]
-                flags = [hyperscan.HS_FLAG_CASELESS | single] * len(self.words)
-                expressions += [hs_literal(needle) for needle in sorted(self.needles)]
-                expressions += [self.patterns[name] for name in sorted(self.patterns)]
-                flags += [single] * (len(expressions) - len(flags))
-                database = hyperscan.Database()
-                database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
-                self.database = database
-            except Exception:  # an expression hyperscan refuses: every rule is asked, as without it
-                self.database = False
+        """The database to scan with (None or False: none), compiled in two steps: the words and
+        needles once COMPILE_AFTER characters were read (about a millisecond), the patterns too
+        once PATTERNS_AFTER were (their compile takes some 20 ms: it pays only on a larger tree).
+        Until then `hits` answers "maybe" for every pattern."""
+        if self.database is False:
+            return False
+        self.seen += size
+        if self.database is None and self.seen >= COMPILE_AFTER:
+            self._compile(with_patterns=self.seen >= PATTERNS_AFTER)
+        elif self.database is not None and not self._compiled_patterns and self.patterns and (
+                self.seen >= PATTERNS_AFTER):
+            self._compile(with_patterns=True)
         return self.database
+
+    def _compile(self, with_patterns: bool) -> None:
+        hyperscan = hyperscan_module()
+        if hyperscan is None:
+            self.database = False
+            return
+        try:
+            single = hyperscan.HS_FLAG_SINGLEMATCH
+            expressions = [hs_literal(word) for word in self.words]
+            flags = [hyperscan.HS_FLAG_CASELESS | single] * len(self.words)
+            expressions += [hs_literal(needle) for needle in sorted(self.needles)]
+            if with_patterns:  # last: the ids of the others are the same either way
+                expressions += [self.patterns[name] for name in sorted(self.patterns)]
+            flags += [single] * (len(expressions) - len(flags))
+            database = hyperscan.Database()
+            database.compile(expressions=expressions, ids=list(range(len(expressions))), flags=flags)
+        except Exception:  # an expression hyperscan refuses: every rule is asked, as without it
+            self.database = False
+            return
+        self.database = database
+        self._compiled_patterns = self._pattern_names if with_patterns else frozenset()

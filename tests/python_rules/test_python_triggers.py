@@ -70,7 +70,7 @@ def test_findings_are_the_same_with_and_without_the_gate() -> None:
         pipeline = Pipeline.build(Config(), builtin_registry())
         source = next(s for s in pipeline.sources if isinstance(s, PythonSource))
         source.gate.use_hyperscan = gated
-        source.gate.seen = pygate.COMPILE_AFTER
+        source.gate.seen = pygate.PATTERNS_AFTER
         out = []
         for name, text in TEXTS:
             result = scan_text(pipeline, name, text)
@@ -80,11 +80,9 @@ def test_findings_are_the_same_with_and_without_the_gate() -> None:
     gated = findings(True)
     assert gated == findings(False) and sum(1 for f in gated if f[1].startswith("KV1")) > 50
 
-
-
-def _gate() -> pygate.TriggerGate:
+def _gate(seen: int = pygate.PATTERNS_AFTER) -> pygate.TriggerGate:
     gate = trigger_gate(RULES)
-    gate.seen = pygate.COMPILE_AFTER
+    gate.seen = seen
     return gate
 
 
@@ -100,6 +98,20 @@ def test_what_the_pass_found_answers_wants_as_the_text_itself_does() -> None:
             assert rule.wants(text, hits) == plain, (rule.id, name)
             rejected += not plain and any(not hits.may_match(p) for p in type(rule).patterns)
     assert rejected > len(TEXTS) // 4  # the patterns really reject files, so the check means something
+
+
+@pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")
+def test_before_the_patterns_pay_for_their_compile_they_answer_maybe() -> None:
+    gate = _gate(pygate.COMPILE_AFTER)
+    name, text = TEXTS[0]
+    _, hits = gate.scan(text)
+    assert hits.found is not None and all(hits.may_match(p) for p in gate.patterns)  # words and needles only
+    for name, text in TEXTS[:200]:
+        _, hits = gate.scan(text)
+        assert [rule.wants(text, hits) for rule in RULES] == [rule.wants(text) for rule in RULES], name
+    gate.scan("x" * pygate.PATTERNS_AFTER)  # enough Python read: compiled again, with the patterns
+    _, hits = gate.scan("import os\n")
+    assert not hits.may_match("secret_named_literal") and gate._compiled_patterns == frozenset(gate.patterns)
 
 
 def test_without_the_pass_hits_search_the_text() -> None:
