@@ -20,11 +20,13 @@ class Document:
 
     @cached_property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return _name(self.path)
 
     @cached_property
     def suffix(self) -> str:
-        return PurePosixPath(self.path).suffix.lower()
+        name = _name(self.path)  # PurePosixPath's suffix: from the last dot, unless first or last in the name
+        dot = name.rfind(".")
+        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
     @cached_property
     def lines(self) -> list[str]:
@@ -47,3 +49,10 @@ class Document:
         if end_col is None and end_line is None and 0 < line <= len(self.lines):
             end_col = len(self.lines[line - 1]) + 1
         return Location(self.path, line, col, end_line or line, end_col or col + 1)
+
+
+def _name(path: str) -> str:
+    """PurePosixPath(path).name without building one per file: the part after the last slash,
+    unless the path ends in a slash or a `.` part (which pathlib drops)."""
+    name = path.rpartition("/")[2]
+    return name if name not in ("", ".") else PurePosixPath(path).name

@@ -13,7 +13,7 @@ import json
 import multiprocessing
 import os
 import tokenize
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from kvlint.model import Finding, Notification, ScanResult, Severity
 from kvlint.registry import Registry, SelectionError, source_classes
 from kvlint.report import Reporter
 from kvlint.rule import RuleSpec
-from kvlint.safeio import TooLarge, describe, read_regular
+from kvlint.safeio import FolderReader, TooLarge, describe, read_regular
 from kvlint.secretspans import add_positional_secrets
 from kvlint.sources.base import Source
 from kvlint.sources.text import BINARY_VIEW, TextSource, binary_document
@@ -245,7 +245,7 @@ class Pipeline:
             return suppress.apply(findings, text, path, masked_text=masked_text)
         return findings, []
 
-    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: dict[str, Path | str]) -> FileOutcome:
+    def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: Mapping[str, Path | str]) -> FileOutcome:
         outcome = FileOutcome()
         reporters: dict[str, Reporter] = {}
 
@@ -278,19 +278,23 @@ class Pipeline:
         return outcome
 
 
-# Worker-process state: the pipeline is inherited through fork, never pickled.
+# Worker-process state: the pipeline is inherited through fork, never pickled; each worker (one
+# thread) reads its files through its own FolderReader.
 _WORKER_PIPELINE: Pipeline | None = None
+_WORKER_READER = FolderReader()
 
 
-def read_scanned(path: Path, display: str, pipeline: Pipeline) -> bytes | FileOutcome:
+def read_scanned(path: str | Path, display: str, pipeline: Pipeline,
+                 reader: FolderReader | None = None) -> bytes | FileOutcome:
     """The bytes of a file to scan, read once and safely (no link followed, a regular file, within
     max-file-size: it may have been swapped for a FIFO, a link or a huge file since the walk), or
-    the outcome that says why it could not be read."""
+    the outcome that says why it could not be read. `reader`: the scan's, which opens each
+    folder once (kvlint.safeio.FolderReader)."""
     # The walk applied max-file-size; this bound only stops a file that grew (or was swapped for
     # a huge one) since, with room for callers that pass files the walk did not size.
     limit = READ_LIMIT_FACTOR * pipeline.config.max_file_size
     try:
-        return read_regular(path, limit)
+        return reader.read(os.fspath(path), limit) if reader is not None else read_regular(path, limit)
     except TooLarge:
         return FileOutcome(notifications=[Notification(
             "warning", f"skipped: grew over {limit} bytes since it was listed (max-file-size)", path=display)])
@@ -328,6 +332,7 @@ def _worker_init(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    _WORKER_READER.close()  # a folder the parent had open is the parent's
 
 
 def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
@@ -340,12 +345,13 @@ def scan_file(path: Path, display: str, pipeline: Pipeline) -> FileOutcome:
 Item = tuple[str, str, bool, "str | None"]
 
 
-def _scan_item(item: Item, pipeline: Pipeline) -> tuple[str | None, FileOutcome | None]:
+def _scan_item(item: Item, pipeline: Pipeline, reader: FolderReader | None = None
+               ) -> tuple[str | None, FileOutcome | None]:
     """(content key of the bytes read, or None when none were or no key was asked for; the
     outcome, or None when the bytes are those of the cached result). The file is read once:
     hashed and scanned from the same bytes."""
     path, display, keyed, expected = item
-    data = read_scanned(Path(path), display, pipeline)
+    data = read_scanned(path, display, pipeline, reader)
     if isinstance(data, FileOutcome):
         return None, data
     key = cache_key(data, display) if keyed else None
@@ -369,7 +375,7 @@ def _scan_in_worker(item: Item) -> tuple[str | None, Stored | dict[str, Any] | s
     cache stores (when there is a cache: made once, here) or the outcome's dict (pickled:
     smaller and faster than JSON for facts-heavy outcomes); None when the bytes were the cached ones."""
     assert _WORKER_PIPELINE is not None
-    key, outcome = _scan_item(item, _WORKER_PIPELINE)
+    key, outcome = _scan_item(item, _WORKER_PIPELINE, _WORKER_READER)
     if outcome is None:
         return key, None
     if outcome.is_empty():
@@ -412,7 +418,7 @@ def _enough_bytes(todo: list[Item], stamps: dict[str, str | None]) -> int:
     return total
 
 
-def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = None,
+def run_scan(files: Sequence[tuple[str | Path, str]], pipeline: Pipeline, cache: Any = None,
              progress: Callable[[int, int], None] | None = None,
              stamps: dict[str, str | None] | None = None) -> ScanResult:
     """Scan files (absolute path, display path) and return findings sorted by location.
@@ -475,10 +481,14 @@ def run_scan(files: list[tuple[Path, str]], pipeline: Pipeline, cache: Any = Non
     workers = 1
     if len(todo) >= PARALLEL_MIN_FILES and pipeline.config.jobs != 1:
         workers = _worker_count(pipeline.config, len(todo), _enough_bytes(todo, stamps))
+    reader = FolderReader()  # this run's (a run on another thread has its own)
     if workers <= 1:
-        for item in todo:
-            key, outcome = _scan_item(item, pipeline)
-            record(item[1], key, outcome)
+        try:
+            for item in todo:
+                key, outcome = _scan_item(item, pipeline, reader)
+                record(item[1], key, outcome)
+        finally:
+            reader.close()
     else:
         _WORKER_PIPELINE = pipeline
         try:
@@ -529,7 +539,7 @@ def _decode_facts(text: str) -> dict[str, Any] | None:
 
 
 def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[str, Any]]]],
-              files: list[tuple[Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
+              files: Sequence[tuple[str | Path, str]], cache: Any, states: dict[str, tuple[str, Stored]]) -> FileOutcome:
     """`Pipeline.finalize`, cached: its outcome depends only on the configuration, every file's
     bytes and outcome (facts included), and the files it reads besides (recorded as `depends`).
     A warm run of an unchanged tree then neither joins the vault model again nor re-reads the
@@ -551,11 +561,28 @@ def _finalize(pipeline: Pipeline, all_facts: Callable[[], list[tuple[str, dict[s
         if cached is not None:
             return cached
     with filedeps.recording() as depends:
-        outcome = pipeline.finalize(all_facts(), {d: p for p, d in files})
+        outcome = pipeline.finalize(all_facts(), _OnDisk(files))
     outcome.depends = depends
     if key is not None:
         cache.put_final(key, outcome.to_json())
     return outcome
+
+
+class _OnDisk(Mapping[str, Path]):
+    """Display path -> the file's path on disk, for Pipeline.finalize (which tells a file on disk, a
+    Path, from an in-memory text, a str): a Path is made only for a file it opens."""
+
+    def __init__(self, files: Sequence[tuple[str | Path, str]]) -> None:
+        self._paths = {display: path for path, display in files}
+
+    def __getitem__(self, display: str) -> Path:
+        return Path(self._paths[display])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
 
 
 def cache_key(data: bytes, display: str) -> str:

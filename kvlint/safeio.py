@@ -53,32 +53,50 @@ def read_regular(path: str | os.PathLike[str], limit: int | None = None, *, foll
     Raises OSError (FileNotFoundError, PermissionError ...) when it cannot be opened, UnsafeFile when
     it is a symbolic link (unless `follow`) or not a regular file, TooLarge past `limit` bytes.
     """
-    fd = _open_checked(path, follow=follow)
+    fd, info = _open_checked(path, follow=follow)
     try:
-        if limit is not None and os.fstat(fd).st_size > limit:
-            raise TooLarge(path, limit)
-        chunks = []
-        total = 0
-        want = (limit + 1) if limit is not None else None
-        while True:
-            chunk = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if want is not None and total >= want:  # grew while being read
-                raise TooLarge(path, limit)  # type: ignore[arg-type]
-        return b"".join(chunks)
+        return _read_all(fd, info.st_size, path, limit)
     finally:
         os.close(fd)
 
 
-def _open_checked(path: str | os.PathLike[str], *, follow: bool) -> int:
-    """A blocking descriptor on a regular file, opened without waiting (O_NONBLOCK: a FIFO with no
-    writer would block the open itself) and without following a final link unless `follow`."""
-    flags = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else _NOFOLLOW)
+def _read_all(fd: int, size: int, path: str | os.PathLike[str], limit: int | None) -> bytes:
+    """Everything `fd` (a regular file of `size` bytes when it was checked) holds, within `limit`."""
+    if limit is not None and size > limit:
+        raise TooLarge(path, limit)
+    want = (limit + 1) if limit is not None else None
+    # One read of the size fstat told (and a byte more, to notice growth) gets all of it: a read
+    # returning just that size is the whole file, and needs no second read to see the end.
+    first = os.read(fd, size + 1 if want is None else min(size + 1, want))
+    if len(first) == size:
+        return first
+    chunks = [first]
+    total = len(first)
+    if want is not None and total >= want:
+        raise TooLarge(path, limit)  # type: ignore[arg-type]
+    while True:
+        chunk = os.read(fd, 1 << 20 if want is None else min(1 << 20, want - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if want is not None and total >= want:  # grew while being read
+            raise TooLarge(path, limit)  # type: ignore[arg-type]
+    return b"".join(chunks)
+
+
+_FLAGS = os.O_RDONLY | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_checked(path: str | os.PathLike[str], *, follow: bool, in_folder: tuple[int, str] | None = None
+                  ) -> tuple[int, os.stat_result]:
+    """A blocking descriptor on a regular file and its fstat, opened without waiting (O_NONBLOCK:
+    a FIFO with no writer would block the open itself) and without following a final link unless
+    `follow`. `in_folder`: (descriptor of a folder already checked, the file's name in it): only
+    the name itself is then looked up, and needs checking."""
+    flags = _FLAGS | (0 if follow else _NOFOLLOW)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, flags) if in_folder is None else os.open(in_folder[1], flags, dir_fd=in_folder[0])
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow:
             raise UnsafeFile("a symbolic link (not followed)", path) from None
@@ -87,14 +105,14 @@ def _open_checked(path: str | os.PathLike[str], *, follow: bool) -> int:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeFile(f"not a regular file ({_kind(info.st_mode)})", path)
-        if not follow and not _opened_as(fd, path):
+        if not follow and in_folder is None and not _opened_as(fd, path):
             raise UnsafeFile("reached through a symbolic link (not followed)", path)
         if _NONBLOCK:
             os.set_blocking(fd, True)
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info
 
 
 def _opened_as(fd: int, path: str | os.PathLike[str]) -> bool:
@@ -109,6 +127,58 @@ def _opened_as(fd: int, path: str | os.PathLike[str]) -> bool:
     except OSError:
         return True
     return actual == os.path.normpath(expected)
+
+
+class FolderReader:
+    """`read_regular` for the many files of a scan, which come folder by folder: each folder is
+    opened once and checked as `read_regular` checks a file (no link on the way: its path in
+    /proc is the one asked for), and its files are opened by name relative to it, with no link
+    followed. That is the same guarantee for one check per folder instead of one per file, and
+    a lookup of one name instead of the whole path. Where folders cannot be checked so (no /proc,
+    no `dir_fd`, a relative path) or a folder fails its check, each file is read by
+    `read_regular`, which then says why it cannot be read. `close()` when done."""
+
+    _usable = bool(_NOFOLLOW) and hasattr(os, "O_DIRECTORY") and os.open in os.supports_dir_fd
+
+    def __init__(self) -> None:
+        self._folder: str | None = None
+        self._fd = -1  # the open folder's descriptor, or -1 (none, or its check failed)
+
+    def read(self, path: str, limit: int | None = None) -> bytes:
+        folder, _, name = path.rpartition(os.sep)
+        if not (self._usable and _PROC_FD and folder and os.path.isabs(path)) or name in ("", ".", ".."):
+            return read_regular(path, limit)
+        if folder != self._folder:
+            self._open_folder(folder)
+        if self._fd < 0:
+            return read_regular(path, limit)
+        fd, info = _open_checked(path, follow=False, in_folder=(self._fd, name))
+        try:
+            return _read_all(fd, info.st_size, path, limit)
+        finally:
+            os.close(fd)
+
+    def _open_folder(self, folder: str) -> None:
+        self.close()
+        self._folder = folder
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return  # each file says why, through read_regular
+        try:
+            actual = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            actual = None
+        if actual != os.path.normpath(folder):
+            os.close(fd)
+            return
+        self._fd = fd
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd = -1
+        self._folder = None
 
 
 _PROC_FD = os.path.isdir("/proc/self/fd")
@@ -143,7 +213,7 @@ def is_private_dir(path: Path) -> bool:
 
 def read_head(path: str | os.PathLike[str], size: int) -> bytes:
     """The first `size` bytes of a regular file, with the checks of `read_regular` (no link, no FIFO)."""
-    fd = _open_checked(path, follow=False)
+    fd, _ = _open_checked(path, follow=False)
     try:
         return os.read(fd, size)
     finally:

@@ -28,7 +28,8 @@ MAX_IGNORE_FILE_SIZE = 16 * 1024 * 1024
 
 @dataclass
 class FileSet:
-    files: list[tuple[Path, str]] = field(default_factory=list)  # (absolute path, display path)
+    # (absolute path, display path): strings, a Path per file was a measurable share of the walk
+    files: list[tuple[str, str]] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # folders named on the command line that cannot be listed
@@ -51,6 +52,8 @@ def printable(display: str) -> str:
     """A display path that every output can encode and print on one line: bytes of a file name
     that are not UTF-8 (kept by Python as lone surrogates) become U+FFFD and control characters
     are escaped. The file itself is still opened by its real name."""
+    if display.isascii() and display.isprintable():  # nearly every name: nothing to do
+        return display
     try:
         display.encode("utf-8")
     except UnicodeEncodeError:
@@ -123,7 +126,7 @@ def _walk(folder: str, exclude: Excludes, gitignore: bool,
         )
         for name in sorted(files):
             rel = rel_dir + name
-            if not ignored(rel):
+            if not specs or not ignored(rel):
                 yield rel
 
 
@@ -221,7 +224,7 @@ class _Collector:
                                  f"{self.config.max_file_size} (max-file-size)", display)
             return
         self.seen.add(key)
-        self.result.files.append((Path(opened), display))
+        self.result.files.append((opened, display))
         self.result.stamps[display] = stat_stamp(info, self.started_ns)
 
     def display_of(self, absolute: Path) -> str:
@@ -246,12 +249,13 @@ class _Collector:
         # Files are opened by their real path: every folder below it was a real folder when it was
         # listed, so a folder swapped for a link later is noticed when the file is read (safeio).
         base = os.path.realpath(folder)
+        joined = base if base.endswith(os.sep) else base + os.sep  # os.path.join(base, rel), once
         for rel in listed:
             # Exclude patterns apply below the scanned folder, never to the folders above it
             # (scanning ~/.pyenv/.../lib/python3.11 must not be excluded by `.pyenv`).
             if self.exclude.excludes(rel):
                 continue
-            self.consider(os.path.join(base, rel), prefix + rel, explicit=False, base=base)
+            self.consider(joined + rel, prefix + rel, explicit=False, base=base)
 
     def file(self, absolute: Path) -> None:
         display = self.display_of(absolute)

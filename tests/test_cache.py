@@ -26,12 +26,18 @@ FILES = {"app.py": SECRET, "clean.py": "x = 1\n", "deploy.yaml": "kind: ConfigMa
                           '  purge_protection_enabled = false\n}\n'}
 
 # The real CLI's entry point, with every file the process opens (os.open, open, io.open) logged.
+# A scan opens each folder, then its files by name relative to it (kvlint.safeio.FolderReader):
+# the audit event has only the name, so a relative name is taken to be in the last folder opened.
 HOOKED = """
 import os, sys
 log = open(sys.argv[1], "w", encoding="utf-8", errors="surrogateescape")
+folder = [os.getcwd()]
 def hook(event, args):
     if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
-        log.write(os.path.realpath(os.fsdecode(args[0])) + "\\n")
+        path = os.path.realpath(os.path.join(folder[0], os.fsdecode(args[0])))
+        if os.path.isdir(path):
+            folder[0] = path
+        log.write(path + "\\n")
         log.flush()
 sys.addaudithook(hook)
 from kvlint.cli import main

@@ -22,6 +22,7 @@ from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources.base import Source
 from kvlint.sources.k8s import K8sObject, k8s_objects, pod_specs
+from kvlint.sources.pygate import TriggerGate
 from kvlint.sources.yamlnodes import (
     MappingNode,
     Node,
@@ -136,15 +137,18 @@ class ManifestRule(Rule):
     judges); empty: every manifest. A file that no enabled rule wants is not parsed at all. Files
     with a backslash are always read (an escape in a quoted scalar can spell any word), so the
     literals only need to hold for text as written; so are Helm-style templates, whose reading
-    kvlint reports. A rule may override `wants` for more.
+    kvlint reports. A rule may override `wants` for more (`triggered`: whether one of its triggers
+    occurs, when the source knows it from its one pass over the file).
     """
 
     source = "manifest"
     kinds: ClassVar[frozenset[str]] = frozenset()
     triggers: ClassVar[tuple[str, ...]] = ()
 
-    def wants(self, text: str, lowered: str, catalogue: Any) -> bool:
+    def wants(self, text: str, lowered: str, catalogue: Any, triggered: bool | None = None) -> bool:
         """Could this file hold a finding (or a fact) of this rule? Much cheaper than parsing."""
+        if triggered is not None:
+            return triggered
         return not self.triggers or any(literal in lowered for literal in self.triggers)
 
     def __init__(self, options: Any = None) -> None:
@@ -252,6 +256,12 @@ def value_location(path: str, node: ScalarNode) -> Location:
 class ManifestSource(Source):
     name = "manifest"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.manifest_rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
+        # Every rule's trigger literals in one pass (hyperscan, caseless: `literal in text.lower()`).
+        self.gate = TriggerGate([rule.triggers or None for rule in self.manifest_rules])
+
     def applies(self, doc: Document) -> bool:
         # Every Kubernetes object has both words; anything else is not worth parsing here.
         return bool(self.rules) and (doc.suffix in MANIFEST_SUFFIXES or doc.suffix in EMBEDDING_SUFFIXES) and (
@@ -259,15 +269,19 @@ class ManifestSource(Source):
 
     def wanted(self, doc: Document) -> list[ManifestRule]:
         """The enabled rules that could report (or return facts) on this file."""
-        rules = [rule for rule in self.rules if isinstance(rule, ManifestRule)]
+        rules = self.manifest_rules
         text = doc.text
         if "\\" in text or "{{" in text:  # escapes; templates, whose reading the user is told about
-            return rules
+            return list(rules)
         catalogue = getattr(self.registry, "catalogue", None)
         lowered = catalogue.keyword_hits(text)[0] if catalogue is not None else None
         if lowered is None:
             lowered = text.lower()
-        return [rule for rule in rules if rule.wants(text, lowered, catalogue)]
+        ask = self.gate.rules_to_ask(text)
+        if ask is None:
+            return [rule for rule in rules if rule.wants(text, lowered, catalogue)]
+        triggered = set(ask)
+        return [rule for index, rule in enumerate(rules) if rule.wants(text, lowered, catalogue, index in triggered)]
 
     def run(self, doc: Document, reporter: Reporter) -> dict[str, Any] | None:
         rules = self.wanted(doc)

@@ -19,7 +19,7 @@ from kvlint.report import Reporter
 from kvlint.rule import Rule
 from kvlint.sources import pyast
 from kvlint.sources.base import Source
-from kvlint.sources.pygate import TriggerGate
+from kvlint.sources.pygate import TextHits, TriggerGate
 
 PYTHON_SUFFIXES = {".py", ".pyw", ".pyi"}
 # Larger files are generated code in practice; parsing them would take seconds each.
@@ -35,6 +35,8 @@ class PythonRule(Rule):
     searched in files that passed the gate). A rule with neither sees every Python file; a rule
     may override `wants(text)` for anything smarter. Positions come from the nodes' lines and
     byte columns, converted to characters only where a rule reports (`location_of`).
+    `needles` and `patterns`: what an overridden `wants` asks of `hits` (kvlint.sources.pygate
+    finds them all in its one pass over the file; the prefilter's substrings are needles too).
     `catalogue` is the detector catalogue during a scan.
     """
 
@@ -44,6 +46,10 @@ class PythonRule(Rule):
     # Words of which one occurs, in any case, in every file `wants` accepts (kvlint.sources.pygate
     # looks for every rule's words in one pass); None: `prefilter` when `wants` is the default's.
     triggers: ClassVar[tuple[str, ...] | None] = None
+    # Substrings `wants` tests with `hits.has`, and hyperscan expressions (over the UTF-8 bytes,
+    # by name) of which one matches in every file `wants` accepts when it asks `hits.may_match`.
+    needles: ClassVar[tuple[str, ...]] = ()
+    patterns: ClassVar[dict[str, bytes]] = {}
     catalogue: Any = None
 
     def __init__(self, options: Any = None) -> None:
@@ -62,9 +68,11 @@ class PythonRule(Rule):
             return cls.triggers
         return (cls.prefilter or None) if cls.wants is PythonRule.wants else None
 
-    def wants(self, text: str) -> bool:
-        """Could this file hold a finding of this rule? Must be much cheaper than parsing."""
-        if self.prefilter and not any(p in text for p in self.prefilter):
+    def wants(self, text: str, hits: TextHits | None = None) -> bool:
+        """Could this file hold a finding of this rule? Must be much cheaper than parsing.
+        `hits`: what the gate's pass found in `text` (None: the text is searched)."""
+        hits = hits or TextHits(text)
+        if self.prefilter and not any(hits.has(p) for p in self.prefilter):
             return False
         return self.prefilter_regex is None or self.prefilter_regex.search(text) is not None
 
@@ -142,16 +150,16 @@ class PythonSource(Source):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.python_rules = [r for r in self.rules if isinstance(r, PythonRule)]
-        self.gate = TriggerGate([type(r).trigger_words() for r in self.python_rules])
+        self.gate = trigger_gate(self.python_rules)
 
     def applies(self, doc: Document) -> bool:
         return doc.suffix in PYTHON_SUFFIXES and bool(self.python_rules)
 
     def run(self, doc: Document, reporter: Reporter) -> None:
         text = doc.text
-        ask = self.gate.rules_to_ask(text)
+        ask, hits = self.gate.scan(text)
         candidates = self.python_rules if ask is None else [self.python_rules[i] for i in ask]
-        rules: list[PythonRule] = [r for r in candidates if r.wants(text)]
+        rules: list[PythonRule] = [r for r in candidates if r.wants(text, hits)]
         if not rules:
             return
         if len(text) > MAX_PARSE_CHARS:
@@ -180,6 +188,14 @@ class PythonSource(Source):
                 rule.bind(None)
                 rule.document = None
                 rule.catalogue = None
+
+
+def trigger_gate(rules: Sequence[PythonRule]) -> TriggerGate:
+    """The one pass that tells which of `rules` to ask about a file, and what their `wants` ask."""
+    classes = [type(rule) for rule in rules]
+    needles = {needle for cls in classes for needle in (*cls.prefilter, *cls.needles)}
+    patterns = {name: expression for cls in classes for name, expression in cls.patterns.items()}
+    return TriggerGate([cls.trigger_words() for cls in classes], sorted(needles), patterns)
 
 
 def _cpython_parse(text: str, reporter: Reporter) -> ast.Module | None:

@@ -101,3 +101,46 @@ spec:
     rules = {(f["location"]["path"], f["rule_id"]) for f in json.loads(result.out)["findings"]}
     assert ("secret.json", "KV220") in rules
     assert ("spc.yaml", "KV202") in rules
+
+
+def _manifest_texts() -> list[tuple[str, str]]:
+    from kvlint.testing import example_cases
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    suffixes = manifest_module.MANIFEST_SUFFIXES | manifest_module.EMBEDDING_SUFFIXES
+    texts = [(name, text) for case in example_cases() for name, text in case.example.files
+             if Path(name).suffix in suffixes]
+    texts += [(p.name, p.read_text(encoding="utf-8", errors="replace")) for p in sorted(fixtures.rglob("*"))
+              if p.suffix in suffixes and p.is_file()]
+    texts += [("k.yaml", PLAIN.replace("LOG_LEVEL", "\u212aEY")), ("i.yaml", PLAIN.replace("app", "Secr\u0130t"))]
+    return texts
+
+
+def test_the_one_pass_wants_what_asking_each_rule_wants() -> None:
+    from kvlint.sources import pygate
+
+    if pygate.hyperscan_module() is None:
+        import pytest
+
+        pytest.skip("hyperscan not installed")
+    source = ManifestSource(SOURCE.rules, SOURCE.specs, SOURCE.config, SOURCE.registry)
+    source.gate.seen = pygate.COMPILE_AFTER
+    plain = ManifestSource(SOURCE.rules, SOURCE.specs, SOURCE.config, SOURCE.registry)
+    plain.gate.use_hyperscan = False
+    texts = _manifest_texts()
+    assert len(texts) > 60
+    left_out = 0
+    for name, text in texts:
+        doc = Document(name, text)
+        if not source.applies(doc):
+            continue
+        wanted = [rule.id for rule in source.wanted(doc)]
+        assert wanted == [rule.id for rule in plain.wanted(doc)], name
+        left_out += len(source.manifest_rules) - len(wanted)
+    assert source.gate.database and left_out > len(texts)
+
+
+def test_every_trigger_is_lower_case_ascii() -> None:
+    # The pass matches ASCII letters in any case, as `literal in text.lower()` does for them.
+    for rule in SOURCE.rules:
+        assert all(literal.isascii() and literal == literal.lower() for literal in rule.triggers), rule.id

@@ -13,7 +13,7 @@ from kvlint.config import Config
 from kvlint.engine import Pipeline, scan_text
 from kvlint.rules.python._sinks import CREDENTIAL_CLASSES
 from kvlint.sources import pygate
-from kvlint.sources.python import PythonRule, PythonSource
+from kvlint.sources.python import PythonRule, PythonSource, trigger_gate
 from kvlint.testing import builtin_registry, example_cases
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -54,8 +54,7 @@ def test_every_credential_class_holds_a_trigger_word() -> None:
 
 @pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")
 def test_the_gate_asks_every_rule_that_wants_the_file() -> None:
-    gate = pygate.TriggerGate([type(rule).trigger_words() for rule in RULES])
-    gate.seen = pygate.COMPILE_AFTER
+    gate = _gate()
     skipped = 0
     for name, text in TEXTS:
         asked = gate.rules_to_ask(text)
@@ -71,7 +70,7 @@ def test_findings_are_the_same_with_and_without_the_gate() -> None:
         pipeline = Pipeline.build(Config(), builtin_registry())
         source = next(s for s in pipeline.sources if isinstance(s, PythonSource))
         source.gate.use_hyperscan = gated
-        source.gate.seen = pygate.COMPILE_AFTER
+        source.gate.seen = pygate.PATTERNS_AFTER
         out = []
         for name, text in TEXTS:
             result = scan_text(pipeline, name, text)
@@ -80,3 +79,68 @@ def test_findings_are_the_same_with_and_without_the_gate() -> None:
 
     gated = findings(True)
     assert gated == findings(False) and sum(1 for f in gated if f[1].startswith("KV1")) > 50
+
+def _gate(seen: int = pygate.PATTERNS_AFTER) -> pygate.TriggerGate:
+    gate = trigger_gate(RULES)
+    gate.seen = seen
+    return gate
+
+
+@pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")
+def test_what_the_pass_found_answers_wants_as_the_text_itself_does() -> None:
+    gate = _gate()
+    rejected = 0
+    for name, text in TEXTS:
+        _, hits = gate.scan(text)
+        assert hits.found is not None, name
+        for rule in RULES:
+            plain = rule.wants(text)
+            assert rule.wants(text, hits) == plain, (rule.id, name)
+            rejected += not plain and any(not hits.may_match(p) for p in type(rule).patterns)
+    assert rejected > len(TEXTS) // 4  # the patterns really reject files, so the check means something
+
+
+@pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")
+def test_before_the_patterns_pay_for_their_compile_they_answer_maybe() -> None:
+    gate = _gate(pygate.COMPILE_AFTER)
+    name, text = TEXTS[0]
+    _, hits = gate.scan(text)
+    assert hits.found is not None and all(hits.may_match(p) for p in gate.patterns)  # words and needles only
+    for name, text in TEXTS[:200]:
+        _, hits = gate.scan(text)
+        assert [rule.wants(text, hits) for rule in RULES] == [rule.wants(text) for rule in RULES], name
+    gate.scan("x" * pygate.PATTERNS_AFTER)  # enough Python read: compiled again, with the patterns
+    _, hits = gate.scan("import os\n")
+    assert not hits.may_match("secret_named_literal") and gate._compiled_patterns == frozenset(gate.patterns)
+
+
+def test_without_the_pass_hits_search_the_text() -> None:
+    hits = pygate.TextHits("import psycopg2\npassword = 'x'\n")
+    assert hits.has("psycopg") and not hits.has("redis") and hits.may_match("anything")
+    scanned = pygate.TextHits("redis", found={"redis"}, needles=frozenset({"redis", "pyodbc"}),
+                              patterns=frozenset({"p"}))
+    assert scanned.has("redis") and not scanned.has("pyodbc") and not scanned.may_match("p")
+    assert scanned.may_match("undeclared") and scanned.has("dis") and not scanned.has("xyz")  # not looked for
+    assert scanned.has_any(("pyodbc", "redis")) and not scanned.has_any(("pyodbc",))
+    assert scanned.has_any(("pyodbc", "re")) and not scanned.has_any(("pyodbc", "xyz"))  # partly looked for
+
+
+@pytest.mark.skipif(pygate.hyperscan_module() is None, reason="hyperscan not installed")
+@pytest.mark.parametrize("text", [
+    "\u212aEY = 'Fake-value-0123456789'\n",  # KELVIN SIGN: lower() makes it `key`
+    "CRED\u0130ENTIAL = 'Fake-value-0123456789'\n",  # lower() makes it two characters
+    "password = 'Fake-\ud800-value'\n",  # a lone surrogate: no UTF-8 form
+])
+def test_texts_the_pass_cannot_judge_are_asked_of_every_rule(text: str) -> None:
+    ask, hits = _gate().scan(text)
+    assert ask is None and hits.found is None
+    assert [rule.id for rule in RULES if rule.wants(text, hits)] == [rule.id for rule in RULES if rule.wants(text)]
+
+
+def test_only_two_characters_lower_into_ascii_letters() -> None:
+    # The pass matches ASCII letters in any case; str.lower() maps these two to ASCII as well.
+    import sys
+
+    found = [char for char in map(chr, range(0x80, sys.maxunicode + 1))
+             if any(ord(c) < 0x80 for c in char.lower())]
+    assert found == sorted(pygate._LOWERS_TO_ASCII)

@@ -42,9 +42,10 @@ class EnvLiteralSecret(ManifestRule):
     cwe = (798, 526)
     triggers = SECRET_KEY_WORDS  # a secret-named variable ...
 
-    def wants(self, text: str, lowered: str, catalogue: Any) -> bool:
+    def wants(self, text: str, lowered: str, catalogue: Any, triggered: bool | None = None) -> bool:
         # ... or a value some detector could recognise
-        return super().wants(text, lowered, catalogue) or (catalogue is not None and catalogue.could_match_value(text))
+        return super().wants(text, lowered, catalogue, triggered) or (
+            catalogue is not None and catalogue.could_match_value(text))
 
     BAD = [
         Bad(

@@ -23,6 +23,19 @@ SECRET_WORDS = ("passw", "passphrase", "pwd", "secret", "token", "credential", "
                 "connectionstr", "connection_str", "key")
 
 
+# Hyperscan forms of the checks below (HS_*), for kvlint.sources.pygate's one pass over a file's
+# UTF-8 bytes: each matches wherever its check could answer True (wider, never narrower: every
+# non-ASCII byte counts as a name character and as whitespace, bounds in characters become
+# unbounded, look-arounds and back-references are left out), so a file where one matches nowhere
+# is rejected without running the check (tests/python_rules/test_prefilter_equivalence.py).
+_HS_SPACE = rb"[\t\n\x0b\x0c\r\x1c-\x1f \x80-\xff]"  # str's \s: also \x1c-\x1f and non-ASCII spaces
+_HS_NAME = rb"[A-Za-z0-9_\x80-\xff]"  # str's \w
+
+
+def _hs_words(words: tuple[str, ...]) -> bytes:
+    return b"(?i:" + b"|".join(re.escape(word).encode() for word in words) + b")"
+
+
 def find_all(haystack: str, words: tuple[str, ...]) -> Iterator[tuple[int, int]]:
     """(start, end) of every occurrence of each word, word by word."""
     for word in words:
@@ -100,6 +113,11 @@ def _plain_string(text: str, quote: str, start: int) -> str | None:
 _NEVER_A_TARGET = ("->", "~", " class", "\nclass", " def", "\ndef")
 
 
+HS_SECRET_NAMED_LITERAL = (  # a secret word, the rest of the name, then _ASSIGNED_STRING
+    _hs_words(SECRET_WORDS) + rb"[A-Za-z0-9_.\-\x80-\xff]*['\"]?\]?" + _HS_SPACE + rb"*(?::[^=\n]*)?[:=]"
+    + _HS_SPACE + rb"*(?:\(" + _HS_SPACE + rb"*)?[rbuRBU]{0,2}['\"]")
+
+
 def secret_named_literal(text: str, lowered: str) -> bool:
     """Could a secret-named target be assigned a literal that KV104 reports?"""
     for hit_start, hit_end in find_all(lowered, SECRET_WORDS):
@@ -127,6 +145,10 @@ _KEYWORDS = ("password", "passwd", "credential", "auth")
 _KEYWORD_VALUE = re.compile(
     r"\b(?P<keyword>password|passwd|credential|auth)\s*=(?!=)\s*"
     r"(?:[rbuRBU]{0,2}(?P<q>['\"{(\[])|(?P<name>[A-Za-z_]\w*))")
+
+
+HS_KEYWORD_VALUE = (rb"(?:password|passwd|credential|auth)" + _HS_SPACE + rb"*=" + _HS_SPACE
+                    + rb"*(?:[rbuRBU]{0,2}['\"{(\[]|[A-Za-z_])")
 
 
 def constant_is_string(text: str, name: str) -> bool:
@@ -166,6 +188,11 @@ _CONNECTION_KEY_START = re.compile(r"(?:;|['\"])\s*$|\w=[^\s'\"]*\s+$")
 _URL_USERINFO = re.compile(r"://[^\s/'\"@:]*:[^\s/'\"@]+@")
 
 
+HS_CONNECTION_CREDENTIAL = (  # _URL_USERINFO, `sig=` after ? & or ;, a connection key and `=`
+    rb"://[^\t\n\x0b\x0c\r\x1c-\x1f /'\"@:]*:[^\t\n\x0b\x0c\r\x1c-\x1f /'\"@]+@|[?&;](?i:sig)=|"
+    + _hs_words(_CONNECTION_KEYS) + _HS_SPACE + rb"*=")
+
+
 def connection_string_credential(text: str, lowered: str) -> bool:
     """Is there a connection string or URL with a credential in the text?"""
     if "://" in text and _URL_USERINFO.search(text):
@@ -185,6 +212,10 @@ _ENVIRON_WRITE = re.compile(
     r"(?:environ\s*\[|environ\.setdefault\s*\(|putenv\s*\()\s*"
     r"(?:[rbuRBU]{0,2}(['\"])(?P<key>[^'\"\n]*)\1|(?P<keyname>[A-Za-z_]\w*))\s*(?:\]\s*=(?!=)|,)(?P<rest>[^\n]*)"
     r"|environ\.update\s*\((?P<update>[^\n]*)")
+HS_ENVIRON_WRITE = (
+    rb"(?:environ" + _HS_SPACE + rb"*\[|environ\.setdefault" + _HS_SPACE + rb"*\(|putenv" + _HS_SPACE + rb"*\()"
+    + _HS_SPACE + rb"*(?:[rbuRBU]{0,2}['\"][^'\"\n]*['\"]|[A-Za-z_]" + _HS_NAME + rb"*)" + _HS_SPACE
+    + rb"*(?:\]" + _HS_SPACE + rb"*=|,)|environ\.update" + _HS_SPACE + rb"*\(")
 _KEYWORD = re.compile(r"(\w+)\s*=(?!=)")
 
 

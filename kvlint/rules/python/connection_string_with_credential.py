@@ -6,9 +6,10 @@ from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
-from kvlint.rules.python._prefilter import connection_string_credential, lowered
+from kvlint.rules.python._prefilter import HS_CONNECTION_CREDENTIAL, connection_string_credential, lowered
 from kvlint.rules.python._sinks import CONNECTION_CALLS, connection_arg
 from kvlint.rules.python._values import callee, string_value
+from kvlint.sources.pygate import TextHits
 
 
 class ConnectionStringWithCredential(KVPythonRule):
@@ -83,9 +84,13 @@ class ConnectionStringWithCredential(KVPythonRule):
     ]
 
     triggers = tuple(CONNECTION_CALLS)
+    needles = tuple(CONNECTION_CALLS)
+    patterns = {"connection_credential": HS_CONNECTION_CREDENTIAL}
 
-    def wants(self, text: str) -> bool:
-        return any(name in text for name in CONNECTION_CALLS) and connection_string_credential(text, lowered(text))
+    def wants(self, text: str, hits: TextHits | None = None) -> bool:
+        hits = hits or TextHits(text)
+        return hits.has_any(CONNECTION_CALLS) and hits.may_match("connection_credential") and (
+            connection_string_credential(text, lowered(text)))
 
     def visit_Call(self, node: ast.Call) -> None:
         arg = connection_arg(node, self.facts)

@@ -7,8 +7,9 @@ from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
-from kvlint.rules.python._prefilter import environ_write
+from kvlint.rules.python._prefilter import HS_ENVIRON_WRITE, environ_write
 from kvlint.rules.python._values import Literal, keyword_arg, not_a_secret_by_name, qualified, string_value
+from kvlint.sources.pygate import TextHits
 
 _ENVIRON = "os.environ"
 
@@ -43,9 +44,12 @@ class EnvironSecretLiteral(KVPythonRule):
     cwe = (798,)
     prefilter = ("environ", "putenv")
     triggers = prefilter
+    patterns = {"environ_write": HS_ENVIRON_WRITE}
 
-    def wants(self, text: str) -> bool:
-        return any(word in text for word in self.prefilter) and environ_write(text)
+    def wants(self, text: str, hits: TextHits | None = None) -> bool:
+        hits = hits or TextHits(text)
+        return any(hits.has(word) for word in self.prefilter) and hits.may_match("environ_write") and (
+            environ_write(text))
 
     BAD = [
         Bad(

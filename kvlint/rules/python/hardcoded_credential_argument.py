@@ -5,9 +5,10 @@ import ast
 from kvlint.model import Category, Confidence, Severity
 from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
-from kvlint.rules.python._prefilter import credential_keyword_literal
+from kvlint.rules.python._prefilter import HS_KEYWORD_VALUE, credential_keyword_literal
 from kvlint.rules.python._sinks import CREDENTIAL_CLASSES, PASSWORD_MODULES, SinkArg, sink_args
 from kvlint.rules.python._values import Literal, not_a_secret, string_value
+from kvlint.sources.pygate import TextHits
 
 
 class HardcodedCredentialArgument(KVPythonRule):
@@ -43,18 +44,23 @@ class HardcodedCredentialArgument(KVPythonRule):
     cwe = (798,)
     # Every wanted file holds a class name (each has "Credential" or "Auth") or a keyword.
     triggers = ("credential", "auth", "passw")
+    needles = ("Credential", "Auth", *CREDENTIAL_CLASSES, "auth", "password", "passwd", *PASSWORD_MODULES,
+               "credential", "Client")
+    patterns = {"keyword_value": HS_KEYWORD_VALUE}
 
-    def wants(self, text: str) -> bool:
+    def wants(self, text: str, hits: TextHits | None = None) -> bool:
+        hits = hits or TextHits(text)
         # Every class name contains "Credential" or "Auth": two scans rule out most files.
-        if ("Credential" in text or "Auth" in text) and any(name in text for name in CREDENTIAL_CLASSES):
+        if (hits.has("Credential") or hits.has("Auth")) and hits.has_any(CREDENTIAL_CLASSES):
             return True
         # password= only counts for the client libraries of PASSWORD_CALLS, credential= for *Client.
-        keywords = {"auth"} if "auth" in text else set()
-        if ("password" in text or "passwd" in text) and any(module in text for module in PASSWORD_MODULES):
+        keywords = {"auth"} if hits.has("auth") else set()
+        if (hits.has("password") or hits.has("passwd")) and hits.has_any(PASSWORD_MODULES):
             keywords.update(("password", "passwd"))
-        if "credential" in text and "Client" in text:
+        if hits.has("credential") and hits.has("Client"):
             keywords.add("credential")
-        return bool(keywords) and credential_keyword_literal(text, frozenset(keywords))
+        return bool(keywords) and hits.may_match("keyword_value") and credential_keyword_literal(
+            text, frozenset(keywords))
 
     BAD = [
         Bad(

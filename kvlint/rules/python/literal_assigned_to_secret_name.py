@@ -10,9 +10,15 @@ from kvlint.rule import Bad, Good
 from kvlint.rules.python._base import KVPythonRule
 from kvlint.rules.python._connstr import credential_in
 from kvlint.rules.python._names import is_connection_string_name, is_secret_name
-from kvlint.rules.python._prefilter import SECRET_WORDS, lowered, secret_named_literal
+from kvlint.rules.python._prefilter import (
+    HS_SECRET_NAMED_LITERAL,
+    SECRET_WORDS,
+    lowered,
+    secret_named_literal,
+)
 from kvlint.rules.python._sinks import judged_values
 from kvlint.rules.python._values import Literal, not_a_secret_by_name, qualified, string_value, unstarred
+from kvlint.sources.pygate import TextHits
 
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][\w.\-]{0,39}$")
 # Environment writes are KV105's.
@@ -120,9 +126,10 @@ class LiteralAssignedToSecretName(KVPythonRule):
             self._assigned(node.target, node.value)
 
     triggers = SECRET_WORDS  # what secret_named_literal looks for first
+    patterns = {"secret_named_literal": HS_SECRET_NAMED_LITERAL}
 
-    def wants(self, text: str) -> bool:
-        return secret_named_literal(text, lowered(text))
+    def wants(self, text: str, hits: TextHits | None = None) -> bool:
+        return (hits is None or hits.may_match("secret_named_literal")) and secret_named_literal(text, lowered(text))
 
     def begin(self, doc: Document) -> None:
         super().begin(doc)
