@@ -278,17 +278,20 @@ class RegexPrefilter:
     use_hyperscan = True  # tests compare both paths by switching this off
 
     def __init__(self, patterns: list[tuple[str, int, tuple | None]], cache: Path | None = None) -> None:
+        """`cache`: the folder to keep the compiled databases in, or None."""
         # (pattern, flags, what its validator needs of a match in a code file) per detector number
         self._patterns = patterns
         self._expressions: list[bytes | None] | None = None
         self._region_chars = 0  # characters the regexes read while the database was not there
-        # The compiled database (0.2 s) is kept beside the bytecode, like the parsed catalogue:
-        # `cache` is that file (the built-in catalogue only), None to compile in every process.
-        self._cache = cache
+        # The compiled databases (about 1 s) are kept beside the bytecode, like the parsed
+        # catalogue: `cache` is that folder (the built-in catalogue only), None to compile in every
+        # process. One file per set of detectors (the whole catalogue, its binary-safe part), named
+        # by their number; a changed catalogue's file replaces the old one.
         key = hashlib.blake2b(repr((_REGEX_FORMAT, patterns)).encode(), digest_size=20)
         with contextlib.suppress(OSError):  # the translation's own source: a changed one compiles again
             key.update(Path(__file__).with_name("hsregex.py").read_bytes())
         self._key = key.hexdigest()
+        self._cache = None if cache is None else cache / f"detectors{len(patterns)}.hyperscan.marshal"
 
     def expressions(self) -> list[bytes | None]:
         """Per detector number, its expression; then per detector number again (number +

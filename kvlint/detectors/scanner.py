@@ -61,7 +61,7 @@ class Catalogue:
         # Where each regex can match at all (hyperscan, ASCII texts): regions without it are skipped.
         cache = None
         if self.detectors and all(d.builtin for d in self.detectors):
-            cache = cache_path(builtin_catalogue_dir()).with_name("detectors.hyperscan.marshal")
+            cache = cache_path(builtin_catalogue_dir()).parent  # a file per set of detectors in it
         self._choice_cache: dict[tuple[frozenset[int], bool], tuple[tuple[int, ...], bool, frozenset[int]]] = {}
         self._screen = RegexPrefilter([(d.regex.pattern, _flags(d.regex), getattr(d.validator_fn, "code_path_needs", None))
                                        for d in self.detectors], cache)

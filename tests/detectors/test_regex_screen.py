@@ -205,17 +205,20 @@ def test_compiled_databases_are_kept_and_read_back(tmp_path, monkeypatch) -> Non
     monkeypatch.setattr(prefilter, "_REGEX_DATABASES", {})
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     patterns = [(d.regex.pattern, 0, getattr(d.validator_fn, "code_path_needs", None)) for d in CATALOGUE.detectors]
-    cache = tmp_path / "detectors.hyperscan.marshal"
     text = 'db_password = "Fk9xQ2vLm8Tz"\npassword = os.environ["X"]\n'
-    first = prefilter.RegexPrefilter(patterns, cache).ends(text, True)
-    assert cache.is_file() and first is not None and first[0]
+    first = prefilter.RegexPrefilter(patterns, tmp_path).ends(text, True)
+    some = prefilter.RegexPrefilter(patterns[:40], tmp_path)  # another set (the binary-safe part)
+    assert some.ends(text, True) is not None
+    cache, other = tmp_path / f"detectors{len(patterns)}.hyperscan.marshal", tmp_path / "detectors40.hyperscan.marshal"
+    assert cache.is_file() and other.is_file() and first is not None and first[0]
     monkeypatch.setattr(prefilter, "_REGEX_DATABASES", {})
     monkeypatch.setattr(prefilter, "REGEX_COMPILE_AFTER", 10**12)  # read back: nothing to compile
-    again = prefilter.RegexPrefilter(patterns, cache)
+    again = prefilter.RegexPrefilter(patterns, tmp_path)
     assert again.ends(text, True) == first and again._expressions is None
+    assert prefilter.RegexPrefilter(patterns[:40], tmp_path).ends(text, True) is not None  # both kept
     cache.write_bytes(b"\0damaged")
     monkeypatch.setattr(prefilter, "_REGEX_DATABASES", {})
-    assert prefilter.RegexPrefilter(patterns, cache).ends(text, True) is None  # compiles only once it pays
+    assert prefilter.RegexPrefilter(patterns, tmp_path).ends(text, True) is None  # compiles only once it pays
 
 
 def test_a_region_that_cannot_match_runs_no_regex(every_text) -> None:
