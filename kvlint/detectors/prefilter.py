@@ -257,7 +257,12 @@ def trie_regex(words: Iterable[str]) -> str:
     return emit(root)
 
 
-REGEX_COMPILE_AFTER = 2 * 1024 * 1024  # characters of keyword regions after which compiling pays
+# Seconds the detector regexes ran unscreened in this process after which compiling the screen
+# (about 1.2 s for the built-in catalogue when no kept copy exists) pays: a run that spends less
+# in them never compiles (the standard library's folder spends 0.1 s), a larger one compiles once,
+# and keeps it beside the bytecode for the next runs. Time, not characters: on the same
+# characters the regexes cost 10 to 80 ns each, depending on the patterns and the text.
+REGEX_COMPILE_AFTER = 1.0
 REGEX_MIN_CHARS = 256  # below this a hyperscan call costs more than the regexes it could save
 _REGEX_DATABASES: dict[str, Any] = {}  # per process: patterns' digest -> (database, numbers) or None
 _REGEX_FORMAT = 1  # bump when kvlint.detectors.hsregex translates differently
@@ -282,7 +287,7 @@ class RegexPrefilter:
         # (pattern, flags, what its validator needs of a match in a code file) per detector number
         self._patterns = patterns
         self._expressions: list[bytes | None] | None = None
-        self._region_chars = 0  # characters the regexes read while the database was not there
+        self._regex_seconds = 0.0  # what the regexes took while the databases were not there
         # The compiled databases (about 1 s) are kept beside the bytecode, like the parsed
         # catalogue: `cache` is that folder (the built-in catalogue only), None to compile in every
         # process. One file per set of detectors (the whole catalogue, its binary-safe part), named
@@ -304,9 +309,9 @@ class RegexPrefilter:
                                   for pattern, flags, needs in self._patterns]
         return self._expressions
 
-    def count(self, chars: int) -> None:
-        """The regexes read `chars` characters without this prefilter (it pays once enough did)."""
-        self._region_chars += chars
+    def spent(self, seconds: float) -> None:
+        """The regexes ran `seconds` without the screen (it pays once they ran long enough)."""
+        self._regex_seconds += seconds
 
     def _databases(self) -> tuple[Any, Any] | None:
         """((database, the expression numbers it covers) or None, for other files and for code
@@ -322,7 +327,7 @@ class RegexPrefilter:
         digest = f"{self._key} {hyperscan.__version__} {platform.machine()}"
         entry = self._load(hyperscan, digest)
         if entry is None:
-            if self._region_chars < REGEX_COMPILE_AFTER:
+            if self._regex_seconds < REGEX_COMPILE_AFTER:
                 return None
             key = tuple(self.expressions())
             count = len(self._patterns)

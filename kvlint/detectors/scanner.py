@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -162,8 +163,7 @@ class Catalogue:
         numbers = [n for n in range(len(self.detectors)) if group_of[n] in positions] if positions else []
         numbers += self._always
         numbers.sort()  # catalogue order, as before (candidates are ranked, so only for determinism)
-        if screened is None and numbers:
-            self._screen.count(len(text))
+        started = time.perf_counter() if screened is None and numbers else None
         region_cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
         whole = [(0, len(text))]
         candidates: list[_Candidate] = []
@@ -199,6 +199,8 @@ class Catalogue:
                         candidates.append(candidate)
                     if found.end() >= last >= 0:
                         break  # no expression match ends after this one: no further match
+        if started is not None:
+            self._screen.spent(time.perf_counter() - started)
         if candidates:
             encrypted = filters.encrypted_regions(text)
             if encrypted:  # ciphertext is not a secret in clear text, whatever it looks like

@@ -83,6 +83,7 @@ def _texts() -> list[tuple[str, str]]:
 def every_text(monkeypatch) -> None:
     monkeypatch.setattr(prefilter, "REGEX_MIN_CHARS", 0)
     monkeypatch.setattr(prefilter, "REGEX_COMPILE_AFTER", 0)
+    monkeypatch.setattr(prefilter, "_REGEX_DATABASES", {})  # compiled here, gone after the test
 
 
 def _findings(text: str, path: str, screened: bool) -> list[tuple]:
