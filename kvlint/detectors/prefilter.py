@@ -21,9 +21,15 @@ handful of small files (a pre-commit hook) never pays it, a larger run pays it o
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import platform
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
+
+from kvlint.detectors.tomlcache import cached_value, store_value
 
 DENSE_LINE = 64  # keyword hits on one line after which each keyword is looked up once
 HYPERSCAN_MIN_CHARS = 1024  # below this the trie costs less than a call into hyperscan (measured: 2 vs 6 us)
@@ -249,3 +255,159 @@ def trie_regex(words: Iterable[str]) -> str:
         return body
 
     return emit(root)
+
+
+# Seconds the detector regexes ran unscreened in this process after which compiling the screen
+# (about 1.2 s for the built-in catalogue when no kept copy exists) pays: a run that spends less
+# in them never compiles (the standard library's folder spends 0.1 s), a larger one compiles once,
+# and keeps it beside the bytecode for the next runs. Time, not characters: on the same
+# characters the regexes cost 10 to 80 ns each, depending on the patterns and the text.
+REGEX_COMPILE_AFTER = 1.0
+REGEX_MIN_CHARS = 256  # below this a hyperscan call costs more than the regexes it could save
+_REGEX_DATABASES: dict[str, Any] = {}  # per process: patterns' digest -> (database, numbers) or None
+_REGEX_FORMAT = 1  # bump when kvlint.detectors.hsregex translates differently
+
+
+class RegexPrefilter:
+    """Which detector regexes can match where in an ASCII text, from one hyperscan scan.
+
+    Each detector regex that kvlint.detectors.hsregex can translate becomes an expression that
+    matches wherever the regex matches (a superset, ending at or before the regex's match end).
+    `ends(text)` gives, per detector number, the sorted end offsets of the expression's matches:
+    a keyword region holding none of them holds no match of the regex (the scanner skips it), and
+    once a region has no end after the last match found, the search can stop there.
+    None when hyperscan is not there, the text is not ASCII (Python's classes then differ from
+    bytes) or hyperscan has not paid yet: the scanner then runs every regex on every region.
+    """
+
+    use_hyperscan = True  # tests compare both paths by switching this off
+
+    def __init__(self, patterns: list[tuple[str, int, tuple | None]], cache: Path | None = None) -> None:
+        """`cache`: the folder to keep the compiled databases in, or None."""
+        # (pattern, flags, what its validator needs of a match in a code file) per detector number
+        self._patterns = patterns
+        self._expressions: list[bytes | None] | None = None
+        self._regex_seconds = 0.0  # what the regexes took while the databases were not there
+        # The compiled databases (about 1 s) are kept beside the bytecode, like the parsed
+        # catalogue: `cache` is that folder (the built-in catalogue only), None to compile in every
+        # process. One file per set of detectors (the whole catalogue, its binary-safe part), named
+        # by their number; a changed catalogue's file replaces the old one.
+        key = hashlib.blake2b(repr((_REGEX_FORMAT, patterns)).encode(), digest_size=20)
+        with contextlib.suppress(OSError):  # the translation's own source: a changed one compiles again
+            key.update(Path(__file__).with_name("hsregex.py").read_bytes())
+        self._key = key.hexdigest()
+        self._cache = None if cache is None else cache / f"detectors{len(patterns)}.hyperscan.marshal"
+
+    def expressions(self) -> list[bytes | None]:
+        """Per detector number, its expression; then per detector number again (number +
+        len(patterns)), the expression of the matches its validator can accept in a code file."""
+        if self._expressions is None:
+            from kvlint.detectors.hsregex import expression_through, hyperscan_expression
+
+            self._expressions = [hyperscan_expression(pattern, flags) for pattern, flags, _ in self._patterns]
+            self._expressions += [None if needs is None else expression_through(pattern, flags, needs)
+                                  for pattern, flags, needs in self._patterns]
+        return self._expressions
+
+    def spent(self, seconds: float) -> None:
+        """The regexes ran `seconds` without the screen (it pays once they ran long enough)."""
+        self._regex_seconds += seconds
+
+    def _databases(self) -> tuple[Any, Any] | None:
+        """((database, the expression numbers it covers) or None, for other files and for code
+        files), once it pays; None before or without hyperscan. A code file's database has a
+        validator's expression instead of its detector's where there is one."""
+        entry = _REGEX_DATABASES.get(self._key, _NOT_LOADED)
+        if entry is not _NOT_LOADED:
+            return entry  # type: ignore[no-any-return]
+        hyperscan = hyperscan_module()
+        if hyperscan is None:
+            _REGEX_DATABASES[self._key] = None
+            return None
+        digest = f"{self._key} {hyperscan.__version__} {platform.machine()}"
+        entry = self._load(hyperscan, digest)
+        if entry is None:
+            if self._regex_seconds < REGEX_COMPILE_AFTER:
+                return None
+            key = tuple(self.expressions())
+            count = len(self._patterns)
+            plain = [n for n in range(count) if key[n] is not None]
+            code = [n for n in plain if key[n + count] is None] + [n for n in range(count, 2 * count) if key[n] is not None]
+            entry = (_compile_usable(hyperscan, key, plain), _compile_usable(hyperscan, key, sorted(code)))
+            if self._cache is not None:
+                with contextlib.suppress(Exception):
+                    store_value(self._cache, digest, tuple(
+                        (hyperscan.dumpb(part[0]), sorted(part[1])) if part is not None else None for part in entry))
+        _REGEX_DATABASES[self._key] = entry
+        return entry
+
+    def _load(self, hyperscan: Any, digest: str) -> tuple[Any, Any] | None:
+        if self._cache is None:
+            return None
+        stored = cached_value(self._cache, digest)
+        if not (isinstance(stored, tuple) and len(stored) == 2):
+            return None
+        loaded = []
+        for part in stored:
+            if part is None:
+                loaded.append(None)
+                continue
+            try:
+                database = hyperscan.loadb(part[0], hyperscan.HS_MODE_BLOCK)
+                database.scratch = hyperscan.Scratch(database)
+                covered = frozenset(int(n) for n in part[1])
+            except Exception:  # another library build or a damaged file: compile again
+                return None
+            if not covered <= set(range(2 * len(self._patterns))):
+                return None
+            loaded.append((database, covered))
+        return loaded[0], loaded[1]
+
+    def ends(self, text: str, code: bool) -> tuple[dict[int, list[int]], frozenset[int]] | None:
+        """(sorted match ends per expression number, the numbers the database covers), or None.
+        `code`: the text is a code file's (kvlint.detectors.filters.is_code_path)."""
+        if not self.use_hyperscan or len(text) < REGEX_MIN_CHARS or not text.isascii():
+            return None
+        databases = self._databases()
+        if databases is None or databases[code] is None:
+            return None
+        database, covered = databases[code]
+        found: dict[int, list[int]] = {}
+        budget = 1024 + len(text) // 4
+
+        def on_match(number: int, start: int, end: int, flags: int, context: Any) -> bool | None:
+            at = found.get(number)
+            if at is None:
+                found[number] = [end]
+            else:
+                at.append(end)
+                if len(at) > budget:
+                    return True  # a hostile text: stop, the scanner runs every region
+            return None
+
+        try:
+            database.scan(text.encode("ascii"), match_event_handler=on_match)
+        except Exception:  # ScanTerminated (over budget), scratch in use, a library error
+            return None
+        for at in found.values():
+            at.sort()
+        return found, covered
+
+
+def _compile_usable(hyperscan: Any, expressions: tuple[bytes | None, ...], numbers: list[int]) -> Any:
+    """One database of these expressions; if hyperscan refuses one (a user's regex), of the others."""
+    entry = _compile(hyperscan, expressions, numbers)
+    if entry is None:
+        entry = _compile(hyperscan, expressions, [n for n in numbers if _compile(hyperscan, expressions, [n])])
+    return entry
+
+
+def _compile(hyperscan: Any, expressions: tuple[bytes | None, ...], numbers: list[int]) -> tuple[Any, frozenset[int]] | None:
+    if not numbers:
+        return None
+    try:
+        database = hyperscan.Database()
+        database.compile(expressions=[expressions[n] for n in numbers], ids=numbers, flags=[0] * len(numbers))
+    except Exception:  # hyperscan.error: an expression it refuses, or too large
+        return None
+    return database, frozenset(numbers)

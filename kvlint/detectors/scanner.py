@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from kvlint.detectors import filters
 from kvlint.detectors.entropy import shannon_entropy
-from kvlint.detectors.loader import load_detectors
+from kvlint.detectors.loader import builtin_catalogue_dir, load_detectors
 from kvlint.detectors.model import Detector, Match
-from kvlint.detectors.prefilter import KeywordIndex
+from kvlint.detectors.prefilter import KeywordIndex, RegexPrefilter
+from kvlint.detectors.tomlcache import cache_path
 from kvlint.detectors.validators import Downgrade, template_literal
 
 _CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
@@ -57,6 +59,13 @@ class Catalogue:
                 self._by_keyword.setdefault(keyword, []).append(group)
         self._always = [n for n, d in enumerate(self.detectors) if not d.keywords]
         self.regex_runs = 0  # finditer calls made; lets tests prove the prefilter skips detectors
+        # Where each regex can match at all (hyperscan, ASCII texts): regions without it are skipped.
+        cache = None
+        if self.detectors and all(d.builtin for d in self.detectors):
+            cache = cache_path(builtin_catalogue_dir()).parent  # a file per set of detectors in it
+        self._choice_cache: dict[tuple[frozenset[int], bool], tuple[tuple[int, ...], bool, frozenset[int]]] = {}
+        self._screen = RegexPrefilter([(d.regex.pattern, _flags(d.regex), getattr(d.validator_fn, "code_path_needs", None))
+                                       for d in self.detectors], cache)
         # The last text's keyword hits: several sources ask about the same document in a row.
         self._last: tuple[str, str | None, list[tuple[int, str]]] | None = None
         # Pieces of keywords that a YAML or JSON scalar may spell differently in the file (a folded
@@ -91,6 +100,20 @@ class Catalogue:
         haystack = lowered if lowered is not None else text.lower()
         return any(piece in haystack for piece in self._split_keywords)
 
+    def _choices(self, covered: frozenset[int], code: bool) -> tuple[tuple[int, ...], bool, frozenset[int]]:
+        """Per detector, the screen expression that speaks for it (-1: none); whether every
+        detector has one; the set of them. In a code file a detector whose validator declares
+        what it needs of a match there (secret_assignment: a quoted value...) has the
+        expression of those matches."""
+        key = (covered, code)
+        found = self._choice_cache.get(key)
+        if found is None:
+            count = len(self.detectors)
+            choice = tuple(number + count if code and number + count in covered else number if number in covered else -1
+                           for number in range(count))
+            found = self._choice_cache[key] = (choice, -1 not in choice, frozenset(choice) - {-1})
+        return found
+
     def __len__(self) -> int:
         return len(self.detectors)
 
@@ -106,6 +129,17 @@ class Catalogue:
             return []
         selected = None if only is None else set(only)
         path_text = None if path is None else str(path)
+        # Where each regex can match (one hyperscan scan; None without it or for non-ASCII text):
+        # a text where none can is done before its keywords are looked for.
+        code = filters.is_code_path(path_text)
+        screened = self._screen.ends(text, code)
+        choice: tuple[int, ...] = ()
+        ends_of: dict[int, list[int]] = {}
+        if screened is not None:
+            ends_of = screened[0]
+            choice, complete, chosen = self._choices(screened[1], code)
+            if complete and ends_of.keys().isdisjoint(chosen):
+                return []
         hits = self.keyword_hits(text)[1]
 
         # Positions per keyword first, then per detector: a text dense with one keyword costs one
@@ -129,7 +163,7 @@ class Catalogue:
         numbers = [n for n in range(len(self.detectors)) if group_of[n] in positions] if positions else []
         numbers += self._always
         numbers.sort()  # catalogue order, as before (candidates are ranked, so only for determinism)
-
+        started = time.perf_counter() if screened is None and numbers else None
         region_cache: dict[tuple[int, int], list[tuple[int, int]]] = {}
         whole = [(0, len(text))]
         candidates: list[_Candidate] = []
@@ -137,6 +171,11 @@ class Catalogue:
             detector = self.detectors[number]
             if selected is not None and detector.id not in selected:
                 continue
+            ends = None
+            if choice and choice[number] >= 0:
+                ends = ends_of.get(choice[number])
+                if ends is None:  # its regex matches nowhere in the text (or nowhere its validator
+                    continue  # can accept in a code file)
             if not detector.keywords or detector.multiline:
                 regions = whole
             else:
@@ -144,12 +183,24 @@ class Catalogue:
                 regions = region_cache.get(key)  # type: ignore[assignment]
                 if regions is None:
                     regions = region_cache[key] = _regions(text, positions[group_of[number]], detector.window)
+            regex = detector.regex
             for start, end in regions:
+                last = -1
+                if ends is not None:
+                    # A match [a, b) of the regex in the region has an expression match ending in (a, b].
+                    index = bisect.bisect_right(ends, start)
+                    if index == len(ends) or ends[index] > end:
+                        continue  # none in (start, end]: no match here
+                    last = ends[bisect.bisect_right(ends, end) - 1]
                 self.regex_runs += 1
-                for found in detector.regex.finditer(text, start, end):
+                for found in regex.finditer(text, start, end):
                     candidate = _check(detector, found, path_text, include_public)
                     if candidate is not None:
                         candidates.append(candidate)
+                    if found.end() >= last >= 0:
+                        break  # no expression match ends after this one: no further match
+        if started is not None:
+            self._screen.spent(time.perf_counter() - started)
         if candidates:
             encrypted = filters.encrypted_regions(text)
             if encrypted:  # ciphertext is not a secret in clear text, whatever it looks like
@@ -161,6 +212,12 @@ class Catalogue:
 def load_catalogue(extra_files: Iterable[Path | str] = (), *, include_builtin: bool = True) -> Catalogue:
     """The built-in catalogue plus user detector files; raises DetectorError on any bad file."""
     return Catalogue(load_detectors(extra_files, include_builtin=include_builtin))
+
+
+def _flags(regex: object) -> int:
+    """The flags a pattern was compiled (or will be compiled, if lazy) with."""
+    flags = getattr(regex, "_flags", None)  # kvlint.lazy.LazyPattern, not compiled yet
+    return flags if isinstance(flags, int) else int(getattr(regex, "flags", 0))
 
 
 def _regions(text: str, positions: list[int], window: int) -> list[tuple[int, int]]:

@@ -83,3 +83,20 @@ def parsed_tables(folder: Path, files: list[tuple[str, bytes]],
         if not sys.dont_write_bytecode:
             _store(path, digest, tables)
     return tables
+
+
+def cached_value(path: Path, digest: str) -> Any:
+    """What `store_value(path, digest, value)` stored, or None (no file, another digest, unreadable)."""
+    try:
+        stored = marshal.loads(read_regular(path, _MAX_CACHE_SIZE))
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == digest):
+        return None
+    return stored[1]
+
+
+def store_value(path: Path, digest: str, value: Any) -> None:
+    """Keep `value` (marshal-able) beside the bytecode, unless Python writes no bytecode."""
+    if not sys.dont_write_bytecode:
+        _store(path, digest, value)
