@@ -164,6 +164,7 @@ class Reporter:
         by_line = self._keyed_by_line() if self.fingerprints else set()
         shown = self.masker.mask_text
         self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
+        fixes: dict[tuple[str, str | None], str] = {}  # (rule, path) -> its fix: one file kind per path
         for item in self._pending:
             loc = item.location
             where = loc.path if loc.path is not None else (loc.resource_id or "")
@@ -193,6 +194,12 @@ class Reporter:
                 snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]
+            fix = fixes.get((item.spec.id, loc.path))
+            if fix is None:
+                fix = fixes[(item.spec.id, loc.path)] = item.spec.fix_for(loc.path)
+            related = item.related
+            if related and any(r.message for r in related):
+                related = tuple(replace(r, message=shown(r.message)) if r.message else r for r in related)
             out.append(
                 Finding(
                     rule_id=item.spec.id,
@@ -202,12 +209,12 @@ class Reporter:
                     confidence=item.confidence,
                     message=shown(item.message),
                     location=loc,
-                    related=tuple(replace(r, message=shown(r.message)) if r.message else r for r in item.related),
+                    related=related,
                     fingerprint=fp,
                     snippet=snippet,
                     masked=masked_span,
                     line_hash=line_hash,
-                    fix=item.spec.fix_for(loc.path),
+                    fix=fix,
                     covers_secret=covers_secret,
                     also_reported_by=item.also,
                 )
@@ -324,7 +331,10 @@ def _shortened(snippet: tuple[tuple[int, str], ...], line: int, span: tuple[tupl
                ) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, int], ...]]:
     """Long snippet lines cut to a window around the finding (with an ellipsis where cut); the
     masked span (1-based columns) moved along."""
-    if all(len(text) <= SNIPPET_WIDTH for _, text in snippet):
+    for _, text in snippet:
+        if len(text) > SNIPPET_WIDTH:
+            break
+    else:
         return snippet, span
     start, end = span[0]
     out = []

@@ -8,6 +8,7 @@ CI rules the document itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,9 +100,19 @@ class VaultSource(Source):
     def applies(self, doc: Document) -> bool:
         if not self.rules:
             return False
-        if any(r.needs_ci_document for r in self._vault_rules()) and file_kind(doc.path) == "ci":
+        # Asked of every file: the kind by name first, once (most files have none), the text after.
+        kind = file_kind(doc.path)
+        if kind is None:
+            # Only a script named without an extension is told by its text (a shebang).
+            return "." not in doc.path.replace("\\", "/").rpartition("/")[2] and might_contain_vault(doc.path, doc.text)
+        if kind == "ci" and self._needs_ci_document:
             return True
-        return might_contain_vault(doc.path, doc.text) or terraform_scope_hint(doc.path, doc.text)
+        return might_contain_vault(doc.path, doc.text) or (
+            kind in ("terraform", "tfvars") and terraform_scope_hint(doc.path, doc.text))
+
+    @functools.cached_property
+    def _needs_ci_document(self) -> bool:
+        return any(r.needs_ci_document for r in self._vault_rules())
 
     def _vault_rules(self) -> list[VaultRule]:
         return [r for r in self.rules if isinstance(r, VaultRule)]

@@ -78,15 +78,19 @@ class TfNode:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TfNode:
+        # Finalize rebuilds every Key Vault resource of a scan from its facts: most of these
+        # collections are empty, and most values plain (no comprehension, no call for them).
+        span, attrs, spans = data.get("span"), data.get("attrs"), data.get("spans")
+        value_spans, blocks, dynamic = data.get("value_spans"), data.get("blocks"), data.get("dynamic")
         return cls(
-            span=_span_of(data["span"]) if data.get("span") else None,
-            attrs={k: _decode_value(v) for k, v in data.get("attrs", {}).items()},
-            spans={k: _span_of(v) for k, v in data.get("spans", {}).items()},
-            value_spans={k: _span_of(v) for k, v in data.get("value_spans", {}).items()},
-            blocks={k: [cls.from_dict(b) for b in v] for k, v in data.get("blocks", {}).items()},
-            dynamic=set(data.get("dynamic", [])),
-            refs=dict(data.get("refs", {})),
-            exprs=dict(data.get("exprs", {})),
+            span=_span_of(span) if span else None,
+            attrs={k: _decode_value(v) if isinstance(v, dict | list) else v for k, v in attrs.items()} if attrs else {},
+            spans={k: _span_of(v) for k, v in spans.items()} if spans else {},
+            value_spans={k: _span_of(v) for k, v in value_spans.items()} if value_spans else {},
+            blocks={k: [cls.from_dict(b) for b in v] for k, v in blocks.items()} if blocks else {},
+            dynamic=set(dynamic) if dynamic else set(),
+            refs=dict(data.get("refs") or ()),
+            exprs=dict(data.get("exprs") or ()),
             literal_judged=bool(data.get("literal_judged")),
         )
 
@@ -94,12 +98,16 @@ class TfNode:
         """A copy to resolve in place (tfeval): what resolving changes is new (the values, where
         they are written, the nested blocks); the rest, which nothing changes after reading
         (regions, references, expressions, secret texts), is shared with the original."""
+        attrs = dict(self.attrs)
+        for name, value in attrs.items():
+            if isinstance(value, list | dict):
+                attrs[name] = _copy_value(value)
         return TfNode(
             span=self.span,
-            attrs={k: _copy_value(v) for k, v in self.attrs.items()},
+            attrs=attrs,
             spans=self.spans,
             value_spans=self.value_spans,
-            blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()},
+            blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()} if self.blocks else {},
             dynamic=self.dynamic,
             refs=self.refs,
             secrets=self.secrets,
@@ -138,7 +146,7 @@ def _span_facts(span: Span) -> tuple[int, int, int, int]:
 def _span_of(data: list[int] | tuple[int, ...]) -> Span:
     """Span.from_dict, shared: a scan rebuilds the same regions from facts several times (the
     vault and cross-layer sources both evaluate the Terraform), and a Span never changes."""
-    key = tuple(data)
+    key = data if type(data) is tuple else tuple(data)
     span = _SPANS.get(key)
     if span is None:
         if len(_SPANS) >= 1 << 16:

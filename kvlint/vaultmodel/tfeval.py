@@ -157,7 +157,9 @@ def _single_reference(raw: Any) -> re.Match[str] | None:
 @dataclass
 class _Dir:
     path: str
-    resources: list[TfResource] = field(default_factory=list)
+    # (file, `TfResource.to_dict()`): built anew for each instance of the module, which
+    # resolves it in place (a second instance from the same facts copies it first).
+    resources: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals_raw: dict[str, Any] = field(default_factory=dict)
     modules: list[dict[str, Any]] = field(default_factory=list)  # each with "path" (the caller file)
@@ -183,7 +185,7 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
         if directory_of(path) not in relevant:
             continue
         folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
-        folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources") or ())
+        folder.resources.extend((path, r) for r in facts.get("resources") or ())
         if facts.get("tfvars"):
             folder.tfvars.append((path, read_tfvars(path, text_of(path))))
         elif facts.get("scope"):
@@ -292,11 +294,15 @@ def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict
     span_map: dict[tuple[str, Span], Span] = {}
     resources: list[TfResource] = []
     literals: dict[tuple[str | None, Span | None, str], VaultSecret] = {}
-    for res in folder.resources:
-        if res.rtype == "azurerm_key_vault_secret" and res.node.literal_judged:
+    for where, data in folder.resources:
+        if data["rtype"] == "azurerm_key_vault_secret" and data["node"].get("literal_judged"):
             continue  # a literal value: judged in the file that holds it, with the value in hand
-        for address, instance_env in _instances(res, env):
-            node = res.node.copy()
+        res = TfResource.from_dict(data, where)
+        instances = _instances(res, env)
+        for index, (address, instance_env) in enumerate(instances):
+            # The last instance resolves the fresh node itself; the others resolve copies of it,
+            # taken before (resolving changes only values and where they are written).
+            node = res.node if index == len(instances) - 1 else res.node.copy()
             _resolve(node, instance_env, res.path or "", span_map, chain[-1] if chain else None)
             collection = base_variable(res.node.exprs.get("for_each"))
             if call is not None and collection in call["inputs"] and node.span is not None:
