@@ -165,6 +165,7 @@ class Reporter:
         shown = self.masker.mask_text
         self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
         fixes: dict[tuple[str, str | None], str] = {}  # (rule, path) -> its fix: one file kind per path
+        masker = self.masker
         for item in self._pending:
             loc = item.location
             where = loc.path if loc.path is not None else (loc.resource_id or "")
@@ -183,14 +184,14 @@ class Reporter:
                 first = max(1, loc.start_line - CONTEXT_LINES)
                 last = max(loc.start_line, min(shown_lines, loc.start_line + CONTEXT_LINES))
                 # A CRLF file's carriage returns are line endings, not text to show.
-                snippet = tuple((n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1))
-                start = self.masker.masked_col(loc.start_line, loc.start_col)
+                snippet = tuple([(n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1)])
+                start = masker.masked_col(loc.start_line, loc.start_col)
                 end_col = loc.end_col if (loc.end_line or loc.start_line) == loc.start_line and loc.end_col else None
-                end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
+                end = masker.masked_col(loc.start_line, end_col) if end_col else len(
                     masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
                 masked_span = ((start, max(end, start + 1)),)
                 # A region that covers masked text would tell the secret's length by its extent.
-                covers_secret = self.masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
+                covers_secret = masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
                 snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]

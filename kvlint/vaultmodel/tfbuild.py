@@ -84,13 +84,14 @@ class TfNode:
         value_spans, blocks, dynamic = data.get("value_spans"), data.get("blocks"), data.get("dynamic")
         return cls(
             span=_span_of(span) if span else None,
-            attrs={k: _decode_value(v) if isinstance(v, dict | list) else v for k, v in attrs.items()} if attrs else {},
+            attrs={k: _decode_value(v) if isinstance(v, _CONTAINERS) else v for k, v in attrs.items()} if attrs else {},
             spans={k: _span_of(v) for k, v in spans.items()} if spans else {},
             value_spans={k: _span_of(v) for k, v in value_spans.items()} if value_spans else {},
             blocks={k: [cls.from_dict(b) for b in v] for k, v in blocks.items()} if blocks else {},
             dynamic=set(dynamic) if dynamic else set(),
-            refs=dict(data.get("refs") or ()),
-            exprs=dict(data.get("exprs") or ()),
+            # Read-only, like the facts (shared by both sources and the cache): not copied.
+            refs=data.get("refs") or {},
+            exprs=data.get("exprs") or {},
             literal_judged=bool(data.get("literal_judged")),
         )
 
@@ -100,7 +101,7 @@ class TfNode:
         (regions, references, expressions, secret texts), is shared with the original."""
         attrs = dict(self.attrs)
         for name, value in attrs.items():
-            if isinstance(value, list | dict):
+            if isinstance(value, _CONTAINERS):
                 attrs[name] = _copy_value(value)
         return TfNode(
             span=self.span,
@@ -126,6 +127,8 @@ class TfNode:
         found = self.blocks.get(name)
         return found[0] if found else None
 
+
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` would be built anew at every test
 
 # Attributes that may hold a secret value: never serialised, never resolved from variables.
 SECRET_ATTRS = frozenset({"value", "value_wo", "password", "contents", "content"})

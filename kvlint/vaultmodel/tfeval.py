@@ -30,6 +30,7 @@ from kvlint.vaultmodel.terraform import NO_DEFAULT, convert, has_unknown, read_s
 from kvlint.vaultmodel.tfbuild import SECRET_ATTRS, TfNode, TfResource, build_vaults
 
 MAX_DEPTH = 16
+_MISSING = object()
 DECLARED = "(declared)"  # Origin.via key: the block a module instance's element comes from
 MAX_MODULE_NESTING = 4
 _REF = re.compile(
@@ -50,9 +51,22 @@ class Env:
     each: tuple[Any, Any] | None = None  # (each.key, each.value) inside a for_each instance
     _locals: dict[str, Any] = field(default_factory=dict)
     _busy: set[str] = field(default_factory=set)
+    _values: dict[str, Any] = field(default_factory=dict)  # see `value_of`
 
     def with_each(self, key: Any, value: Any) -> Env:
         return Env(self.variables, self.locals_raw, self.sources, (key, value))
+
+    def value_of(self, raw: Any) -> Any:
+        """`evaluate(raw, self)` of a resource's attribute, remembered when it is not a container:
+        the resources of a module instance repeat the same few (`var.tenant_id`, `var.location`)."""
+        if type(raw) is not str:
+            return evaluate(raw, self)
+        value = self._values.get(raw, _MISSING)
+        if value is _MISSING:
+            value = evaluate(raw, self)
+            if not isinstance(value, list | dict):
+                self._values[raw] = value
+        return value
 
     def lookup(self, kind: str, name: str, depth: int) -> Any:
         if kind == "var":
@@ -385,7 +399,7 @@ def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, 
     for attr, raw in node.exprs.items():
         if attr in SECRET_ATTRS:
             continue  # a secret's value is never resolved into the model (see _literal_secret)
-        value = evaluate(raw, env)
+        value = env.value_of(raw)
         if has_unknown(value):
             continue
         node.attrs[attr] = value
