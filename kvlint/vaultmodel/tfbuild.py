@@ -251,11 +251,12 @@ def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Va
 
 def _origin(path: str, source: str, node: TfNode, fields: dict[str, str]) -> Origin:
     origin = Origin(source, path, node.span)
+    spans, via = node.spans, node.via
     for model_field, attr in fields.items():
-        if attr in node.spans:
-            origin.fields[model_field] = node.spans[attr]
-        if attr in node.via:
-            origin.via[model_field] = node.via[attr]
+        if attr in spans:
+            origin.fields[model_field] = spans[attr]
+        if via and attr in via:
+            origin.via[model_field] = via[attr]
     return origin
 
 
@@ -269,6 +270,22 @@ def _reference_vault(path: str, source: str, res: TfResource) -> Vault:
     )
 
 
+# Vault model field -> the azurerm attribute that sets it, by the RBAC attribute's spelling.
+_VAULT_FIELDS = {
+    rbac_attr: {
+        "name": "name",
+        "tenant": "tenant_id",
+        "sku": "sku_name",
+        "rbac_authorization": rbac_attr,
+        "soft_delete": "soft_delete_enabled",
+        "soft_delete_retention_days": "soft_delete_retention_days",
+        "purge_protection": "purge_protection_enabled",
+        "public_network_access": "public_network_access_enabled",
+    }
+    for rbac_attr in ("rbac_authorization_enabled", "enable_rbac_authorization")
+}
+
+
 def _read_vault(path: str, source: str, res: TfResource) -> Vault:
     node = res.node
     rbac_attr = (
@@ -276,21 +293,7 @@ def _read_vault(path: str, source: str, res: TfResource) -> Vault:
         if node.has("rbac_authorization_enabled")
         else "enable_rbac_authorization"
     )
-    origin = _origin(
-        path,
-        source,
-        node,
-        {
-            "name": "name",
-            "tenant": "tenant_id",
-            "sku": "sku_name",
-            "rbac_authorization": rbac_attr,
-            "soft_delete": "soft_delete_enabled",
-            "soft_delete_retention_days": "soft_delete_retention_days",
-            "purge_protection": "purge_protection_enabled",
-            "public_network_access": "public_network_access_enabled",
-        },
-    )
+    origin = _origin(path, source, node, _VAULT_FIELDS[rbac_attr])
     vault = Vault(
         ref=res.address,
         name=_str(node.get("name", UNKNOWN)),
