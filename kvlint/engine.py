@@ -8,6 +8,7 @@ there are many, and results are cached by content (see `kvlint.cache`).
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import multiprocessing
@@ -204,6 +205,8 @@ class Pipeline:
         collector.share_masker(masker)
         fresh = Document(doc.path, doc.text)  # views hold parse trees tied to the first run's rules
         for source in self._mask_rules(everything).sources:
+            if not source.reports_in_run:
+                continue
             try:
                 if source.applies(fresh):
                     source.run(fresh, collector)
@@ -246,6 +249,10 @@ class Pipeline:
         return findings, []
 
     def finalize(self, all_facts: list[tuple[str, dict[str, Any]]], texts: Mapping[str, Path | str]) -> FileOutcome:
+        with _collector_paused():
+            return self._finalize_files(all_facts, texts)
+
+    def _finalize_files(self, all_facts: list[tuple[str, dict[str, Any]]], texts: Mapping[str, Path | str]) -> FileOutcome:
         outcome = FileOutcome()
         reporters: dict[str, Reporter] = {}
 
@@ -276,6 +283,20 @@ class Pipeline:
             outcome.findings.extend(findings)
             outcome.notifications.extend(reporter.notifications + notes)
         return outcome
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Any:
+    """No cyclic collection during finalize: it builds one model of objects that live until it
+    ends and makes no cycles (none on the generated 20,000-file monorepo), and the collector's
+    passes over them and the scan's facts were a fifth of its time there."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # Worker-process state: the pipeline is inherited through fork, never pickled; each worker (one

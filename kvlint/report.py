@@ -164,6 +164,8 @@ class Reporter:
         by_line = self._keyed_by_line() if self.fingerprints else set()
         shown = self.masker.mask_text
         self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
+        fixes: dict[tuple[str, str | None], str] = {}  # (rule, path) -> its fix: one file kind per path
+        masker = self.masker
         for item in self._pending:
             loc = item.location
             where = loc.path if loc.path is not None else (loc.resource_id or "")
@@ -182,17 +184,23 @@ class Reporter:
                 first = max(1, loc.start_line - CONTEXT_LINES)
                 last = max(loc.start_line, min(shown_lines, loc.start_line + CONTEXT_LINES))
                 # A CRLF file's carriage returns are line endings, not text to show.
-                snippet = tuple((n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1))
-                start = self.masker.masked_col(loc.start_line, loc.start_col)
+                snippet = tuple([(n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1)])
+                start = masker.masked_col(loc.start_line, loc.start_col)
                 end_col = loc.end_col if (loc.end_line or loc.start_line) == loc.start_line and loc.end_col else None
-                end = self.masker.masked_col(loc.start_line, end_col) if end_col else len(
+                end = masker.masked_col(loc.start_line, end_col) if end_col else len(
                     masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
                 masked_span = ((start, max(end, start + 1)),)
                 # A region that covers masked text would tell the secret's length by its extent.
-                covers_secret = self.masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
+                covers_secret = masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
                 snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
                 if hashes is not None:
                     line_hash = hashes[loc.start_line - 1]
+            fix = fixes.get((item.spec.id, loc.path))
+            if fix is None:
+                fix = fixes[(item.spec.id, loc.path)] = item.spec.fix_for(loc.path)
+            related = item.related
+            if related and any(r.message for r in related):
+                related = tuple(replace(r, message=shown(r.message)) if r.message else r for r in related)
             out.append(
                 Finding(
                     rule_id=item.spec.id,
@@ -202,12 +210,12 @@ class Reporter:
                     confidence=item.confidence,
                     message=shown(item.message),
                     location=loc,
-                    related=tuple(replace(r, message=shown(r.message)) if r.message else r for r in item.related),
+                    related=related,
                     fingerprint=fp,
                     snippet=snippet,
                     masked=masked_span,
                     line_hash=line_hash,
-                    fix=item.spec.fix_for(loc.path),
+                    fix=fix,
                     covers_secret=covers_secret,
                     also_reported_by=item.also,
                 )
@@ -324,7 +332,10 @@ def _shortened(snippet: tuple[tuple[int, str], ...], line: int, span: tuple[tupl
                ) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, int], ...]]:
     """Long snippet lines cut to a window around the finding (with an ellipsis where cut); the
     masked span (1-based columns) moved along."""
-    if all(len(text) <= SNIPPET_WIDTH for _, text in snippet):
+    for _, text in snippet:
+        if len(text) > SNIPPET_WIDTH:
+            break
+    else:
         return snippet, span
     start, end = span[0]
     out = []

@@ -14,6 +14,7 @@ kvlint's own colour codes are added afterwards and are the only escapes that rea
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from kvlint.model import Finding, Location, Notification
 
@@ -121,10 +122,19 @@ def clean_finding(finding: Finding) -> Finding:
 
 
 def _printable_finding(f: Finding) -> bool:
-    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "", f.fix.replace("\n", ""),
-             *_location_texts(f.location),
-             *(text for r in f.related for text in _location_texts(r)), *(text for _, text in f.snippet)]
+    if not _printable_fix(f.fix):
+        return False
+    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "", *_location_texts(f.location)]
+    for related in f.related:
+        texts += _location_texts(related)
+    texts += [text for _, text in f.snippet]
     return "".join(texts).isprintable()
+
+
+@functools.lru_cache(maxsize=256)
+def _printable_fix(fix: str) -> bool:
+    """A rule's fix advice, the same text for all its findings in one kind of file: checked once."""
+    return fix.replace("\n", "").isprintable()
 
 
 def _location_texts(loc: Location) -> tuple[str, ...]:

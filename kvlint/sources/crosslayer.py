@@ -36,6 +36,7 @@ class CrossLayerRule(Rule):
 
 class CrossLayerSource(Source):
     name: ClassVar[str] = "crosslayer"
+    reports_in_run: ClassVar[bool] = False  # references and declarations are facts; rules run in finalize
     model: CrossModel | None = None
 
     def applies(self, doc: Document) -> bool:

@@ -8,6 +8,7 @@ CI rules the document itself.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,9 +100,19 @@ class VaultSource(Source):
     def applies(self, doc: Document) -> bool:
         if not self.rules:
             return False
-        if any(r.needs_ci_document for r in self._vault_rules()) and file_kind(doc.path) == "ci":
+        # Asked of every file: the kind by name first, once (most files have none), the text after.
+        kind = file_kind(doc.path)
+        if kind is None:
+            # Only a script named without an extension is told by its text (a shebang).
+            return "." not in doc.path.replace("\\", "/").rpartition("/")[2] and might_contain_vault(doc.path, doc.text)
+        if kind == "ci" and self._needs_ci_document:
             return True
-        return might_contain_vault(doc.path, doc.text) or terraform_scope_hint(doc.path, doc.text)
+        return might_contain_vault(doc.path, doc.text) or (
+            kind in ("terraform", "tfvars") and terraform_scope_hint(doc.path, doc.text))
+
+    @functools.cached_property
+    def _needs_ci_document(self) -> bool:
+        return any(r.needs_ci_document for r in self._vault_rules())
 
     def _vault_rules(self) -> list[VaultRule]:
         return [r for r in self.rules if isinstance(r, VaultRule)]
@@ -253,15 +264,16 @@ class _RoutingReporter:
 
     def report(self, spec: Any, location: Location, message: str, **kwargs: Any) -> None:
         related = list(kwargs.pop("related", ()) or ())
-        if self.vault is not None:
-            entry = self._written.get(id(self.vault))
-            if entry is None or entry[0] is not self.vault:
-                entry = self._written[id(self.vault)] = (self.vault, _written_index(self.vault))
+        vault = self.vault
+        if vault is not None:
+            entry = self._written.get(id(vault))
+            if entry is None or entry[0] is not vault:
+                entry = self._written[id(vault)] = (vault, _written_index(vault))
             if entry[1]:
                 related.extend(entry[1].get((location.path, location.start_line, location.start_col), ()))
-        if self.vault is not None and self.vault.related:  # a vault joined from several places
+        if vault is not None and vault.related:  # a vault joined from several places
             seen = {(r.path, r.start_line) for r in related} | {(location.path, location.start_line)}
-            for origin in [self.vault.origin, *self.vault.related]:
+            for origin in [vault.origin, *vault.related]:
                 if origin.path is None or origin.span is None:
                     continue
                 if (origin.path, origin.span.line) in seen or (
@@ -276,7 +288,7 @@ class _RoutingReporter:
             for item in related:
                 unique.setdefault((item.path, item.start_line, item.start_col), item)
             related = list(unique.values())
-        path = location.path or (self.vault.origin.path if self.vault is not None else None)
+        path = location.path or (vault.origin.path if vault is not None else None)
         if path is None:
             return  # a declared vault always has a file; nothing to attach a finding to otherwise
         self.open_reporter(path).report(spec, location, message, related=related, **kwargs)

@@ -8,7 +8,7 @@ import re
 
 from kvlint.vaultmodel.model import DeclaredResult, Problem
 
-_AZ_KEYVAULT = re.compile(r"\baz\s+(?:keyvault|role\s+assignment\s+create)\b")
+_AZ_KEYVAULT = re.compile(r"az(?<!\waz)\s+(?:keyvault|role\s+assignment\s+create)\b")
 # Az PowerShell / AzureRM Key Vault cmdlets (and New-AzRoleAssignment), any case.
 _PS_CMDLET = re.compile(
     r"\b(?:New|Update|Set|Add|Get)-Az(?:ureRm|ure)?(?:KeyVault\w*|RoleAssignment)\b", re.IGNORECASE

@@ -78,15 +78,20 @@ class TfNode:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TfNode:
+        # Finalize rebuilds every Key Vault resource of a scan from its facts: most of these
+        # collections are empty, and most values plain (no comprehension, no call for them).
+        span, attrs, spans = data.get("span"), data.get("attrs"), data.get("spans")
+        value_spans, blocks, dynamic = data.get("value_spans"), data.get("blocks"), data.get("dynamic")
         return cls(
-            span=_span_of(data["span"]) if data.get("span") else None,
-            attrs={k: _decode_value(v) for k, v in data.get("attrs", {}).items()},
-            spans={k: _span_of(v) for k, v in data.get("spans", {}).items()},
-            value_spans={k: _span_of(v) for k, v in data.get("value_spans", {}).items()},
-            blocks={k: [cls.from_dict(b) for b in v] for k, v in data.get("blocks", {}).items()},
-            dynamic=set(data.get("dynamic", [])),
-            refs=dict(data.get("refs", {})),
-            exprs=dict(data.get("exprs", {})),
+            span=_span_of(span) if span else None,
+            attrs={k: _decode_value(v) if isinstance(v, _CONTAINERS) else v for k, v in attrs.items()} if attrs else {},
+            spans={k: _span_of(v) for k, v in spans.items()} if spans else {},
+            value_spans={k: _span_of(v) for k, v in value_spans.items()} if value_spans else {},
+            blocks={k: [cls.from_dict(b) for b in v] for k, v in blocks.items()} if blocks else {},
+            dynamic=set(dynamic) if dynamic else set(),
+            # Read-only, like the facts (shared by both sources and the cache): not copied.
+            refs=data.get("refs") or {},
+            exprs=data.get("exprs") or {},
             literal_judged=bool(data.get("literal_judged")),
         )
 
@@ -94,12 +99,16 @@ class TfNode:
         """A copy to resolve in place (tfeval): what resolving changes is new (the values, where
         they are written, the nested blocks); the rest, which nothing changes after reading
         (regions, references, expressions, secret texts), is shared with the original."""
+        attrs = dict(self.attrs)
+        for name, value in attrs.items():
+            if isinstance(value, _CONTAINERS):
+                attrs[name] = _copy_value(value)
         return TfNode(
             span=self.span,
-            attrs={k: _copy_value(v) for k, v in self.attrs.items()},
+            attrs=attrs,
             spans=self.spans,
             value_spans=self.value_spans,
-            blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()},
+            blocks={k: [b.copy() for b in v] for k, v in self.blocks.items()} if self.blocks else {},
             dynamic=self.dynamic,
             refs=self.refs,
             secrets=self.secrets,
@@ -118,6 +127,8 @@ class TfNode:
         found = self.blocks.get(name)
         return found[0] if found else None
 
+
+_CONTAINERS = (dict, list)  # a tuple: `dict | list` would be built anew at every test
 
 # Attributes that may hold a secret value: never serialised, never resolved from variables.
 SECRET_ATTRS = frozenset({"value", "value_wo", "password", "contents", "content"})
@@ -138,7 +149,7 @@ def _span_facts(span: Span) -> tuple[int, int, int, int]:
 def _span_of(data: list[int] | tuple[int, ...]) -> Span:
     """Span.from_dict, shared: a scan rebuilds the same regions from facts several times (the
     vault and cross-layer sources both evaluate the Terraform), and a Span never changes."""
-    key = tuple(data)
+    key = data if type(data) is tuple else tuple(data)
     span = _SPANS.get(key)
     if span is None:
         if len(_SPANS) >= 1 << 16:
@@ -240,11 +251,12 @@ def build_vaults(path: str, source: str, resources: list[TfResource]) -> list[Va
 
 def _origin(path: str, source: str, node: TfNode, fields: dict[str, str]) -> Origin:
     origin = Origin(source, path, node.span)
+    spans, via = node.spans, node.via
     for model_field, attr in fields.items():
-        if attr in node.spans:
-            origin.fields[model_field] = node.spans[attr]
-        if attr in node.via:
-            origin.via[model_field] = node.via[attr]
+        if attr in spans:
+            origin.fields[model_field] = spans[attr]
+        if via and attr in via:
+            origin.via[model_field] = via[attr]
     return origin
 
 
@@ -258,6 +270,22 @@ def _reference_vault(path: str, source: str, res: TfResource) -> Vault:
     )
 
 
+# Vault model field -> the azurerm attribute that sets it, by the RBAC attribute's spelling.
+_VAULT_FIELDS = {
+    rbac_attr: {
+        "name": "name",
+        "tenant": "tenant_id",
+        "sku": "sku_name",
+        "rbac_authorization": rbac_attr,
+        "soft_delete": "soft_delete_enabled",
+        "soft_delete_retention_days": "soft_delete_retention_days",
+        "purge_protection": "purge_protection_enabled",
+        "public_network_access": "public_network_access_enabled",
+    }
+    for rbac_attr in ("rbac_authorization_enabled", "enable_rbac_authorization")
+}
+
+
 def _read_vault(path: str, source: str, res: TfResource) -> Vault:
     node = res.node
     rbac_attr = (
@@ -265,21 +293,7 @@ def _read_vault(path: str, source: str, res: TfResource) -> Vault:
         if node.has("rbac_authorization_enabled")
         else "enable_rbac_authorization"
     )
-    origin = _origin(
-        path,
-        source,
-        node,
-        {
-            "name": "name",
-            "tenant": "tenant_id",
-            "sku": "sku_name",
-            "rbac_authorization": rbac_attr,
-            "soft_delete": "soft_delete_enabled",
-            "soft_delete_retention_days": "soft_delete_retention_days",
-            "purge_protection": "purge_protection_enabled",
-            "public_network_access": "public_network_access_enabled",
-        },
-    )
+    origin = _origin(path, source, node, _VAULT_FIELDS[rbac_attr])
     vault = Vault(
         ref=res.address,
         name=_str(node.get("name", UNKNOWN)),

@@ -30,6 +30,7 @@ from kvlint.vaultmodel.terraform import NO_DEFAULT, convert, has_unknown, read_s
 from kvlint.vaultmodel.tfbuild import SECRET_ATTRS, TfNode, TfResource, build_vaults
 
 MAX_DEPTH = 16
+_MISSING = object()
 DECLARED = "(declared)"  # Origin.via key: the block a module instance's element comes from
 MAX_MODULE_NESTING = 4
 _REF = re.compile(
@@ -50,9 +51,22 @@ class Env:
     each: tuple[Any, Any] | None = None  # (each.key, each.value) inside a for_each instance
     _locals: dict[str, Any] = field(default_factory=dict)
     _busy: set[str] = field(default_factory=set)
+    _values: dict[str, Any] = field(default_factory=dict)  # see `value_of`
 
     def with_each(self, key: Any, value: Any) -> Env:
         return Env(self.variables, self.locals_raw, self.sources, (key, value))
+
+    def value_of(self, raw: Any) -> Any:
+        """`evaluate(raw, self)` of a resource's attribute, remembered when it is not a container:
+        the resources of a module instance repeat the same few (`var.tenant_id`, `var.location`)."""
+        if type(raw) is not str:
+            return evaluate(raw, self)
+        value = self._values.get(raw, _MISSING)
+        if value is _MISSING:
+            value = evaluate(raw, self)
+            if not isinstance(value, list | dict):
+                self._values[raw] = value
+        return value
 
     def lookup(self, kind: str, name: str, depth: int) -> Any:
         if kind == "var":
@@ -157,7 +171,9 @@ def _single_reference(raw: Any) -> re.Match[str] | None:
 @dataclass
 class _Dir:
     path: str
-    resources: list[TfResource] = field(default_factory=list)
+    # (file, `TfResource.to_dict()`): built anew for each instance of the module, which
+    # resolves it in place (a second instance from the same facts copies it first).
+    resources: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals_raw: dict[str, Any] = field(default_factory=dict)
     modules: list[dict[str, Any]] = field(default_factory=list)  # each with "path" (the caller file)
@@ -183,7 +199,7 @@ def scan_vaults(files: dict[str, dict[str, Any]], text_of: Callable[[str], str])
         if directory_of(path) not in relevant:
             continue
         folder = dirs.setdefault(directory_of(path), _Dir(directory_of(path)))
-        folder.resources.extend(TfResource.from_dict(r, path) for r in facts.get("resources") or ())
+        folder.resources.extend((path, r) for r in facts.get("resources") or ())
         if facts.get("tfvars"):
             folder.tfvars.append((path, read_tfvars(path, text_of(path))))
         elif facts.get("scope"):
@@ -292,11 +308,15 @@ def _instantiate(folder: _Dir, env: Env, chain: list[dict[str, Any]], dirs: dict
     span_map: dict[tuple[str, Span], Span] = {}
     resources: list[TfResource] = []
     literals: dict[tuple[str | None, Span | None, str], VaultSecret] = {}
-    for res in folder.resources:
-        if res.rtype == "azurerm_key_vault_secret" and res.node.literal_judged:
+    for where, data in folder.resources:
+        if data["rtype"] == "azurerm_key_vault_secret" and data["node"].get("literal_judged"):
             continue  # a literal value: judged in the file that holds it, with the value in hand
-        for address, instance_env in _instances(res, env):
-            node = res.node.copy()
+        res = TfResource.from_dict(data, where)
+        instances = _instances(res, env)
+        for index, (address, instance_env) in enumerate(instances):
+            # The last instance resolves the fresh node itself; the others resolve copies of it,
+            # taken before (resolving changes only values and where they are written).
+            node = res.node if index == len(instances) - 1 else res.node.copy()
             _resolve(node, instance_env, res.path or "", span_map, chain[-1] if chain else None)
             collection = base_variable(res.node.exprs.get("for_each"))
             if call is not None and collection in call["inputs"] and node.span is not None:
@@ -379,7 +399,7 @@ def _resolve(node: TfNode, env: Env, path: str, span_map: dict, call: dict[str, 
     for attr, raw in node.exprs.items():
         if attr in SECRET_ATTRS:
             continue  # a secret's value is never resolved into the model (see _literal_secret)
-        value = evaluate(raw, env)
+        value = env.value_of(raw)
         if has_unknown(value):
             continue
         node.attrs[attr] = value

@@ -1,0 +1,112 @@
+"""The shortcuts taken for speed (issue 15) decide as the plain forms they stand for: the cheap
+checks asked of every file, the masking pass that skips a source which reports nothing in `run`,
+and the collector paused only while finalize runs."""
+
+from __future__ import annotations
+
+import gc
+import re
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from kvlint.config import Config
+from kvlint.document import Document
+from kvlint.engine import Pipeline, decode, scan_text
+from kvlint.registry import load_registry
+from kvlint.report import Reporter
+from kvlint.vaultmodel import read
+from kvlint.vaultmodel.read import file_kind, might_contain_vault, terraform_scope_hint
+
+ROOT = Path(__file__).resolve().parent
+FILES = sorted(p for folder in (ROOT / "fixtures", ROOT.parent / "examples", ROOT.parent / ".." / "shared" / "corpora")
+               if folder.is_dir() for p in folder.rglob("*") if p.is_file() and p.stat().st_size < 1 << 20)
+
+
+def _texts() -> list[tuple[str, str]]:
+    return [(p.relative_to(p.anchor).as_posix(), decode(p.read_bytes(), p.name)[0]) for p in FILES]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> Pipeline:
+    config = Config()
+    return Pipeline.build(config, load_registry([]))
+
+
+def test_there_are_files_to_compare() -> None:
+    assert len(FILES) > 150
+    assert sum(p.suffix == ".tf" for p in FILES) > 10
+
+
+@pytest.mark.parametrize("path", ["a/b.TF", "x", ".env", "a/.env", "a/b.", "a.b.c", "a/b/c.tar.gz", "dir.d/file",
+                                  "a\\b.tf", "..", "a/..x", "a//b.py", "./m.tf", "a/b/", "a.tf/", "Dockerfile"])
+def test_document_suffix_is_the_path_objects(path: str) -> None:
+    assert Document(path, "").suffix == PurePosixPath(path).suffix.lower()
+
+
+def test_az_keyvault_hint_is_the_word_bounded_pattern() -> None:
+    plain = re.compile(r"\baz\s+(?:keyvault|role\s+assignment\s+create)\b")
+    cases = ["az keyvault set", "xaz keyvault", "_az keyvault", "éaz keyvault", "9az keyvault", "-az keyvault",
+             " az  role assignment  create", "az keyvaults", "az\tkeyvault", "razaz keyvault", "az az keyvault",
+             "az\nkeyvault", "(az keyvault show)", "az role assignment created", "AZ keyvault"]
+    for text in cases + [t for _, t in _texts()]:
+        assert bool(read._AZ_KEYVAULT.search(text)) == bool(plain.search(text)), text[:80]
+
+
+def test_terraform_hints_are_the_patterns_alone() -> None:
+    texts = [t for _, t in _texts()] + ['module "m" {\n  source = "./m"\n}\n', 'locals {\n}\n',
+                                        'variable "x" {}\n', 'resource "a" "b" {\n  source = "../x"\n}\n']
+    for text in texts:
+        expected = (bool(read._TF_SCOPE.search(text)), bool(read._TF_LOCAL_MODULE.search(text)))
+        assert read._tf_hints.__wrapped__(text) == expected, text[:80]
+
+
+def test_vault_source_applies_as_its_plain_form(pipeline: Pipeline) -> None:
+    source = next(s for s in pipeline.sources if s.name == "vault")
+    needs_ci = any(r.needs_ci_document for r in source.rules)
+    named = [("deploy", "#!/bin/bash\naz keyvault create -n kv\n"), ("tools/run", "#!/usr/bin/env sh\naz keyvault\n"),
+             ("README", "az keyvault create\n"), ("a.b/c", "#!/bin/sh\naz keyvault x\n")]
+    for path, text in _texts() + named:
+        doc = Document(path, text)
+        plain = (needs_ci and file_kind(path) == "ci") or might_contain_vault(path, text) or \
+            terraform_scope_hint(path, text)
+        assert source.applies(doc) == plain, path
+    assert source.applies(Document("deploy", "#!/bin/bash\naz keyvault create -n kv\n"))
+
+
+def test_cross_layer_run_reports_nothing(pipeline: Pipeline) -> None:
+    """What lets the masking pass skip it: its run only collects facts."""
+    source = next(s for s in pipeline.sources if s.name == "crosslayer")
+    assert source.reports_in_run is False
+    ran = 0
+    for path, text in _texts():
+        doc = Document(path, text)
+        if not source.applies(doc):
+            continue
+        reporter = Reporter(path, text)
+        source.run(doc, reporter)
+        ran += 1
+        assert not reporter.has_findings and not reporter.notifications and not reporter.masker.regions, path
+    assert ran > 30
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_finalize_pauses_the_collector_and_restores_it(pipeline: Pipeline, enabled: bool) -> None:
+    seen: list[bool] = []
+    source = next(s for s in pipeline.sources if s.name == "vault")
+    original = source.finalize
+
+    def finalize(facts, open_reporter):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return original(facts, open_reporter)
+
+    source.finalize = finalize  # type: ignore[method-assign]
+    (gc.enable if enabled else gc.disable)()
+    try:
+        text = (ROOT / "fixtures" / "vault" / "insecure-vault.tf").read_text()
+        assert scan_text(pipeline, "main.tf", text).findings
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+        del source.finalize
+    assert seen == [False]
