@@ -1,5 +1,3 @@
-import sys
+from kvlint.cli import entry
 
-from kvlint.cli import main
-
-sys.exit(main())
+entry()

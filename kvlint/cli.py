@@ -153,6 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     # Fingerprints (a KDF per distinct secret) only for the outputs that carry them.
     uses_baseline = bool(args.write_baseline or args.baseline or config.extra.get("baseline"))
     pipeline.fingerprints = args.format in ("json", "sarif") or uses_baseline
+    pipeline.freeze_after_finalize = True  # this process ends with the report
     if pipeline.fingerprints:
         from kvlint import redact
 
@@ -385,5 +386,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def entry() -> None:
+    """The `kvlint` command and `python -m kvlint`: `main`, then an exit that skips tearing the
+    interpreter down. Freeing a large scan's objects one by one (its model and findings) took
+    0.1-0.3 s after the report was written on the generated 20,000-file monorepo. The atexit
+    handlers still run and the standard streams are flushed first, so nothing written is lost;
+    when another thread is alive, or a stream cannot be flushed, Python exits as usual."""
+    code = main()
+    if threading.active_count() == 1:
+        import atexit
+
+        atexit._run_exitfuncs()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed pipe: let Python report and exit as it does
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

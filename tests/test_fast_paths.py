@@ -110,3 +110,17 @@ def test_finalize_pauses_the_collector_and_restores_it(pipeline: Pipeline, enabl
         gc.enable()
         del source.finalize
     assert seen == [False]
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_finalize_freezes_what_it_leaves_only_when_asked(pipeline: Pipeline, freeze: bool) -> None:
+    """The CLI asks (its process ends with the report); a library caller's objects stay collectable."""
+    gc.unfreeze()
+    pipeline.freeze_after_finalize = freeze
+    try:
+        text = (ROOT / "fixtures" / "vault" / "insecure-vault.tf").read_text()
+        assert scan_text(pipeline, "main.tf", text).findings
+        assert (gc.get_freeze_count() > 0) is freeze
+    finally:
+        pipeline.freeze_after_finalize = False
+        gc.unfreeze()
