@@ -186,6 +186,19 @@ class _Translator:
                                   for branch in av[1:] if branch is not None and self.contains(branch, group)])  # type: ignore[index]
         raise Unsupported(f"regex construct {op}")
 
+    def _first_then_run(self, item: object, inner: _Node, flags: int, low: int) -> _Node | None:
+        """A repeat of alternatives (KV082's `{0,4}` name suffixes of 30 words) is a large
+        automaton that hyperscan runs after every secret word of a code file: the first one
+        exactly, then a run of the characters they hold (wider: the same strings and more)."""
+        try:
+            alphabet = sorted(self.alphabet(item, flags))
+        except Unsupported:
+            return None
+        if not alphabet:
+            return None
+        text = f"(?:(?:{inner.text}){_class_text(alphabet)}*)"
+        return _Node(text + "?" if low == 0 else text, low * inner.min)
+
     def group_items(self, group: int) -> tuple[object, int]:
         if group not in self.groups:
             raise Unsupported("unknown group")
@@ -222,6 +235,10 @@ class _Translator:
                 return _Node("", 0)
             if inner is _NEVER or not inner.text:
                 return _NEVER if (inner is _NEVER and low > 0) else _Node("", 0)
+            if low <= 1 and (high is MAXREPEAT or high > 1) and _has_branch(item):
+                widened = self._first_then_run(item, inner, flags, low)
+                if widened is not None:
+                    return widened
             low = min(low, FEW_REPEATS)  # fewer required repeats: wider, and cheaper to compile
             if high is MAXREPEAT or high > LONG_REPEAT:
                 bounds = "*" if low == 0 else "+" if low == 1 else f"{{{low},}}"
@@ -253,6 +270,20 @@ class _Translator:
         if op in (ASSERT, ASSERT_NOT, AT):
             return _Node("", 0)
         raise Unsupported(f"regex construct {op}")
+
+
+def _has_branch(items: object) -> bool:
+    """Do `items` hold alternatives (a branch or a conditional), outside look-arounds?"""
+    for op, av in items:  # type: ignore[attr-defined]
+        if op in (BRANCH, GROUPREF_EXISTS):
+            return True
+        if op is SUBPATTERN and _has_branch(av[3]):  # type: ignore[index]
+            return True
+        if op is ATOMIC_GROUP and _has_branch(av):
+            return True
+        if op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT) and _has_branch(av[2]):  # type: ignore[index]
+            return True
+    return False
 
 
 def _concat(*nodes: _Node | None) -> _Node | None:
@@ -356,10 +387,44 @@ def _translator(pattern: str, flags: int) -> _Translator:
 
 def expression_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> bytes | None:
     """An expression matching where a match of the pattern that meets one of `needs` can be
-    found (a superset, ending at or before that match's end), or None. A need is
-    ("group", name): the group takes part in the match; ("after", name, characters): the group
+    found (a superset, ending at or before that match's end), or None: the union of what
+    screen_through gives. A need is ("group", name[, within]): the group takes part in the match
+    (`within`: a group taking part in every such match, whose text alone is looked for: sharper
+    than the whole match when it is the rare part); ("after", name, characters): the group
     follows one of `characters` (in the match or before it); ("count", name, character, n): the
     group's text holds `character` at least `n` times."""
+    options = _need_options(pattern, flags, needs)
+    if options is None:
+        return None
+    return _text(_alternatives([node for node, _ in options]))
+
+
+def screen_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> tuple[bytes | None, list[tuple[bytes, bytes]]] | None:
+    """What expression_through stands for, in two parts: the expression of the needs that are
+    cheap to look for (None: none), and per costly need ("count": every secret word of a code
+    file runs the whole match up to a run of characters) (a gate, its expression): the gate
+    matches wherever the expression does (it is the expression's last part, the `n` characters
+    in a run of the group's characters), and is cheap to look for; the expression is looked
+    for only in a text where the gate matched. None when the needs cannot be translated."""
+    options = _need_options(pattern, flags, needs)
+    if options is None:
+        return None
+    plain = [node for node, gate in options if gate is None]
+    gated = [(_text(gate), _text(node)) for node, gate in options if gate is not None]
+    if any(gate is None or expression is None for gate, expression in gated):
+        return None
+    return (_text(_alternatives(plain)) if plain else None), gated  # type: ignore[misc]
+
+
+def _text(node: _Node | None) -> bytes | None:
+    if node is _NEVER or node.min == 0:
+        return None
+    return node.text.encode("ascii")
+
+
+def _need_options(pattern: str, flags: int, needs: tuple[tuple, ...]) -> list[tuple[_Node, _Node | None]] | None:
+    """Per need that can be met, (its expression, its gate or None); None when one cannot be
+    translated (the whole screen of the needs is then not used)."""
     try:
         translator = _translator(pattern, flags)
         top, options = translator.global_flags, []
@@ -369,30 +434,38 @@ def expression_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> by
             if number is None:
                 continue  # a need on a group the pattern lacks cannot be met
             translator.absent = frozenset(taken)
-            if need[0] == "group":  # up to the end of the match, its conditionals on the group known
+            gate = None
+            if need[0] == "group" and len(need) > 2:  # the text of `within`, the group known to take part
+                translator.known = frozenset([number])
+                items, group_flags = translator.group_items(translator.group_names[need[2]])
+                node = _group(translator.sequence(items, group_flags))
+                translator.known = frozenset()
+                taken.add(number)
+            elif need[0] == "group":  # up to the end of the match, its conditionals on the group known
                 translator.known = frozenset([number])
                 items = _cut_head(translator, _cut_tail(translator, list(translator.parsed), top), top, number)
-                options.append(translator.through(items, top, number, include=True, rest=True))
+                node = translator.through(items, top, number, include=True, rest=True)
                 translator.known = frozenset()
                 taken.add(number)
             elif need[0] == "after":
                 items, group_flags = translator.group_items(number)
                 before = "".join(f"\\x{ord(c):02x}" for c in need[2])
-                options.append(_concat(_Node(f"[{before}]", 1), _group(translator.sequence(items, group_flags))))
+                node = _concat(_Node(f"[{before}]", 1), _group(translator.sequence(items, group_flags)))
             elif need[0] == "count":
                 items, group_flags = translator.group_items(number)
                 char, times = ord(need[2]), int(need[3])
                 others = sorted(translator.alphabet(items, group_flags) - {char})
                 run = f"(?:{_class_text(others)})*" if others else ""
+                gate = _Node(f"(?:{run}\\x{char:02x}){{{times}}}", times)
                 items = _cut_head(translator, list(translator.parsed), top, number)
-                options.append(_concat(translator.through(items, top, number, include=False, rest=False),
-                                       _Node(f"(?:{run}\\x{char:02x}){{{times}}}", times)))
+                node = _concat(translator.through(items, top, number, include=False, rest=False), gate)
             else:
                 raise Unsupported(f"need {need[0]}")
+            if node is not _NEVER:
+                options.append((node, gate))
         translator.absent = frozenset()
-        node = _alternatives(options)
     except Exception:  # Unsupported, re.error, RecursionError, or a parse tree this does not know
         return None
-    if node is _NEVER or node.min == 0:
+    if not options or any(node.min == 0 for node, _ in options):
         return None
-    return node.text.encode("ascii")
+    return options
