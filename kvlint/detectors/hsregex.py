@@ -14,7 +14,13 @@ Python's own parse of the pattern (`re._parser`, the tree `re` compiles), node b
 - a back-reference becomes its group's expression, a conditional `(?(g)yes|no)` becomes `yes|no`;
 - bounded repeats longer than LONG_REPEAT become unbounded (cheaper for hyperscan, wider);
 - a tail that can match the empty string is cut off (`abc(d)?` matches where `abc` ends): every
-  match of the pattern starts with a match of what is left, and fewer match ends are reported.
+  match of the pattern starts with a match of what is left, and fewer match ends are reported;
+  so is a head (every match ends with a match of the rest), once per case of the conditionals on
+  the groups it held (with the group: its text kept; without: the conditional's `no`), instead of
+  a conditional's two branches after a head that is gone (KV082's `[ \t]+` after `--`/`ENV `
+  matched `azurerm_key_vault" "`);
+- a repeat of alternatives (`(?:_value|_old|[A-Z][a-z]+){0,4}`) becomes the first of them, then a
+  run of the characters they hold: wider, and a much smaller automaton after every secret word.
 
 An expression that could match the empty string, or that hyperscan refuses, is not used: its
 detector runs on every region, as without hyperscan.
@@ -22,6 +28,7 @@ detector runs on every region, as without hyperscan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from re._constants import (  # type: ignore[attr-defined]
     ANY,
@@ -85,6 +92,7 @@ class _Translator:
         self.group_names: dict[str, int] = dict(self.parsed.state.groupdict)
         self.known: frozenset[int] = frozenset()  # groups taking part: `(?(g)yes|no)` is `yes`
         self.absent: frozenset[int] = frozenset()  # groups not taking part: `(?(g)yes|no)` is `no`
+        self.conditions: set[int] = set()  # the groups conditionals test (learned with the groups)
 
     def accepted(self, op: object, av: object, flags: int) -> list[int]:
         """The ASCII characters one character node accepts, as Python's compiled node decides."""
@@ -233,6 +241,8 @@ class _Translator:
             inner = self.sequence(item, flags)
             if high == 0:
                 return _Node("", 0)
+            if low == 0 and any(self.contains(item, group) for group in self.known):
+                low = 1  # the group takes part: the repeat holding it matched once at least
             if inner is _NEVER or not inner.text:
                 return _NEVER if (inner is _NEVER and low > 0) else _Node("", 0)
             if low <= 1 and (high is MAXREPEAT or high > 1) and _has_branch(item):
@@ -251,6 +261,7 @@ class _Translator:
             return _alternatives([self.sequence(items, flags) for items in av[1]])  # type: ignore[index]
         if op is GROUPREF_EXISTS:
             condition, yes, no = av  # type: ignore[misc]
+            self.conditions.add(condition)
             if condition in self.known:
                 return _group(self.sequence(yes, flags))
             if condition in self.absent:
@@ -361,6 +372,27 @@ def _cut_head(translator: _Translator, items: list, flags: int, keep: int | None
     return items
 
 
+def _cases(translator: _Translator, items: list, flags: int, build: Callable[[list], _Node | None],
+           keep: int | None = None) -> _Node | None:
+    """`build(items with their head cut)`, once per case of the conditionals' groups that the cut
+    takes away (`(?P<dash>--)?key(?(dash) |=)`: with the group, its text stays and the conditional
+    is `yes`; without it, the conditional is `no`), the cases' alternatives: each is sharper than
+    both branches after a head that is gone."""
+    cut = _cut_head(translator, items, flags, keep)
+    for group in sorted(translator.conditions - translator.known - translator.absent):
+        if translator.contains(items, group) and not translator.contains(cut, group):
+            known, absent = translator.known, translator.absent
+            try:
+                translator.known = known | {group}
+                with_group = _cases(translator, items, flags, build, group)
+                translator.known, translator.absent = known, absent | {group}
+                without = _cases(translator, items, flags, build, keep)
+            finally:
+                translator.known, translator.absent = known, absent
+            return _alternatives([with_group, without])
+    return build(cut)
+
+
 def _sub(model: object, items: list) -> object:
     return _parser.SubPattern(model.state, items)  # type: ignore[attr-defined]
 
@@ -369,9 +401,9 @@ def hyperscan_expression(pattern: str, flags: int = 0) -> bytes | None:
     """The superset expression for a Python pattern (see the module docstring), or None."""
     try:
         translator = _translator(pattern, flags)
-        items = _cut_tail(translator, list(translator.parsed), translator.global_flags)
-        items = _cut_head(translator, items, translator.global_flags)
-        node = translator.sequence(items, translator.global_flags)
+        top = translator.global_flags
+        items = _cut_tail(translator, list(translator.parsed), top)
+        node = _cases(translator, items, top, lambda cut: translator.sequence(cut, top))
     except Exception:  # Unsupported, re.error, RecursionError, or a parse tree this does not know
         return None
     if node is _NEVER or node.min == 0:
@@ -385,23 +417,14 @@ def _translator(pattern: str, flags: int) -> _Translator:
     return translator
 
 
-def expression_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> bytes | None:
-    """An expression matching where a match of the pattern that meets one of `needs` can be
-    found (a superset, ending at or before that match's end), or None: the union of what
-    screen_through gives. A need is ("group", name[, within]): the group takes part in the match
-    (`within`: a group taking part in every such match, whose text alone is looked for: sharper
-    than the whole match when it is the rare part); ("after", name, characters): the group
-    follows one of `characters` (in the match or before it); ("count", name, character, n): the
-    group's text holds `character` at least `n` times."""
-    options = _need_options(pattern, flags, needs)
-    if options is None:
-        return None
-    return _text(_alternatives([node for node, _ in options]))
-
-
 def screen_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> tuple[bytes | None, list[tuple[bytes, bytes]]] | None:
-    """What expression_through stands for, in two parts: the expression of the needs that are
-    cheap to look for (None: none), and per costly need ("count": every secret word of a code
+    """Where a match of the pattern that meets one of `needs` can be found (a superset, ending
+    at or before that match's end), in two parts. A need is ("group", name[, within]): the group
+    takes part in the match (`within`: a group taking part in every such match, whose text alone
+    is looked for: sharper than the whole match when it is the rare part); ("after", name,
+    characters): the group follows one of `characters` (in the match or before it); ("count",
+    name, character, n): the group's text holds `character` at least `n` times. The parts: the
+    expression of the needs that are cheap to look for (None: none), and per costly need ("count": every secret word of a code
     file runs the whole match up to a run of characters) (a gate, its expression): the gate
     matches wherever the expression does (it is the expression's last part, the `n` characters
     in a run of the group's characters), and is cheap to look for; the expression is looked
@@ -443,8 +466,9 @@ def _need_options(pattern: str, flags: int, needs: tuple[tuple, ...]) -> list[tu
                 taken.add(number)
             elif need[0] == "group":  # up to the end of the match, its conditionals on the group known
                 translator.known = frozenset([number])
-                items = _cut_head(translator, _cut_tail(translator, list(translator.parsed), top), top, number)
-                node = translator.through(items, top, number, include=True, rest=True)
+                items = _cut_tail(translator, list(translator.parsed), top)
+                node = _cases(translator, items, top, lambda cut, number=number: translator.through(
+                    cut, top, number, include=True, rest=True), number)
                 translator.known = frozenset()
                 taken.add(number)
             elif need[0] == "after":
@@ -457,8 +481,8 @@ def _need_options(pattern: str, flags: int, needs: tuple[tuple, ...]) -> list[tu
                 others = sorted(translator.alphabet(items, group_flags) - {char})
                 run = f"(?:{_class_text(others)})*" if others else ""
                 gate = _Node(f"(?:{run}\\x{char:02x}){{{times}}}", times)
-                items = _cut_head(translator, list(translator.parsed), top, number)
-                node = _concat(translator.through(items, top, number, include=False, rest=False), gate)
+                node = _concat(_cases(translator, list(translator.parsed), top, lambda cut, number=number: translator.through(
+                    cut, top, number, include=False, rest=False), number), gate)
             else:
                 raise Unsupported(f"need {need[0]}")
             if node is not _NEVER:
