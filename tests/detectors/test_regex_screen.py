@@ -217,6 +217,9 @@ def test_a_gated_need_is_screened_in_a_second_scan(every_text) -> None:
     (r"(?P<q>\")?(?P<secret>x)(?(q)\"|(?!))", '"x"', True),
     (r"(?<![a-z])(?P<secret>key)(?![a-z])", "keys", True),  # look-arounds only narrow: dropped
     (r"[a-z]{50}(?P<secret>=x)", "a" * 50 + "=x", True),
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "k x", False),  # a cut head's conditional, per case
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "a--k x", True),
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "k=x", True),
     (r"(?P<secret>k(?:ab|cd){0,4}x)", "kabcdabx", True),  # a repeat of alternatives: the first, then a run
     (r"(?P<secret>k(?:ab|cd){0,4}x)", "kx", True),
     (r"(?P<secret>k(?:ab|cd){1,4}x)", "kx", False),
