@@ -14,7 +14,13 @@ Python's own parse of the pattern (`re._parser`, the tree `re` compiles), node b
 - a back-reference becomes its group's expression, a conditional `(?(g)yes|no)` becomes `yes|no`;
 - bounded repeats longer than LONG_REPEAT become unbounded (cheaper for hyperscan, wider);
 - a tail that can match the empty string is cut off (`abc(d)?` matches where `abc` ends): every
-  match of the pattern starts with a match of what is left, and fewer match ends are reported.
+  match of the pattern starts with a match of what is left, and fewer match ends are reported;
+  so is a head (every match ends with a match of the rest), once per case of the conditionals on
+  the groups it held (with the group: its text kept; without: the conditional's `no`), instead of
+  a conditional's two branches after a head that is gone (KV082's `[ \t]+` after `--`/`ENV `
+  matched `azurerm_key_vault" "`);
+- a repeat of alternatives (`(?:_value|_old|[A-Z][a-z]+){0,4}`) becomes the first of them, then a
+  run of the characters they hold: wider, and a much smaller automaton after every secret word.
 
 An expression that could match the empty string, or that hyperscan refuses, is not used: its
 detector runs on every region, as without hyperscan.
@@ -22,6 +28,7 @@ detector runs on every region, as without hyperscan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from re._constants import (  # type: ignore[attr-defined]
     ANY,
@@ -85,6 +92,7 @@ class _Translator:
         self.group_names: dict[str, int] = dict(self.parsed.state.groupdict)
         self.known: frozenset[int] = frozenset()  # groups taking part: `(?(g)yes|no)` is `yes`
         self.absent: frozenset[int] = frozenset()  # groups not taking part: `(?(g)yes|no)` is `no`
+        self.conditions: set[int] = set()  # the groups conditionals test (learned with the groups)
 
     def accepted(self, op: object, av: object, flags: int) -> list[int]:
         """The ASCII characters one character node accepts, as Python's compiled node decides."""
@@ -186,6 +194,19 @@ class _Translator:
                                   for branch in av[1:] if branch is not None and self.contains(branch, group)])  # type: ignore[index]
         raise Unsupported(f"regex construct {op}")
 
+    def _first_then_run(self, item: object, inner: _Node, flags: int, low: int) -> _Node | None:
+        """A repeat of alternatives (KV082's `{0,4}` name suffixes of 30 words) is a large
+        automaton that hyperscan runs after every secret word of a code file: the first one
+        exactly, then a run of the characters they hold (wider: the same strings and more)."""
+        try:
+            alphabet = sorted(self.alphabet(item, flags))
+        except Unsupported:
+            return None
+        if not alphabet:
+            return None
+        text = f"(?:(?:{inner.text}){_class_text(alphabet)}*)"
+        return _Node(text + "?" if low == 0 else text, low * inner.min)
+
     def group_items(self, group: int) -> tuple[object, int]:
         if group not in self.groups:
             raise Unsupported("unknown group")
@@ -220,8 +241,14 @@ class _Translator:
             inner = self.sequence(item, flags)
             if high == 0:
                 return _Node("", 0)
+            if low == 0 and any(self.contains(item, group) for group in self.known):
+                low = 1  # the group takes part: the repeat holding it matched once at least
             if inner is _NEVER or not inner.text:
                 return _NEVER if (inner is _NEVER and low > 0) else _Node("", 0)
+            if low <= 1 and (high is MAXREPEAT or high > 1) and _has_branch(item):
+                widened = self._first_then_run(item, inner, flags, low)
+                if widened is not None:
+                    return widened
             low = min(low, FEW_REPEATS)  # fewer required repeats: wider, and cheaper to compile
             if high is MAXREPEAT or high > LONG_REPEAT:
                 bounds = "*" if low == 0 else "+" if low == 1 else f"{{{low},}}"
@@ -234,6 +261,7 @@ class _Translator:
             return _alternatives([self.sequence(items, flags) for items in av[1]])  # type: ignore[index]
         if op is GROUPREF_EXISTS:
             condition, yes, no = av  # type: ignore[misc]
+            self.conditions.add(condition)
             if condition in self.known:
                 return _group(self.sequence(yes, flags))
             if condition in self.absent:
@@ -253,6 +281,20 @@ class _Translator:
         if op in (ASSERT, ASSERT_NOT, AT):
             return _Node("", 0)
         raise Unsupported(f"regex construct {op}")
+
+
+def _has_branch(items: object) -> bool:
+    """Do `items` hold alternatives (a branch or a conditional), outside look-arounds?"""
+    for op, av in items:  # type: ignore[attr-defined]
+        if op in (BRANCH, GROUPREF_EXISTS):
+            return True
+        if op is SUBPATTERN and _has_branch(av[3]):  # type: ignore[index]
+            return True
+        if op is ATOMIC_GROUP and _has_branch(av):
+            return True
+        if op in (MAX_REPEAT, MIN_REPEAT, POSSESSIVE_REPEAT) and _has_branch(av[2]):  # type: ignore[index]
+            return True
+    return False
 
 
 def _concat(*nodes: _Node | None) -> _Node | None:
@@ -330,6 +372,27 @@ def _cut_head(translator: _Translator, items: list, flags: int, keep: int | None
     return items
 
 
+def _cases(translator: _Translator, items: list, flags: int, build: Callable[[list], _Node | None],
+           keep: int | None = None) -> _Node | None:
+    """`build(items with their head cut)`, once per case of the conditionals' groups that the cut
+    takes away (`(?P<dash>--)?key(?(dash) |=)`: with the group, its text stays and the conditional
+    is `yes`; without it, the conditional is `no`), the cases' alternatives: each is sharper than
+    both branches after a head that is gone."""
+    cut = _cut_head(translator, items, flags, keep)
+    for group in sorted(translator.conditions - translator.known - translator.absent):
+        if translator.contains(items, group) and not translator.contains(cut, group):
+            known, absent = translator.known, translator.absent
+            try:
+                translator.known = known | {group}
+                with_group = _cases(translator, items, flags, build, group)
+                translator.known, translator.absent = known, absent | {group}
+                without = _cases(translator, items, flags, build, keep)
+            finally:
+                translator.known, translator.absent = known, absent
+            return _alternatives([with_group, without])
+    return build(cut)
+
+
 def _sub(model: object, items: list) -> object:
     return _parser.SubPattern(model.state, items)  # type: ignore[attr-defined]
 
@@ -338,9 +401,9 @@ def hyperscan_expression(pattern: str, flags: int = 0) -> bytes | None:
     """The superset expression for a Python pattern (see the module docstring), or None."""
     try:
         translator = _translator(pattern, flags)
-        items = _cut_tail(translator, list(translator.parsed), translator.global_flags)
-        items = _cut_head(translator, items, translator.global_flags)
-        node = translator.sequence(items, translator.global_flags)
+        top = translator.global_flags
+        items = _cut_tail(translator, list(translator.parsed), top)
+        node = _cases(translator, items, top, lambda cut: translator.sequence(cut, top))
     except Exception:  # Unsupported, re.error, RecursionError, or a parse tree this does not know
         return None
     if node is _NEVER or node.min == 0:
@@ -354,12 +417,37 @@ def _translator(pattern: str, flags: int) -> _Translator:
     return translator
 
 
-def expression_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> bytes | None:
-    """An expression matching where a match of the pattern that meets one of `needs` can be
-    found (a superset, ending at or before that match's end), or None. A need is
-    ("group", name): the group takes part in the match; ("after", name, characters): the group
-    follows one of `characters` (in the match or before it); ("count", name, character, n): the
-    group's text holds `character` at least `n` times."""
+def screen_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> tuple[bytes | None, list[tuple[bytes, bytes]]] | None:
+    """Where a match of the pattern that meets one of `needs` can be found (a superset, ending
+    at or before that match's end), in two parts. A need is ("group", name[, within]): the group
+    takes part in the match (`within`: a group taking part in every such match, whose text alone
+    is looked for: sharper than the whole match when it is the rare part); ("after", name,
+    characters): the group follows one of `characters` (in the match or before it); ("count",
+    name, character, n): the group's text holds `character` at least `n` times. The parts: the
+    expression of the needs that are cheap to look for (None: none), and per costly need ("count": every secret word of a code
+    file runs the whole match up to a run of characters) (a gate, its expression): the gate
+    matches wherever the expression does (it is the expression's last part, the `n` characters
+    in a run of the group's characters), and is cheap to look for; the expression is looked
+    for only in a text where the gate matched. None when the needs cannot be translated."""
+    options = _need_options(pattern, flags, needs)
+    if options is None:
+        return None
+    plain = [node for node, gate in options if gate is None]
+    gated = [(_text(gate), _text(node)) for node, gate in options if gate is not None]
+    if any(gate is None or expression is None for gate, expression in gated):
+        return None
+    return (_text(_alternatives(plain)) if plain else None), gated  # type: ignore[misc]
+
+
+def _text(node: _Node | None) -> bytes | None:
+    if node is _NEVER or node.min == 0:
+        return None
+    return node.text.encode("ascii")
+
+
+def _need_options(pattern: str, flags: int, needs: tuple[tuple, ...]) -> list[tuple[_Node, _Node | None]] | None:
+    """Per need that can be met, (its expression, its gate or None); None when one cannot be
+    translated (the whole screen of the needs is then not used)."""
     try:
         translator = _translator(pattern, flags)
         top, options = translator.global_flags, []
@@ -369,30 +457,39 @@ def expression_through(pattern: str, flags: int, needs: tuple[tuple, ...]) -> by
             if number is None:
                 continue  # a need on a group the pattern lacks cannot be met
             translator.absent = frozenset(taken)
-            if need[0] == "group":  # up to the end of the match, its conditionals on the group known
+            gate = None
+            if need[0] == "group" and len(need) > 2:  # the text of `within`, the group known to take part
                 translator.known = frozenset([number])
-                items = _cut_head(translator, _cut_tail(translator, list(translator.parsed), top), top, number)
-                options.append(translator.through(items, top, number, include=True, rest=True))
+                items, group_flags = translator.group_items(translator.group_names[need[2]])
+                node = _group(translator.sequence(items, group_flags))
+                translator.known = frozenset()
+                taken.add(number)
+            elif need[0] == "group":  # up to the end of the match, its conditionals on the group known
+                translator.known = frozenset([number])
+                items = _cut_tail(translator, list(translator.parsed), top)
+                node = _cases(translator, items, top, lambda cut, number=number: translator.through(
+                    cut, top, number, include=True, rest=True), number)
                 translator.known = frozenset()
                 taken.add(number)
             elif need[0] == "after":
                 items, group_flags = translator.group_items(number)
                 before = "".join(f"\\x{ord(c):02x}" for c in need[2])
-                options.append(_concat(_Node(f"[{before}]", 1), _group(translator.sequence(items, group_flags))))
+                node = _concat(_Node(f"[{before}]", 1), _group(translator.sequence(items, group_flags)))
             elif need[0] == "count":
                 items, group_flags = translator.group_items(number)
                 char, times = ord(need[2]), int(need[3])
                 others = sorted(translator.alphabet(items, group_flags) - {char})
                 run = f"(?:{_class_text(others)})*" if others else ""
-                items = _cut_head(translator, list(translator.parsed), top, number)
-                options.append(_concat(translator.through(items, top, number, include=False, rest=False),
-                                       _Node(f"(?:{run}\\x{char:02x}){{{times}}}", times)))
+                gate = _Node(f"(?:{run}\\x{char:02x}){{{times}}}", times)
+                node = _concat(_cases(translator, list(translator.parsed), top, lambda cut, number=number: translator.through(
+                    cut, top, number, include=False, rest=False), number), gate)
             else:
                 raise Unsupported(f"need {need[0]}")
+            if node is not _NEVER:
+                options.append((node, gate))
         translator.absent = frozenset()
-        node = _alternatives(options)
     except Exception:  # Unsupported, re.error, RecursionError, or a parse tree this does not know
         return None
-    if node is _NEVER or node.min == 0:
+    if not options or any(node.min == 0 for node, _ in options):
         return None
-    return node.text.encode("ascii")
+    return options

@@ -265,7 +265,7 @@ def trie_regex(words: Iterable[str]) -> str:
 REGEX_COMPILE_AFTER = 1.0
 REGEX_MIN_CHARS = 256  # below this a hyperscan call costs more than the regexes it could save
 _REGEX_DATABASES: dict[str, Any] = {}  # per process: patterns' digest -> (database, numbers) or None
-_REGEX_FORMAT = 1  # bump when kvlint.detectors.hsregex translates differently
+_REGEX_FORMAT = 2  # bump when kvlint.detectors.hsregex translates differently
 
 
 class RegexPrefilter:
@@ -276,6 +276,8 @@ class RegexPrefilter:
     `ends(text)` gives, per detector number, the sorted end offsets of the expression's matches:
     a keyword region holding none of them holds no match of the regex (the scanner skips it), and
     once a region has no end after the last match found, the search can stop there.
+    A code file's expression of a costly need (hsregex.screen_through) is looked for only when
+    its gate, a cheap expression in the same scan, matched: a second scan, of those expressions.
     None when hyperscan is not there, the text is not ASCII (Python's classes then differ from
     bytes) or hyperscan has not paid yet: the scanner then runs every regex on every region.
     """
@@ -287,6 +289,7 @@ class RegexPrefilter:
         # (pattern, flags, what its validator needs of a match in a code file) per detector number
         self._patterns = patterns
         self._expressions: list[bytes | None] | None = None
+        self._gated: dict[int, list[tuple[bytes, bytes]]] = {}  # code number -> [(gate, expression)]
         self._regex_seconds = 0.0  # what the regexes took while the databases were not there
         # The compiled databases (about 1 s) are kept beside the bytecode, like the parsed
         # catalogue: `cache` is that folder (the built-in catalogue only), None to compile in every
@@ -300,23 +303,35 @@ class RegexPrefilter:
 
     def expressions(self) -> list[bytes | None]:
         """Per detector number, its expression; then per detector number again (number +
-        len(patterns)), the expression of the matches its validator can accept in a code file."""
+        len(patterns)), the expression of the matches its validator can accept in a code file
+        (of its cheap needs: the others are in `gated`)."""
         if self._expressions is None:
-            from kvlint.detectors.hsregex import expression_through, hyperscan_expression
+            from kvlint.detectors.hsregex import hyperscan_expression, screen_through
 
+            count = len(self._patterns)
             self._expressions = [hyperscan_expression(pattern, flags) for pattern, flags, _ in self._patterns]
-            self._expressions += [None if needs is None else expression_through(pattern, flags, needs)
-                                  for pattern, flags, needs in self._patterns]
+            for number, (pattern, flags, needs) in enumerate(self._patterns):
+                screen = None if needs is None else screen_through(pattern, flags, needs)
+                self._expressions.append(None if screen is None else screen[0])
+                if screen is not None and screen[1]:
+                    self._gated[number + count] = screen[1]
         return self._expressions
+
+    def gated(self) -> dict[int, list[tuple[bytes, bytes]]]:
+        """Per code number, its costly needs' (gate, expression) pairs."""
+        self.expressions()
+        return self._gated
 
     def spent(self, seconds: float) -> None:
         """The regexes ran `seconds` without the screen (it pays once they ran long enough)."""
         self._regex_seconds += seconds
 
-    def _databases(self) -> tuple[Any, Any] | None:
-        """((database, the expression numbers it covers) or None, for other files and for code
-        files), once it pays; None before or without hyperscan. A code file's database has a
-        validator's expression instead of its detector's where there is one."""
+    def _databases(self) -> tuple[Any, Any, Any] | None:
+        """(database, the expression numbers it covers, its gates) or None, for other files and
+        for code files, then the database of the gated expressions (or None), once it pays; None
+        before or without hyperscan. A code file's database has a validator's expression instead
+        of its detector's where there is one, and the gates of its costly needs (gate number ->
+        code number); a code number is covered only when all its parts compiled."""
         entry = _REGEX_DATABASES.get(self._key, _NOT_LOADED)
         if entry is not _NOT_LOADED:
             return entry  # type: ignore[no-any-return]
@@ -329,23 +344,53 @@ class RegexPrefilter:
         if entry is None:
             if self._regex_seconds < REGEX_COMPILE_AFTER:
                 return None
-            key = tuple(self.expressions())
-            count = len(self._patterns)
-            plain = [n for n in range(count) if key[n] is not None]
-            code = [n for n in plain if key[n + count] is None] + [n for n in range(count, 2 * count) if key[n] is not None]
-            entry = (_compile_usable(hyperscan, key, plain), _compile_usable(hyperscan, key, sorted(code)))
+            entry = self._compile_all(hyperscan)
             if self._cache is not None:
                 with contextlib.suppress(Exception):
                     store_value(self._cache, digest, tuple(
-                        (hyperscan.dumpb(part[0]), sorted(part[1])) if part is not None else None for part in entry))
+                        None if part is None else (hyperscan.dumpb(part[0]), sorted(part[1]), sorted(part[2].items()))
+                        for part in entry))
         _REGEX_DATABASES[self._key] = entry
         return entry
 
-    def _load(self, hyperscan: Any, digest: str) -> tuple[Any, Any] | None:
+    def _compile_all(self, hyperscan: Any) -> tuple[Any, Any, Any]:
+        key = self.expressions()
+        gated = self.gated()
+        count = len(self._patterns)
+        plain = [(key[n], n, 0) for n in range(count) if key[n] is not None]
+        code = [(key[n], n, 0) for n in range(count) if key[n] is not None and key[n + count] is None
+                and n + count not in gated]
+        code += [(key[n], n, 0) for n in range(count, 2 * count) if key[n] is not None]
+        gates, full, gate_of = [], [], {}
+        for number, parts in sorted(gated.items()):
+            for gate, expression in parts:
+                gate_of[2 * count + len(gates)] = number
+                gates.append((gate, 2 * count + len(gates), hyperscan.HS_FLAG_SINGLEMATCH))
+                full.append((expression, number, 0))
+        plain_entry = _compile_usable(hyperscan, plain)
+        code_entry = _compile_usable(hyperscan, code + gates)
+        full_entry = _compile_usable(hyperscan, full, whole=True)
+        if code_entry is None:
+            return _with_gates(plain_entry, {}), None, None
+        database, compiled = code_entry
+        # a gated code number: covered when its gates, its gated expressions and its cheap part compiled
+        broken = {number for gate, number in gate_of.items() if gate not in compiled}
+        if full_entry is None:
+            broken |= set(gated)
+        for number in gated:
+            if key[number] is not None and number not in compiled:
+                broken.add(number)
+        covered = {n for n in compiled if n < 2 * count} | set(gated)
+        gates_kept = {gate: number for gate, number in gate_of.items() if number not in broken}
+        code_part = (database, frozenset(covered - broken), gates_kept)
+        return _with_gates(plain_entry, {}), code_part, None if full_entry is None or not gates_kept else (
+            full_entry[0], frozenset(), {})
+
+    def _load(self, hyperscan: Any, digest: str) -> tuple[Any, Any, Any] | None:
         if self._cache is None:
             return None
         stored = cached_value(self._cache, digest)
-        if not (isinstance(stored, tuple) and len(stored) == 2):
+        if not (isinstance(stored, tuple) and len(stored) == 3):
             return None
         loaded = []
         for part in stored:
@@ -356,12 +401,13 @@ class RegexPrefilter:
                 database = hyperscan.loadb(part[0], hyperscan.HS_MODE_BLOCK)
                 database.scratch = hyperscan.Scratch(database)
                 covered = frozenset(int(n) for n in part[1])
+                gates = {int(gate): int(number) for gate, number in part[2]}
             except Exception:  # another library build or a damaged file: compile again
                 return None
             if not covered <= set(range(2 * len(self._patterns))):
                 return None
-            loaded.append((database, covered))
-        return loaded[0], loaded[1]
+            loaded.append((database, covered, gates))
+        return loaded[0], loaded[1], loaded[2]
 
     def ends(self, text: str, code: bool) -> tuple[dict[int, list[int]], frozenset[int]] | None:
         """(sorted match ends per expression number, the numbers the database covers), or None.
@@ -371,7 +417,7 @@ class RegexPrefilter:
         databases = self._databases()
         if databases is None or databases[code] is None:
             return None
-        database, covered = databases[code]
+        database, covered, gates = databases[code]
         found: dict[int, list[int]] = {}
         budget = 1024 + len(text) // 4
 
@@ -385,8 +431,13 @@ class RegexPrefilter:
                     return True  # a hostile text: stop, the scanner runs every region
             return None
 
+        data = text.encode("ascii")
         try:
-            database.scan(text.encode("ascii"), match_event_handler=on_match)
+            database.scan(data, match_event_handler=on_match)
+            if gates and not found.keys().isdisjoint(gates):
+                for gate in gates.keys() & found.keys():
+                    del found[gate]
+                databases[2][0].scan(data, match_event_handler=on_match)  # the gated expressions
         except Exception:  # ScanTerminated (over budget), scratch in use, a library error
             return None
         for at in found.values():
@@ -394,20 +445,27 @@ class RegexPrefilter:
         return found, covered
 
 
-def _compile_usable(hyperscan: Any, expressions: tuple[bytes | None, ...], numbers: list[int]) -> Any:
-    """One database of these expressions; if hyperscan refuses one (a user's regex), of the others."""
-    entry = _compile(hyperscan, expressions, numbers)
-    if entry is None:
-        entry = _compile(hyperscan, expressions, [n for n in numbers if _compile(hyperscan, expressions, [n])])
+def _with_gates(entry: tuple[Any, frozenset[int]] | None, gates: dict[int, int]) -> tuple[Any, frozenset[int], dict[int, int]] | None:
+    return None if entry is None else (entry[0], entry[1], gates)
+
+
+def _compile_usable(hyperscan: Any, expressions: list[tuple[bytes | None, int, int]],
+                    whole: bool = False) -> tuple[Any, frozenset[int]] | None:
+    """One database of these (expression, number, flags); if hyperscan refuses one (a user's
+    regex), of the others (`whole`: or none). With the numbers it holds."""
+    entry = _compile(hyperscan, expressions)
+    if entry is None and not whole:
+        entry = _compile(hyperscan, [e for e in expressions if _compile(hyperscan, [e])])
     return entry
 
 
-def _compile(hyperscan: Any, expressions: tuple[bytes | None, ...], numbers: list[int]) -> tuple[Any, frozenset[int]] | None:
-    if not numbers:
+def _compile(hyperscan: Any, expressions: list[tuple[bytes | None, int, int]]) -> tuple[Any, frozenset[int]] | None:
+    if not expressions:
         return None
     try:
         database = hyperscan.Database()
-        database.compile(expressions=[expressions[n] for n in numbers], ids=numbers, flags=[0] * len(numbers))
+        database.compile(expressions=[e for e, _, _ in expressions], ids=[n for _, n, _ in expressions],
+                         flags=[f for _, _, f in expressions])
     except Exception:  # hyperscan.error: an expression it refuses, or too large
         return None
-    return database, frozenset(numbers)
+    return database, frozenset(n for _, n, _ in expressions)

@@ -582,10 +582,11 @@ def secret_assignment(secret: str, match: re.Match[str], path: str | None = None
 
 
 # What the first check above leaves to a match in a code file, for the scanner's hyperscan screen
-# (kvlint.detectors.hsregex.expression_through): a quoted value, a char[] list, a key in a query,
-# or four dashes in the value. Keep it in step with that check (tests/detectors/test_regex_screen.py).
+# (kvlint.detectors.hsregex.screen_through): a quoted value, a char[] list (looked for as the
+# list itself: rarer than a secret word), a key in a query, or four dashes in the value. Keep it in
+# step with that check (tests/detectors/test_regex_screen.py).
 secret_assignment.code_path_needs = (  # type: ignore[attr-defined]
-    ("group", "q"), ("group", "cl"), ("after", "key", "?&;"), ("count", "secret", "-", 4))
+    ("group", "q"), ("group", "cl", "secret"), ("after", "key", "?&;"), ("count", "secret", "-", 4))
 
 _GUID_CREDENTIAL_WORDS = frozenset(["apikey", "password", "passwd", "pwd"])
 _GUID_CREDENTIAL_PAIRS = (["api", "token"], ["api", "key"], ["auth", "token"], ["access", "token"], ["bearer", "token"])

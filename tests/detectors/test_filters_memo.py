@@ -37,3 +37,17 @@ def test_placeholder_memo_is_bounded_and_consistent(monkeypatch) -> None:
     assert "x" * 999 not in filters._placeholder_memo  # long values are never kept
     assert [filters.is_placeholder(value) for value in values] == first == [filters._is_placeholder(v) for v in values]
     assert first[-3:] == [True, True, True]
+
+
+def test_code_path_answers_as_pathlib_does() -> None:
+    from pathlib import PurePath
+
+    rng = random.Random(15)
+    paths = ["a.py", ".py", "a/.py", "x.", "x..py", "a/b.tar.gz", "a/b.PY", "a/b.py/", "a/b.py/.", "a\\b.py",
+             "..", "a/..", ".", "a/b.tf", "Dockerfile", "a.b/c", "a.b/c.py", "/x/.env", "a/b.py//", "a/...py",
+             "a/.x.py", "a/b.py/..", "./main.tf", "C:\\x.y\\z", "a/b.Tf"]
+    alphabet = "ab./\\pyTF "
+    paths += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for path in paths:
+        filters._code_path.cache_clear()
+        assert filters.is_code_path(path) == (PurePath(path).suffix.lower() in filters.CODE_SUFFIXES), path

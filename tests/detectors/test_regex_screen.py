@@ -22,7 +22,7 @@ import pytest
 
 from kvlint.detectors import load_catalogue, prefilter, strip_expect_markers
 from kvlint.detectors.filters import is_code_path
-from kvlint.detectors.hsregex import expression_through, hyperscan_expression
+from kvlint.detectors.hsregex import hyperscan_expression, screen_through
 from kvlint.detectors.linear import near_misses
 from kvlint.detectors.validators import secret_assignment
 from kvlint.testing import example_cases
@@ -137,22 +137,24 @@ def _covered(ends: list[int], match: re.Match[str]) -> bool:
 
 def test_every_match_has_an_expression_match_ending_inside_it() -> None:
     """The property the scanner relies on, per detector, on lines cut the way regions are
-    (`finditer(text, start, end)`), and for what secret_assignment accepts in a code file."""
+    (`finditer(text, start, end)`), and for what secret_assignment accepts in a code file (by
+    the cheap part of its screen or a gated one)."""
     texts = [text for _, text in _texts() if text.isascii()]
     checked = accepted = 0
     for detector in CATALOGUE.detectors:
         flags = detector.regex._flags if hasattr(detector.regex, "_flags") else detector.regex.flags
         expression = hyperscan_expression(detector.regex.pattern, flags)
         needs = getattr(detector.validator_fn, "code_path_needs", None)
-        code = expression_through(detector.regex.pattern, flags, needs) if needs else None
+        screen = screen_through(detector.regex.pattern, flags, needs) if needs else None
         assert expression is not None, detector.id  # every built-in translates
-        assert code is not None or needs is None, detector.id
-        database, code_database = _database(expression), code and _database(code)
+        assert screen is not None or needs is None, detector.id
+        code = screen and [e for e in (screen[0], *(expression for _, expression in screen[1])) if e is not None]
+        database, code_databases = _database(expression), code and [_database(e) for e in code]
         for text in texts:
             if not (detector.multiline or any(k in text.lower() for k in detector.keywords)):
                 continue
             ends = _ends(database, text)
-            code_ends = _ends(code_database, text) if code else []
+            code_ends = [end for part in code_databases for end in _ends(part, text)] if code else []
             spans = [(0, len(text))] if detector.multiline else [
                 (m.start(), m.end()) for m in re.finditer(r"[^\n]*", text) if m.end() > m.start()]
             for start, end in spans:
@@ -168,6 +170,40 @@ def test_every_match_has_an_expression_match_ending_inside_it() -> None:
     assert checked > 2000 and accepted > 100
 
 
+def test_a_gate_matches_wherever_its_expression_does() -> None:
+    """A code file's costly need (KV082's four dashes) is looked for only where its gate matched:
+    on every text where the expression matches, the gate does."""
+    texts = [text for _, text in _texts() if text.isascii()]
+    texts += ["api_token = 3f2b9c1e-8d4a-4b7e-9f2a-1c6d8e0b5a7d\n", "token := a-b-c-d-e\n# ----\n"]
+    gated = 0
+    for detector in CATALOGUE.detectors:
+        needs = getattr(detector.validator_fn, "code_path_needs", None)
+        if needs is None:
+            continue
+        flags = detector.regex._flags if hasattr(detector.regex, "_flags") else detector.regex.flags
+        cheap, parts = screen_through(detector.regex.pattern, flags, needs)
+        assert cheap is not None and parts, detector.id
+        for gate, expression in parts:
+            gate_database, database = _database(gate), _database(expression)
+            for text in texts:
+                if _ends(database, text):
+                    gated += 1
+                    assert _ends(gate_database, text), (detector.id, text[:80])
+    assert gated > 20
+
+
+def test_a_gated_need_is_screened_in_a_second_scan(every_text) -> None:
+    number = CATALOGUE.detectors.index(CATALOGUE.by_id["KV082"]) + COUNT
+    assert number in CATALOGUE._screen.gated()
+    guid = "api_token = 3f2b9c1e-8d4a-4b7e-9f2a-1c6d8e0b5a7d\n"
+    found, covered = CATALOGUE._screen.ends("x = 1\n" * 50 + guid, True)
+    assert number in covered and found.get(number)  # the gate matched, the gated expression ended
+    assert all(n < 2 * COUNT for n in found)  # the gates' own numbers are not passed on
+    found, _ = CATALOGUE._screen.ends("x = 1\n" * 50 + "api_token = os.environ['T']\n", True)
+    assert number not in found
+    assert _findings(guid, "app.py", True) == _findings(guid, "app.py", False) != []
+
+
 @pytest.mark.parametrize(("pattern", "text", "matches"), [
     (r"(?P<secret>a\sb)", "a\x1cb", True),  # Python's \s holds \x1c-\x1f, PCRE's does not
     (r"(?P<secret>a\sb)", "a\x0bb", True),
@@ -181,6 +217,13 @@ def test_every_match_has_an_expression_match_ending_inside_it() -> None:
     (r"(?P<q>\")?(?P<secret>x)(?(q)\"|(?!))", '"x"', True),
     (r"(?<![a-z])(?P<secret>key)(?![a-z])", "keys", True),  # look-arounds only narrow: dropped
     (r"[a-z]{50}(?P<secret>=x)", "a" * 50 + "=x", True),
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "k x", False),  # a cut head's conditional, per case
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "a--k x", True),
+    (r"(?P<d>--)?(?P<secret>k)(?(d) |=)x", "k=x", True),
+    (r"(?P<secret>k(?:ab|cd){0,4}x)", "kabcdabx", True),  # a repeat of alternatives: the first, then a run
+    (r"(?P<secret>k(?:ab|cd){0,4}x)", "kx", True),
+    (r"(?P<secret>k(?:ab|cd){1,4}x)", "kx", False),
+    (r"(?P<secret>k(?:ab|cd){1,4}x)", "kbax", False),
 ])
 def test_translation_keeps_python_semantics(pattern: str, text: str, matches: bool) -> None:
     expression = hyperscan_expression(pattern)
