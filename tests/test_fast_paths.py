@@ -169,3 +169,32 @@ def test_unchanged_line_is_what_masked_col_and_hides_say() -> None:
         else:
             assert line in (2, 3)
     assert not masker.unchanged_line(2) and not masker.unchanged_line(3)
+
+
+def test_vault_rules_judging_one_list_say_nothing_without_it(pipeline: Pipeline) -> None:
+    """Finalize asks a rule with `judges_items` only about vaults whose list has items: on the
+    same vault with that list emptied the rule reports nothing (and reads no other list)."""
+    import copy
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from kvlint.sources.vault import VaultContext
+    from kvlint.vaultmodel import Vault, read_declared
+
+    source = next(s for s in pipeline.sources if s.name == "vault")
+    rules = [r for r in source._vault_rules() if r.judges_items is not None]
+    assert {r.judges_items for r in rules} == {"access_policies", "secrets", "keys", "role_assignments"}
+    vaults = [v for path, text in _texts() for v in read_declared(path, text).vaults]
+    assert sum(bool(v.access_policies) for v in vaults) > 5 and sum(bool(v.secrets) for v in vaults) > 5
+    for rule in rules:
+        assert rule.judges_items in {f.name for f in dataclasses.fields(Vault)}, rule.id
+        for vault in vaults:
+            emptied = copy.copy(vault)
+            setattr(emptied, rule.judges_items, [])
+            reporter = Reporter(vault.origin.path or "x", "")
+            rule.bind(reporter)
+            try:
+                rule.check_vault(emptied, VaultContext(now=datetime.now(UTC)))
+            finally:
+                rule.bind(None)
+            assert not reporter.has_findings, (rule.id, vault.display_name)
