@@ -190,7 +190,9 @@ class Pipeline:
             chosen = {s.id for s in self.specs}
             specs = [s for s in self.registry.specs
                      if s.source != "text" and (everything or s.id not in chosen)]
-            self._maskers[everything] = Pipeline(self.config, self.registry, specs)
+            masking = self._maskers[everything] = Pipeline(self.config, self.registry, specs)
+            for source in masking.sources:
+                source.facts_wanted = False  # mask_document keeps no facts
         return self._maskers[everything]
 
     def mask_document(self, doc: Document, reporter: Reporter, *, everything: bool = False) -> None:

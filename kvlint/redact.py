@@ -343,6 +343,14 @@ class Masker:
     def masked_text(self) -> str:
         return "\n".join(self.masked_lines)
 
+    def unchanged_line(self, line: int) -> bool:
+        """Is nothing masked on `line` (1-based)? Its columns are then the original ones: what
+        `masked_col` and `hides` would find, without their work."""
+        if self._replacements is None:
+            self._compute()
+        assert self._replacements is not None
+        return not self._replacements.get(line - 1)
+
     def hides(self, line: int, col: int, end_col: int | None) -> bool:
         """Does the region from `col` to `end_col` (exclusive) on `line` overlap masked text?"""
         if self._replacements is None:

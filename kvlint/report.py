@@ -166,12 +166,18 @@ class Reporter:
         self.notifications = [replace(n, message=shown(n.message)) for n in self.notifications]
         fixes: dict[tuple[str, str | None], str] = {}  # (rule, path) -> its fix: one file kind per path
         masker = self.masker
+        line_count = len(masked_lines)
+        # A CRLF file's carriage returns are line endings, not text to show; without any, the
+        # masked lines are shown as they are.
+        has_cr = "\r" in self.text
+        fingerprints = self.fingerprints
         for item in self._pending:
+            spec = item.spec
             loc = item.location
-            where = loc.path if loc.path is not None else (loc.resource_id or "")
             fp = ""
-            if self.fingerprints:
-                base = redact.fingerprint(item.spec.id, where, loc.logical or "", self._fingerprint_key(item, by_line))
+            if fingerprints:
+                where = loc.path if loc.path is not None else (loc.resource_id or "")
+                base = redact.fingerprint(spec.id, where, loc.logical or "", self._fingerprint_key(item, by_line))
                 # Identical findings (same rule, file, secret) are told apart by occurrence, not line.
                 occurrence = seen.get(base, 0)
                 seen[base] = occurrence + 1
@@ -180,32 +186,39 @@ class Reporter:
             snippet: tuple[tuple[int, str], ...] = ()
             masked_span: tuple[tuple[int, int], ...] = ()
             line_hash = None
-            if masked_lines and loc.path is not None and 0 < loc.start_line <= len(masked_lines):
-                first = max(1, loc.start_line - CONTEXT_LINES)
-                last = max(loc.start_line, min(shown_lines, loc.start_line + CONTEXT_LINES))
-                # A CRLF file's carriage returns are line endings, not text to show.
-                snippet = tuple([(n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1)])
-                start = masker.masked_col(loc.start_line, loc.start_col)
-                end_col = loc.end_col if (loc.end_line or loc.start_line) == loc.start_line and loc.end_col else None
-                end = masker.masked_col(loc.start_line, end_col) if end_col else len(
-                    masked_lines[loc.start_line - 1].removesuffix("\r")) + 1
+            line = loc.start_line
+            if line_count and loc.path is not None and 0 < line <= line_count:
+                first = max(1, line - CONTEXT_LINES)
+                last = max(line, min(shown_lines, line + CONTEXT_LINES))
+                if has_cr:
+                    snippet = tuple([(n, masked_lines[n - 1].removesuffix("\r")) for n in range(first, last + 1)])
+                else:
+                    snippet = tuple(zip(range(first, last + 1), masked_lines[first - 1:last], strict=True))
+                end_col = loc.end_col if (loc.end_line or line) == line and loc.end_col else None
+                if masker.unchanged_line(line):  # nothing masked on the line: its own columns
+                    start = loc.start_col
+                    end = end_col if end_col else len(masked_lines[line - 1].removesuffix("\r")) + 1
+                else:
+                    start = masker.masked_col(line, loc.start_col)
+                    end = masker.masked_col(line, end_col) if end_col else len(
+                        masked_lines[line - 1].removesuffix("\r")) + 1
+                    # A region that covers masked text would tell the secret's length by its extent.
+                    covers_secret = masker.hides(line, loc.start_col, end_col or 1 << 30)
                 masked_span = ((start, max(end, start + 1)),)
-                # A region that covers masked text would tell the secret's length by its extent.
-                covers_secret = masker.hides(loc.start_line, loc.start_col, end_col or 1 << 30)
-                snippet, masked_span = _shortened(snippet, loc.start_line, masked_span)
+                snippet, masked_span = _shortened(snippet, line, masked_span)
                 if hashes is not None:
-                    line_hash = hashes[loc.start_line - 1]
-            fix = fixes.get((item.spec.id, loc.path))
+                    line_hash = hashes[line - 1]
+            fix = fixes.get((spec.id, loc.path))
             if fix is None:
-                fix = fixes[(item.spec.id, loc.path)] = item.spec.fix_for(loc.path)
+                fix = fixes[(spec.id, loc.path)] = spec.fix_for(loc.path)
             related = item.related
             if related and any(r.message for r in related):
                 related = tuple(replace(r, message=shown(r.message)) if r.message else r for r in related)
             out.append(
                 Finding(
-                    rule_id=item.spec.id,
-                    rule_name=item.spec.name,
-                    category=item.spec.category,
+                    rule_id=spec.id,
+                    rule_name=spec.name,
+                    category=spec.category,
                     severity=item.severity,
                     confidence=item.confidence,
                     message=shown(item.message),

@@ -124,3 +124,77 @@ def test_finalize_freezes_what_it_leaves_only_when_asked(pipeline: Pipeline, fre
     finally:
         pipeline.freeze_after_finalize = False
         gc.unfreeze()
+
+
+def _outcome(reporter: Reporter) -> tuple:
+    return ([(p.spec.id, p.location, p.message, p.key) for p in reporter._pending],
+            [(n.level, n.message, n.line) for n in reporter.notifications], sorted(reporter.masker.regions))
+
+
+def test_vault_run_without_facts_reports_and_masks_alike(pipeline: Pipeline) -> None:
+    """The masking pass's vault source skips the Terraform facts (nothing keeps them); what it
+    reports, notifies and masks is what the source reports with them."""
+    assert all(s.facts_wanted for s in pipeline.sources)
+    assert not any(s.facts_wanted for s in pipeline._mask_rules(True).sources)
+    source = next(s for s in pipeline.sources if s.name == "vault")
+    ran = 0
+    for path, text in _texts():
+        if file_kind(path) not in ("terraform", "tfvars") or not source.applies(Document(path, text)):
+            continue
+        outcomes = []
+        for wanted in (True, False):
+            source.facts_wanted = wanted
+            reporter = Reporter(path, text)
+            try:
+                facts = source.run(Document(path, text), reporter)
+            finally:
+                source.facts_wanted = True
+            assert (facts is None) == (not wanted), path
+            outcomes.append(_outcome(reporter))
+        assert outcomes[0] == outcomes[1], path
+        ran += 1
+    assert ran > 10
+
+
+def test_unchanged_line_is_what_masked_col_and_hides_say() -> None:
+    """Findings on a line with nothing masked take their columns as they are."""
+    text = "a = 1\npassword = 'hunter2hunter2'\n\tx = 'hunter2hunter2' # again\nlast\n"
+    masker = Reporter("f.py", text).masker
+    masker.add((2, 13, 2, 27), "hunter2hunter2")
+    for line in range(1, 6):
+        width = len(text.split("\n")[line - 1]) + 2
+        if masker.unchanged_line(line):
+            assert all(masker.masked_col(line, c) == c for c in range(1, width + 1)), line
+            assert not any(masker.hides(line, c, e) for c in range(1, width) for e in (None, c + 1, 1 << 30)), line
+        else:
+            assert line in (2, 3)
+    assert not masker.unchanged_line(2) and not masker.unchanged_line(3)
+
+
+def test_vault_rules_judging_one_list_say_nothing_without_it(pipeline: Pipeline) -> None:
+    """Finalize asks a rule with `judges_items` only about vaults whose list has items: on the
+    same vault with that list emptied the rule reports nothing (and reads no other list)."""
+    import copy
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from kvlint.sources.vault import VaultContext
+    from kvlint.vaultmodel import Vault, read_declared
+
+    source = next(s for s in pipeline.sources if s.name == "vault")
+    rules = [r for r in source._vault_rules() if r.judges_items is not None]
+    assert {r.judges_items for r in rules} == {"access_policies", "secrets", "keys", "role_assignments"}
+    vaults = [v for path, text in _texts() for v in read_declared(path, text).vaults]
+    assert sum(bool(v.access_policies) for v in vaults) > 5 and sum(bool(v.secrets) for v in vaults) > 5
+    for rule in rules:
+        assert rule.judges_items in {f.name for f in dataclasses.fields(Vault)}, rule.id
+        for vault in vaults:
+            emptied = copy.copy(vault)
+            setattr(emptied, rule.judges_items, [])
+            reporter = Reporter(vault.origin.path or "x", "")
+            rule.bind(reporter)
+            try:
+                rule.check_vault(emptied, VaultContext(now=datetime.now(UTC)))
+            finally:
+                rule.bind(None)
+            assert not reporter.has_findings, (rule.id, vault.display_name)

@@ -124,10 +124,13 @@ def clean_finding(finding: Finding) -> Finding:
 def _printable_finding(f: Finding) -> bool:
     if not _printable_fix(f.fix):
         return False
-    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "", *_location_texts(f.location)]
+    loc = f.location
+    texts = [f.rule_id, f.rule_name, f.message, f.suppression_reason or "",
+             loc.path or "", loc.resource_id or "", loc.logical or "", loc.message or ""]
     for related in f.related:
-        texts += _location_texts(related)
-    texts += [text for _, text in f.snippet]
+        texts += (related.path or "", related.resource_id or "", related.logical or "", related.message or "")
+    for _, text in f.snippet:
+        texts.append(text)
     return "".join(texts).isprintable()
 
 
@@ -135,10 +138,6 @@ def _printable_finding(f: Finding) -> bool:
 def _printable_fix(fix: str) -> bool:
     """A rule's fix advice, the same text for all its findings in one kind of file: checked once."""
     return fix.replace("\n", "").isprintable()
-
-
-def _location_texts(loc: Location) -> tuple[str, ...]:
-    return (loc.path or "", loc.resource_id or "", loc.logical or "", loc.message or "")
 
 
 def clean_notification(note: Notification) -> Notification:

@@ -31,8 +31,11 @@ def first_paragraph(markdown: str) -> str:
 def render_finding(finding: Finding, paint: Painter, show_source: bool = True) -> list[str]:
     loc = finding.location
     level = finding.severity.value
-    head = f"{paint(loc.display, 'bold')}: {paint(finding.rule_id, level)} {paint(level, level)} " \
-           f"[{finding.rule_name}] {finding.message}"
+    if paint.color:
+        head = f"{paint(loc.display, 'bold')}: {paint(finding.rule_id, level)} {paint(level, level)} " \
+               f"[{finding.rule_name}] {finding.message}"
+    else:  # the same line, without three calls that change nothing (one finding line of many thousands)
+        head = f"{loc.display}: {finding.rule_id} {level} [{finding.rule_name}] {finding.message}"
     if finding.suppressed:
         head += paint(f"  (suppressed{': ' + finding.suppression_reason if finding.suppression_reason else ''})",
                       "dim")

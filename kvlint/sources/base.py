@@ -23,6 +23,9 @@ class Source:
     # False for a source whose `run` only collects facts (its rules report in `finalize`): the
     # masking pass over a document with findings (`Pipeline.mask_document`) need not run it.
     reports_in_run: ClassVar[bool] = True
+    # False on the sources of that masking pass: what `run` returns is not kept, so a source may
+    # skip work done only for its facts.
+    facts_wanted: bool = True
 
     def __init__(self, rules: Sequence[Rule], specs: Sequence[RuleSpec], config: Any, registry: Any) -> None:
         self.rules = list(rules)  # instances of code rules enabled for this source

@@ -48,6 +48,7 @@ class AccessPolicyGrantsAllOrPurge(VaultRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (732,)
+    judges_items = "access_policies"
 
     BAD = [
         Bad(

@@ -42,6 +42,7 @@ class AccessPolicyListsSecrets(VaultRule):
     severity = Severity.NOTE
     confidence = Confidence.LOW
     cwe = (200,)
+    judges_items = "access_policies"
     options = {"administrators": []}
 
     BAD = [

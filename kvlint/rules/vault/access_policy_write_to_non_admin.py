@@ -46,6 +46,7 @@ class AccessPolicyWriteToNonAdmin(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (732,)
+    judges_items = "access_policies"
     options = {"administrators": []}
 
     BAD = [

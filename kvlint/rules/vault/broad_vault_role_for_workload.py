@@ -75,6 +75,7 @@ class BroadVaultRoleForWorkload(VaultRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (269,)
+    judges_items = "role_assignments"
     options = {"allowed-principals": []}
 
     BAD = [

@@ -35,6 +35,7 @@ class KeyRotationTooLate(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (324,)
+    judges_items = "keys"
     options = {"max-rotation-days": 365}
 
     BAD = [

@@ -51,6 +51,7 @@ class KeyWithoutExpiry(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.HIGH
     cwe = (324,)
+    judges_items = "keys"
 
     BAD = [
         Bad(

@@ -53,6 +53,7 @@ class KeyWithoutRotationPolicy(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.HIGH
     cwe = (324,)
+    judges_items = "keys"
 
     BAD = [
         Bad(

@@ -43,6 +43,7 @@ class SecretValidityTooLong(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.MEDIUM
     cwe = (324,)
+    judges_items = "secrets"
     options = {"max-validity-days": 365}
 
     BAD = [

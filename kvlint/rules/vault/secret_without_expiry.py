@@ -53,6 +53,7 @@ class SecretWithoutExpiry(VaultRule):
     severity = Severity.WARNING
     confidence = Confidence.HIGH
     cwe = (324,)
+    judges_items = "secrets"
 
     BAD = [
         Bad(

@@ -38,6 +38,7 @@ class VaultSecretValueInSource(VaultRule):
     severity = Severity.ERROR
     confidence = Confidence.HIGH
     cwe = (798,)
+    judges_items = "secrets"
 
     BAD = [
         Bad(
