@@ -42,13 +42,7 @@ def _digest(files: list[tuple[str, bytes]]) -> str:
 
 
 def _cached(path: Path, digest: str, count: int) -> list[dict[str, Any]] | None:
-    try:
-        stored = marshal.loads(read_regular(path, _MAX_CACHE_SIZE))
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == digest):
-        return None
-    tables = stored[1]
+    tables = cached_value(path, digest)
     if not (isinstance(tables, list) and len(tables) == count and all(isinstance(t, dict) for t in tables)):
         return None
     return tables

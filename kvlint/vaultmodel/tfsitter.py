@@ -107,6 +107,19 @@ def _read(reader_class: type[_Reader], text: str, line_offset: int,
     return [] if body is None else reader.body(body, 0, want)
 
 
+
+def _simple_raw(value: str) -> Any:
+    """python-hcl2's form of a simple value (a quoted string as written, a number, a keyword,
+    `${...}` for a reference)."""
+    first = value[0]
+    if first == '"':
+        return value
+    if first in _DIGITS:
+        return float(value) if "." in value else int(value)
+    if value in _KEYWORDS:
+        return _KEYWORDS[value]
+    return "${" + value + "}"
+
 class _Reader:
     plain = False  # items as `PlainAttr`/`PlainBlock` tuples (`_PlainReader`)
 
@@ -180,15 +193,7 @@ class _Reader:
         items = []
         read = 0  # the matches' length: the body's when they follow each other and cover it
         for name, equals, value, separator in _SIMPLE_LINE.findall(text, start, end):
-            first = value[0]
-            if first == '"':
-                raw: Any = value
-            elif first in _DIGITS:
-                raw = float(value) if "." in value else int(value)
-            elif value in _KEYWORDS:
-                raw = _KEYWORDS[value]
-            else:
-                raw = "${" + value + "}"
+            raw = _simple_raw(value)
             value_col = col + len(name) + len(equals)
             end_col = value_col + len(value)
             items.append((_intern(name), raw, (row, col, row, end_col), (row, value_col, row, end_col)))
@@ -228,15 +233,7 @@ class _Reader:
                 # `name = "text"`, `= true`, `= 42`, `= var.x` on one line, as the tree has it
                 # (the attribute node's text): written as the tree walk below writes them.
                 value = simple.group(2)
-                first = value[0]
-                if first == '"':
-                    raw: Any = value
-                elif first in _DIGITS:
-                    raw = float(value) if "." in value else int(value)
-                elif value in _KEYWORDS:
-                    raw = _KEYWORDS[value]
-                else:
-                    raw = "${" + value + "}"
+                raw = _simple_raw(value)
                 (row, col) = node.start_point
                 row += self.line_offset + 1
                 end_col = col + 1 + end - start
