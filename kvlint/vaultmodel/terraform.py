@@ -87,7 +87,7 @@ def _read_run_view(path: str, text: str) -> tuple[list[dict[str, Any]], list[TfR
     secret holds a literal value, else the role assignments). The file's other resources are
     not kept: one scan holds every .tf file's view until finalize, and half a million live
     regions and values made each of the collector's full passes cost a third of a second."""
-    plain = _whole_file_plain(text) if len(text) <= MAX_TF_BYTES else None
+    plain = _whole_file(text, _is_vault_block, plain=True) if len(text) <= MAX_TF_BYTES else None
     if plain is not None:
         # The facts straight from the tree's items (no Attr, Span or TfNode per value); the
         # resources only when the vault source's run reads them.
@@ -139,23 +139,14 @@ def _is_vault_block(labels: list[str]) -> bool:
     return len(labels) == 3 and labels[0] in ("resource", "data") and labels[1] in RESOURCE_TYPES
 
 
-def _whole_file(text: str, want: Callable[[list[str]], bool]) -> list[Attr | Block] | None:
+def _whole_file(text: str, want: Callable[[list[str]], bool], *, plain: bool = False) -> list[Any] | None:
     """The wanted top-level blocks of a file tree-sitter reads without error (one parse, no
-    cutting out), else None: the caller cuts out the blocks and reads each on its own."""
+    cutting out; `plain`: as `tfsitter.read_plain` tuples), else None: the caller cuts out the
+    blocks and reads each on its own."""
     if not USE_TREE_SITTER:
         return None
     try:
-        return tfsitter.read_items(text, 0, want)
-    except Exception:  # Unsupported, or a tree shape tfsitter does not expect: block by block
-        return None
-
-
-def _whole_file_plain(text: str) -> list[Any] | None:
-    """`_whole_file(text, _is_vault_block)` as `tfsitter.read_plain` tuples."""
-    if not USE_TREE_SITTER:
-        return None
-    try:
-        return tfsitter.read_plain(text, 0, _is_vault_block)
+        return (tfsitter.read_plain if plain else tfsitter.read_items)(text, 0, want)
     except Exception:  # Unsupported, or a tree shape tfsitter does not expect: block by block
         return None
 

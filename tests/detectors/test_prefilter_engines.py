@@ -9,31 +9,19 @@ it. Skipped when hyperscan is not installed.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
+from catalogue_texts import example_and_corpus_texts
 
-from kvlint.detectors import load_catalogue, prefilter, strip_expect_markers
-from kvlint.testing import example_cases
+from kvlint.detectors import load_catalogue, prefilter
 
 pytestmark = pytest.mark.skipif(prefilter.hyperscan_module() is None, reason="hyperscan not installed")
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CATALOGUE = load_catalogue()
 
 
 def _texts() -> list[tuple[str, str]]:
-    texts = []
-    for detector in CATALOGUE.detectors:
-        for example in (*detector.bad, *detector.good):
-            texts.append((example.file, strip_expect_markers(example.text)[0]))
-    for case in example_cases():  # every code rule's examples too (Python, manifests, IaC, scripts)
-        if not case.spec.id.startswith("KV0"):
-            texts += list(case.example.files)
-    for folder in ("corpus", "corpus-formats"):
-        for path in sorted((FIXTURES / folder).rglob("*")):
-            if path.is_file() and path.name != "README.md":
-                texts.append((path.name, path.read_text(encoding="utf-8", errors="replace")))
+    texts = example_and_corpus_texts(CATALOGUE)
     texts.append(("dense.env", "+acr" * 5000 + "\npassword=" + "azseazse" * 2000 + "\n"))
     texts.append(("minified.js", ",".join(f'"svc{i}_password":"Fk{i:06d}xQz!Tr"' for i in range(3000))))
     # Non-ASCII before, between and inside keyword lines: scanned as UTF-8, offsets mapped back.

@@ -19,17 +19,16 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from catalogue_texts import example_and_corpus_texts
 
-from kvlint.detectors import load_catalogue, prefilter, strip_expect_markers
+from kvlint.detectors import load_catalogue, prefilter
 from kvlint.detectors.filters import is_code_path
 from kvlint.detectors.hsregex import hyperscan_expression, screen_through
 from kvlint.detectors.linear import near_misses
 from kvlint.detectors.validators import secret_assignment
-from kvlint.testing import example_cases
 
 pytestmark = pytest.mark.skipif(prefilter.hyperscan_module() is None, reason="hyperscan not installed")
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CATALOGUE = load_catalogue()
 COUNT = len(CATALOGUE.detectors)
 
@@ -60,19 +59,8 @@ def _library_sample(every: int) -> list[tuple[str, str]]:
 
 
 def _texts() -> list[tuple[str, str]]:
-    texts = []
-    for detector in CATALOGUE.detectors:
-        for example in (*detector.bad, *detector.good):
-            texts.append((example.file, strip_expect_markers(example.text)[0]))
-        for probe in near_misses(detector.regex, detector.keywords)[::3]:
-            texts.append(("near.env", probe.line(600)))
-    for case in example_cases():
-        if not case.spec.id.startswith("KV0"):
-            texts += list(case.example.files)
-    for folder in ("corpus", "corpus-formats"):
-        for path in sorted((FIXTURES / folder).rglob("*")):
-            if path.is_file() and path.name != "README.md":
-                texts.append((path.name, path.read_text(encoding="utf-8", errors="replace")))
+    texts = example_and_corpus_texts(CATALOGUE, lambda detector: [
+        ("near.env", probe.line(600)) for probe in near_misses(detector.regex, detector.keywords)[::3]])
     lines = _random_lines(3000, 15)
     texts += [("random.txt", "\n".join(lines[i:i + 30])) for i in range(0, len(lines), 30)]
     texts.append(("dense.py", 'password = "' * 3000 + "\n" + "key:" * 4000))
